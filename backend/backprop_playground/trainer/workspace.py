@@ -1,0 +1,147 @@
+"""Preallocated buffers for one batch size and the three compute phases over them.
+
+Column layout: a batch is a row of columns. With K runs, B points, F features and n_l
+neurons in layer l:
+
+* ``x: (F + 1, B)`` features with a last row of ones (the bias input), shared by all runs;
+  ``y: (1, outputs, B)`` targets; both views into one ``batch_columns`` buffer.
+* per layer l: ``z[l]`` pre-activation, ``a[l]`` activation, ``grad_a[l]`` = dL/da,
+  ``delta[l]`` = dL/dz, all ``(K, n_l, B)``. Hidden ``a[l]`` is the contiguous top of a
+  ``(K, n_l + 1, B)`` buffer whose last row is 1, so the next layer's bias folds into its
+  product.
+
+Math: z_l = [W_l | b_l] · [a_{l−1}; 1];  a_l = f_l(z_l);  delta_l = dL/da_l ⊙ f_l'(z_l);
+dL/d[W_l | b_l] = delta_l · [a_{l−1}; 1]ᵀ;  dL/da_{l−1} = W_lᵀ · delta_l.
+
+At small batch sizes NumPy's per-call overhead, not arithmetic, sets the speed, so each
+phase is compiled once into a flat list of ``(function, args)`` calls on preallocated,
+contiguous buffers (outputs passed positionally), and with one run the products use 2-D
+views and ``np.dot``, half the overhead of a stacked ``np.matmul``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .activations import ACTIVATION_FUNCTIONS, Activation, Op, run_ops
+from .heads import Head, OutputLayer
+from .network import Layout, compute_views
+
+Array = NDArray[np.floating]
+
+
+class Workspace:
+    """Buffers and compiled phases for ``runs`` runs at batch size ``batch``.
+
+    ``weights[l]`` (and, to train, ``weights_no_bias_t[l]`` = W_lᵀ without the bias column
+    and ``grad_weights[l]`` receiving dL/d[W_l | b_l]) are compute views as made by
+    :func:`compute_views`: ``(n_out, n_in + 1)`` for one run, ``(K, n_out, n_in + 1)`` else.
+    """
+
+    def __init__(
+        self,
+        layout: Layout,
+        activations: Sequence[str],
+        head: Head,
+        batch: int,
+        weights: Sequence[Array],
+        weights_no_bias_t: Sequence[Array] | None = None,
+        grad_weights: Sequence[Array] | None = None,
+    ) -> None:
+        runs = 1 if weights[0].ndim == 2 else len(weights[0])
+        dtype: Any = weights[0].dtype
+        self.layout, self.head, self.batch, self.runs = layout, head, batch, runs
+        sizes = layout.sizes
+        #: ``(F + 1 + outputs, B)``: the features (with their row of ones) over the targets,
+        #: so that a minibatch arrives in one copy.
+        self.batch_columns: Array = np.ones((sizes[0] + 1 + sizes[-1], batch), dtype=dtype)
+        self.x: Array = self.batch_columns[:sizes[0] + 1]
+        self.y: Array = self.batch_columns[sizes[0] + 1:][None]
+        self.a_with_ones = [np.ones((runs, n + 1, batch), dtype=dtype) for n in sizes[1:-1]]
+        self.a: list[Array] = [with_ones[:, :-1, :] for with_ones in self.a_with_ones]
+        self.a.append(np.zeros((runs, sizes[-1], batch), dtype=dtype))
+        self.z = [np.zeros((runs, n, batch), dtype=dtype) for n in sizes[1:]]
+        self.grad_a = [np.zeros_like(z) for z in self.z]
+        self.delta = [np.zeros_like(z) for z in self.z]
+        self.scratch = [np.zeros_like(z) for z in self.z]
+        self.output = OutputLayer(
+            self.z[-1], self.a[-1], self.grad_a[-1], self.delta[-1], self.scratch[-1], self.y,
+            loss=np.zeros(runs), inv_batch=np.array(1.0 / batch), half_batch=np.array(batch / 2),
+        )
+        self._loss_stale = False
+        self._product = np.dot if runs == 1 else np.matmul
+        hidden = [ACTIVATION_FUNCTIONS[name] for name in activations]
+        self.forward_ops = self._forward_ops(hidden, weights)
+        self.loss_ops = head.delta_ops(self.output)
+        self.backward_ops: list[Op] = []
+        if weights_no_bias_t is not None and grad_weights is not None:
+            self.backward_ops = self._backward_ops(hidden, weights_no_bias_t, grad_weights)
+
+    def _forward_ops(self, hidden: Sequence[Activation], weights: Sequence[Array]) -> list[Op]:
+        inputs = [self.x, *compute_views(self.a_with_ones)]
+        z = compute_views(self.z)
+        ops: list[Op] = []
+        for layer, block in enumerate(weights):
+            ops.append((self._product, (block, inputs[layer], z[layer])))
+            if layer < len(hidden):
+                ops += hidden[layer].forward_ops(self.z[layer], self.a[layer])
+        return ops + self.head.forward_ops(self.output.z, self.output.a)
+
+    def _backward_ops(
+        self, hidden: Sequence[Activation], weights_no_bias_t: Sequence[Array],
+        grad_weights: Sequence[Array],
+    ) -> list[Op]:
+        inputs_t = [np.swapaxes(a, -1, -2) for a in [self.x, *compute_views(self.a_with_ones)]]
+        delta, grad_a = compute_views(self.delta), compute_views(self.grad_a)
+        ops: list[Op] = []
+        for layer in range(len(self.z) - 1, -1, -1):
+            if layer < len(hidden):
+                ops += hidden[layer].backward_ops(
+                    self.grad_a[layer], self.z[layer], self.a[layer], self.scratch[layer],
+                    self.delta[layer],
+                )
+            ops.append((self._product, (delta[layer], inputs_t[layer], grad_weights[layer])))
+            if layer > 0:
+                ops.append((
+                    self._product, (weights_no_bias_t[layer], delta[layer], grad_a[layer - 1])
+                ))
+        return ops
+
+    def load(self, features: Array, targets: Array) -> None:
+        """Copy a batch in from rows: ``features: (B, F + 1)``, ``targets: (B, outputs)``."""
+        np.copyto(self.x.T, features)
+        np.copyto(self.y[0].T, targets)
+
+    def mark_loss_stale(self) -> None:
+        """The batch changed: :attr:`loss_value` recomputes the loss when read."""
+        self._loss_stale = True
+
+    def forward(self) -> None:
+        """z and a for every layer, from ``x``."""
+        for function, args in self.forward_ops:
+            function(*args)
+
+    def loss(self) -> None:
+        """The output layer's delta (and dL/da); the loss itself unless the head is bounded,
+        in which case :attr:`loss_value` computes it when read."""
+        for function, args in self.loss_ops:
+            function(*args)
+        self._loss_stale = self.head.bounded
+        if not self._loss_stale:
+            self.head.batch_loss(self.output)
+
+    @property
+    def loss_value(self) -> Array:
+        """The batch loss per run, ``(K,)``."""
+        if self._loss_stale:
+            self.head.batch_loss(self.output)
+            self._loss_stale = False
+        return self.output.loss
+
+    def backward(self) -> None:
+        """delta, dL/da and dL/d[W | b] for every layer, from the output layer's delta."""
+        run_ops(self.backward_ops)
