@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-Array = NDArray[np.floating]
+Array = NDArray[Any]
 #: One NumPy call with its arguments (outputs positional): ``fn(*args)``.
 Op = tuple[Callable[..., Any], tuple[Any, ...]]
 LEAKY_SLOPE = 0.01

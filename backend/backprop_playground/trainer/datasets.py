@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,8 +19,8 @@ from numpy.typing import NDArray
 from .config import LIMITS, DataConfig
 from .errors import ConfigError
 
-FloatArray = NDArray[np.float64]
-IntArray = NDArray[np.int64]
+FloatArray = NDArray[Any]
+IntArray = NDArray[Any]
 Generate = Callable[[np.random.Generator, int, float], tuple[FloatArray, FloatArray]]
 
 RADIUS = 5.0

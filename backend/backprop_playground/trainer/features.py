@@ -34,7 +34,7 @@ def feature_matrix(
     ``points: (n, 2)`` -> ``(n, len(names) + 1)``; column j is feature ``names[j]``.
     """
     points = np.asarray(points, dtype=dtype)
-    out = np.ones((len(points), len(names) + 1), dtype=dtype)
+    out: NDArray[np.floating] = np.ones((len(points), len(names) + 1), dtype=dtype)
     x1, x2 = points[:, 0], points[:, 1]
     for column, name in enumerate(names):
         out[:, column] = FEATURE_FUNCTIONS[name](x1, x2)

@@ -18,14 +18,14 @@ Like the activations, a head returns its hot-path NumPy calls as ``(function, ar
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .activations import ACTIVATION_FUNCTIONS, Op, run_ops
 
-Array = NDArray[np.floating]
+Array = NDArray[Any]
 
 
 @dataclass

@@ -18,9 +18,11 @@ from .features import feature_matrix
 from .workspace import Workspace
 
 if TYPE_CHECKING:
-    from .session import TrainingSession
+    from .config import TrainerConfig
+    from .model import Model
+    from .network import Parameters
 
-Array = NDArray[np.float64]
+Array = NDArray[Any]
 PLANE = 6.0  # output maps cover [−6, 6]²
 
 
@@ -72,21 +74,37 @@ class Metrics:
 
 
 class Inspection:
-    """Read-only views of a :class:`TrainingSession` (mixed into it)."""
+    """Read-only views of a :class:`TrainingSession` (its base class; the session sets
+    the attributes declared here)."""
 
-    def _run_index(self: TrainingSession, run: int) -> int:
+    model: Model
+    config: TrainerConfig
+    params: Parameters
+    workspace: Workspace | None
+    phase: str | None
+    learning_rates: Array
+    _evaluation_workspaces: dict[str, Workspace]
+    _grid_workspaces: dict[int, Workspace]
+    _grid_weights: list[Array]
+
+    @property
+    def runs(self) -> int:
+        """K, the number of runs stepped together."""
+        return len(self.learning_rates)
+
+    def _run_index(self, run: int) -> int:
         if not 0 <= run < self.runs:
             raise ConfigError("run", f"must be between 0 and {self.runs - 1}, got {run}")
         return run
 
-    def get_weights(self: TrainingSession, run: int = 0) -> list[tuple[Array, Array]]:
+    def get_weights(self, run: int = 0) -> list[tuple[Array, Array]]:
         """Per layer ``(weights (n_out, n_in), bias (n_out,))`` of run ``run``."""
         run = self._run_index(run)
         return [(block[run, :, :-1].copy(), block[run, :, -1].copy())
                 for block in self.params.weights]
 
     def set_weights(
-        self: TrainingSession, layers: list[tuple[Any, Any]], run: int | None = None
+        self, layers: list[tuple[Any, Any]], run: int | None = None
     ) -> None:
         """Set every layer's ``(weights (n_out, n_in), bias (n_out,))``, for one run or all.
         Shapes must match and values be finite; on error nothing changes."""
@@ -107,12 +125,13 @@ class Inspection:
             block[runs, :, :-1] = weights
             block[runs, :, -1] = bias
 
-    def tensors(self: TrainingSession, run: int = 0) -> StepTensors:
+    def tensors(self, run: int = 0) -> StepTensors:
         """The tensors of the current step's completed phases, for run ``run``."""
         run = self._run_index(run)
         workspace, phase = self.workspace, self.phase
         if workspace is None or phase is None:
-            return StepTensors(None, None, None, None, [LayerTensors() for _ in self.params.weights])
+            empty = [LayerTensors() for _ in self.params.weights]
+            return StepTensors(None, None, None, None, empty)
         done = {name: i for i, name in enumerate(("forward", "loss", "backward", "update"))}
         reached = done[phase]
         last = len(workspace.z) - 1
@@ -127,7 +146,8 @@ class Inspection:
                 values["grad_a"] = self._grad_a(layer, run)
             if reached >= 2:
                 grad = self.params.grad_weights[layer][run]
-                values["grad_weights"], values["grad_bias"] = grad[:, :-1].copy(), grad[:, -1].copy()
+                values["grad_weights"] = grad[:, :-1].copy()
+                values["grad_bias"] = grad[:, -1].copy()
             if reached >= 3:
                 update = self.params.update_weights[layer][run]
                 values["update_weights"] = update[:, :-1].copy()
@@ -136,7 +156,7 @@ class Inspection:
         loss = float(workspace.loss_value[run]) if reached >= 1 else None
         return StepTensors(phase, workspace.x[:-1].T.copy(), workspace.y[0].T.copy(), loss, layers)
 
-    def _grad_a(self: TrainingSession, layer: int, run: int) -> Array:
+    def _grad_a(self, layer: int, run: int) -> Array:
         """dL/da ``(B, n)``; for the output layer computed from the head's formula."""
         workspace = self.workspace
         assert workspace is not None
@@ -146,12 +166,12 @@ class Inspection:
         grad = self.model.head.grad_output(out.z[run:run + 1], out.a[run:run + 1], out.y)
         return grad[0].T.copy()
 
-    def gradient_norms(self: TrainingSession, run: int = 0) -> Array:
+    def gradient_norms(self, run: int = 0) -> Array:
         """‖dL/d[W_l | b_l]‖₂ per layer ``(L,)`` after the last backward phase."""
         run = self._run_index(run)
         return np.array([np.linalg.norm(block[run]) for block in self.params.grad_weights])
 
-    def update_ratios(self: TrainingSession, run: int = 0) -> Array:
+    def update_ratios(self, run: int = 0) -> Array:
         """‖Δθ_l‖ / ‖θ_l‖ per layer ``(L,)`` for the last applied update (0 where θ_l = 0)."""
         run = self._run_index(run)
         ratios = []
@@ -160,7 +180,7 @@ class Inspection:
             ratios.append(np.linalg.norm(update[run]) / size if size > 0 else 0.0)
         return np.array(ratios)
 
-    def regularization_loss(self: TrainingSession) -> Array:
+    def regularization_loss(self) -> Array:
         """The penalty per run ``(K,)``: ½λΣw² (L2), λΣ|w| (L1), 0 (none); biases excluded."""
         hyper = self.config.hyper
         weights = self.params.values * self.model.layout.weight_mask()
@@ -172,7 +192,7 @@ class Inspection:
             return result
         return np.zeros(self.runs)
 
-    def evaluate(self: TrainingSession) -> Metrics:
+    def evaluate(self) -> Metrics:
         """Loss and accuracy on the full training and test sets, for every run."""
         model = self.model
         results: list[tuple[Array, Array | None]] = []
@@ -197,7 +217,7 @@ class Inspection:
         return Metrics(train_loss, test_loss, train_acc, test_acc, self.regularization_loss())
 
     def _evaluation_workspace(
-        self: TrainingSession, name: str, features: Array, targets: Array
+        self, name: str, features: Array, targets: Array
     ) -> Workspace:
         workspace = self._evaluation_workspaces.get(name)
         if workspace is None:
@@ -208,7 +228,7 @@ class Inspection:
             self._evaluation_workspaces[name] = workspace
         return workspace
 
-    def output_maps(self: TrainingSession, resolution: int = 64, run: int = 0) -> list[Array]:
+    def output_maps(self, resolution: int = 64, run: int = 0) -> list[Array]:
         """Every neuron's output over a ``resolution``² grid of the plane [−6, 6]², in float32.
 
         Returns one array ``(n_l, G, G)`` per layer, inputs first (the feature values), then
@@ -228,7 +248,7 @@ class Inspection:
         maps += [a[0].reshape(-1, *shape).copy() for a in grid.a]
         return maps
 
-    def _grid_workspace(self: TrainingSession, resolution: int) -> Workspace:
+    def _grid_workspace(self, resolution: int) -> Workspace:
         cache = self._grid_workspaces
         if resolution not in cache:
             model = self.model

@@ -8,6 +8,7 @@ size never changes the data and changing the data never changes the initial weig
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,7 +19,7 @@ from .features import feature_matrix
 from .heads import HEADS, Head
 from .network import Layout, initial_parameters
 
-Array = NDArray[np.float64]
+Array = NDArray[Any]
 
 
 @dataclass(frozen=True)

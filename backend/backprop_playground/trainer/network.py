@@ -13,11 +13,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-Array = NDArray[np.floating]
+Array = NDArray[Any]
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class Layout:
 
     @property
     def block_shapes(self) -> list[tuple[int, int]]:
-        return [(self.sizes[l + 1], self.sizes[l] + 1) for l in range(self.n_layers)]
+        return [(n_out, n_in + 1) for n_in, n_out in zip(self.sizes, self.sizes[1:], strict=False)]
 
     @property
     def offsets(self) -> list[int]:

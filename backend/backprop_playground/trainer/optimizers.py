@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from .activations import Op
 from .config import Hyperparameters
 
-Array = NDArray[np.float64]
+Array = NDArray[Any]
 
 
 class Optimizer:

@@ -29,7 +29,7 @@ from .optimizers import OPTIMIZER_CLASSES, Optimizer
 from .validation import validate_config, validate_hyper
 from .workspace import Workspace
 
-Array = NDArray[np.float64]
+Array = NDArray[Any]
 PHASES: tuple[str, ...] = ("forward", "loss", "backward", "update")
 #: A minibatch loss above this (or not finite) counts as diverged.
 LOSS_LIMIT = 1e6
@@ -125,10 +125,6 @@ class TrainingSession(Inspection):
         return self.config.hyper
 
     @property
-    def runs(self) -> int:
-        return len(self.learning_rates)
-
-    @property
     def status(self) -> str:
         """``"diverged"`` when every run is stopped by divergence, else ``"ok"``."""
         return "diverged" if self.frozen.all() else "ok"
@@ -145,7 +141,7 @@ class TrainingSession(Inspection):
 
     def reset(self) -> None:
         """Rebuild from the same config and seed: the same initial weights and data order."""
-        self._build(self.config, self.learning_rates if self.sweep else None)
+        self._build(self.config, list(self.learning_rates) if self.sweep else None)
 
     def configure(
         self, config: TrainerConfig, learning_rates: Sequence[float] | None = None

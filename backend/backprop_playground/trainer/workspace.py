@@ -31,7 +31,7 @@ from .activations import ACTIVATION_FUNCTIONS, Activation, Op, run_ops
 from .heads import Head, OutputLayer
 from .network import Layout, compute_views
 
-Array = NDArray[np.floating]
+Array = NDArray[Any]
 
 
 class Workspace:

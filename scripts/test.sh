@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Set up everything the tests need and run the whole suite: lint, types, unit, protocol,
+# WebSocket and browser tests. Installs Debian's Chromium when it is missing (needs root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e ".[test]"
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+  else
+    echo "Chromium is missing: run 'sudo apt-get install -y chromium' for the browser tests" >&2
+    exit 1
+  fi
+fi
+echo "== ruff";   .venv/bin/ruff check backend tests bench
+echo "== mypy";   .venv/bin/mypy
+echo "== pytest"; .venv/bin/python -m pytest "$@"
