@@ -40,6 +40,10 @@ class Activation:
     name: ClassVar[str]
     formula: ClassVar[str]
     derivative_formula: ClassVar[str]
+    #: An input s with f(s) == 1.0 exactly: a workspace stores it under each hidden layer's
+    #: pre-activations so that f over the whole buffer also writes the next layer's row of
+    #: ones, and every activation op runs on one contiguous array.
+    sentinel: ClassVar[float] = 1.0
 
     def forward_ops(self, z: Array, a: Array) -> list[Op]:
         raise NotImplementedError
@@ -59,6 +63,7 @@ class Activation:
 
 class Tanh(Activation):
     name = "tanh"
+    sentinel = 20.0  # tanh(20) = 1 − 8.5e-18, which rounds to 1.0
     formula = "a = tanh(z)"
     derivative_formula = "da/dz = 1 − a²"
 
@@ -82,6 +87,7 @@ class Sigmoid(Activation):
     """σ(z) = 1 / (1 + e^−z), computed as ½(1 + tanh(z/2)) so that it never overflows."""
 
     name = "sigmoid"
+    sentinel = 40.0  # ½(1 + tanh(20)) = 1.0
     formula = "a = 1 / (1 + e^−z)"
     derivative_formula = "da/dz = a · (1 − a)"
 
@@ -173,3 +179,4 @@ class Linear(Activation):
 ACTIVATION_FUNCTIONS: dict[str, Activation] = {
     fn.name: fn for fn in (Tanh(), Relu(), LeakyRelu(), Sigmoid(), Linear())
 }
+
