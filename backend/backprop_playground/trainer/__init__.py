@@ -18,11 +18,37 @@ from .config import (
 )
 from .datasets import DATASETS
 from .errors import ConfigError, PhaseOrderError, TrainerError
+from .inspection import LayerTensors, Metrics, StepTensors, grid_points
+from .serialize import config_from_dict, config_to_dict, restore, snapshot
 from .session import LOSS_LIMIT, PHASES, UPDATE_LIMIT, Divergence, TrainingSession
 
 __all__ = [
-    "ACTIVATIONS", "DATASETS", "FEATURES", "LIMITS", "LOSSES", "LOSS_LIMIT", "OPTIMIZERS",
-    "PHASES", "PROBLEMS", "REGULARIZATIONS", "UPDATE_LIMIT", "ConfigError", "DataConfig",
-    "Divergence", "Hyperparameters", "NetworkConfig", "PhaseOrderError", "TrainerConfig",
-    "TrainerError", "TrainingSession",
+    "ACTIVATIONS",
+    "DATASETS",
+    "FEATURES",
+    "LIMITS",
+    "LOSSES",
+    "LOSS_LIMIT",
+    "OPTIMIZERS",
+    "PHASES",
+    "PROBLEMS",
+    "REGULARIZATIONS",
+    "UPDATE_LIMIT",
+    "ConfigError",
+    "DataConfig",
+    "Divergence",
+    "Hyperparameters",
+    "LayerTensors",
+    "Metrics",
+    "NetworkConfig",
+    "PhaseOrderError",
+    "StepTensors",
+    "TrainerConfig",
+    "TrainerError",
+    "TrainingSession",
+    "config_from_dict",
+    "config_to_dict",
+    "grid_points",
+    "restore",
+    "snapshot",
 ]

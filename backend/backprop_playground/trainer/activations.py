@@ -34,6 +34,11 @@ def run_ops(ops: list[Op]) -> None:
         function(*args)
 
 
+def _maximum(x: Array, y: Array, out: Array) -> None:
+    """np.maximum into ``out`` (NumPy no longer takes its ``out`` positionally)."""
+    np.maximum(x, y, out=out)
+
+
 class Activation:
     """Base class: subclasses define the three methods and a readable formula."""
 
@@ -121,7 +126,7 @@ class Relu(Activation):
     derivative_formula = "da/dz = 1 if z > 0 else 0"
 
     def forward_ops(self, z: Array, a: Array) -> list[Op]:
-        return [(np.maximum, (z, np.array(0.0, dtype=a.dtype), a))]
+        return [(_maximum, (z, np.array(0.0, dtype=a.dtype), a))]
 
     def backward_ops(
         self, grad_a: Array, z: Array, a: Array, scratch: Array, delta: Array
@@ -142,7 +147,7 @@ class LeakyRelu(Activation):
     def forward_ops(self, z: Array, a: Array) -> list[Op]:
         return [
             (np.multiply, (z, np.array(LEAKY_SLOPE, dtype=a.dtype), a)),
-            (np.maximum, (z, a, a)),
+            (_maximum, (z, a, a)),
         ]
 
     def backward_ops(

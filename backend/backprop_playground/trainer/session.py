@@ -10,7 +10,7 @@ array has the run axis first. Nothing raises out of a step: divergence is a stat
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -104,6 +104,8 @@ class TrainingSession(Inspection):
         self._epoch_columns = np.empty_like(self._train_columns)
         self._order = np.arange(0)
         self._cursor = 0
+        self._generator_before_draw: Mapping[str, Any] = self._order_rng.bit_generator.state
+        self.given_batch: tuple[list[list[float]], list[float]] | None = None
         self.step_count = 0
         self.epoch = 0
         self.points_seen = 0
@@ -293,6 +295,71 @@ class TrainingSession(Inspection):
     def _all_frozen(self) -> bool:
         return self._any_frozen and bool(self.frozen.all())
 
+    # -------------------------------------------------------- snapshot support
+    @property
+    def order(self) -> NDArray[np.int64]:
+        """This epoch's order of the training points (indices into the training set)."""
+        return self._order
+
+    @property
+    def cursor(self) -> int:
+        """How many points of this epoch's order have been used."""
+        return self._cursor
+
+    def order_generator_state(self, before_draw: bool = False) -> Mapping[str, Any]:
+        """The order generator's state now, or before it drew this epoch's order."""
+        return self._generator_before_draw if before_draw else self._order_rng.bit_generator.state
+
+    def restore_position(self, generator: Any, order: list[Any], cursor: Any,
+                         points_seen: Any, step: Any, epoch: Any) -> None:
+        """Put the session at a saved position in the data (used by ``restore``)."""
+        try:
+            self._order_rng.bit_generator.state = generator
+        except (TypeError, ValueError, KeyError) as error:
+            message = f"is not a valid generator state: {error}"
+            raise ConfigError("snapshot.order_generator", message) from error
+        n_train = self.model.n_train
+        if order and sorted(order) != list(range(n_train)):
+            raise ConfigError("snapshot.order", f"must be a permutation of 0..{n_train - 1}")
+        for name, value in (("cursor", cursor), ("points_seen", points_seen), ("step", step),
+                            ("epoch", epoch)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(f"snapshot.{name}", "must be a whole number ≥ 0")
+        if cursor > len(order):
+            raise ConfigError("snapshot.cursor", "is past the end of the order")
+        self._order = np.asarray(order, dtype=np.int64)
+        self._cursor = cursor
+        if len(order):
+            np.take(self._train_columns, self._order, axis=1, out=self._epoch_columns)
+        self.points_seen, self.step_count, self.epoch = points_seen, step, epoch
+
+    def restore_history(self, frozen: list[Any], divergences: list[Any],
+                        learning_rate_changes: list[Any]) -> None:
+        """Restore divergence marks and learning-rate changes (used by ``restore``)."""
+        if len(frozen) != self.runs or not all(isinstance(f, bool) for f in frozen):
+            raise ConfigError("snapshot.frozen", f"must be {self.runs} true/false values")
+        if len(divergences) != self.runs:
+            raise ConfigError("snapshot.divergences", f"must have {self.runs} entries")
+        try:
+            records = [None if d is None else Divergence(**d) for d in divergences]
+            changes = [(int(step), tuple(float(r) for r in rates))
+                       for step, rates in learning_rate_changes]
+        except (TypeError, ValueError) as error:
+            raise ConfigError("snapshot.divergences", f"is malformed: {error}") from error
+        self.frozen[:] = frozen
+        self._any_frozen = bool(self.frozen.any())
+        self.divergences = records
+        self.learning_rate_changes = changes or self.learning_rate_changes
+
+    def replay_to(self, phase: str, given_batch: Any) -> None:
+        """Run the phases of the current step up to ``phase`` (used by ``restore``)."""
+        if phase not in PHASES[:3]:
+            raise ConfigError("snapshot.phase", "must be forward, loss, backward or null")
+        batch = None if given_batch is None else (given_batch[0], given_batch[1])
+        self.run_phase("forward", batch)
+        while self.phase != phase:
+            self.advance()
+
     # ------------------------------------------------------------ step internals
     def _plan(self, batch: int) -> _Plan:
         """The compiled phases for ``batch`` points (recompiled after hyperparameter changes)."""
@@ -339,6 +406,8 @@ class TrainingSession(Inspection):
         model = self.model
         if batch is not None:
             features, targets = self._given_batch(batch)
+            self.given_batch = [[float(v) for v in point] for point in batch[0]], [
+                float(label) for label in batch[1]]
             plan = self._plan(len(features))
             plan.workspace.load(features, targets)
             self.batch_index = None
@@ -361,6 +430,7 @@ class TrainingSession(Inspection):
 
     def _new_epoch_order(self) -> None:
         """Draw the next epoch's order and gather the training data in it, once per epoch."""
+        self._generator_before_draw = self._order_rng.bit_generator.state
         self._order = self._order_rng.permutation(self.model.n_train)
         self._cursor = 0
         np.take(self._train_columns, self._order, axis=1, out=self._epoch_columns)
