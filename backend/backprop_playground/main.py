@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
+from .api import routes, ws
+from .sessions import SessionRegistry
 from .settings import Settings
 
 
@@ -21,17 +27,45 @@ def frontend_directory() -> Path:
     return Path(__file__).resolve().parents[2] / "frontend"
 
 
+class RequestSizeLimit:
+    """Refuse HTTP bodies announced larger than ``limit`` bytes (413)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope.get("headers", [])).get(b"content-length", b"0")
+            if length.isdigit() and int(length) > self.limit:
+                body = b'{"detail":{"field":null,"message":"request body too large"}}'
+                await send({"type": "http.response.start", "status": 413,
+                            "headers": [(b"content-type", b"application/json")]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
-    """Wire the API routes and the static page."""
+    """Wire the registry, the API routes, the WebSocket endpoint and the static page."""
     settings = settings or Settings()
-    app = FastAPI(title="Backprop Playground", version=__version__)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        reaper = asyncio.create_task(app.state.registry.reap_idle())
+        try:
+            yield
+        finally:
+            reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reaper
+            await app.state.registry.close()
+
+    app = FastAPI(title="Backprop Playground", version=__version__, lifespan=lifespan)
     app.state.settings = settings
-
-    @app.get("/api/health")
-    def health() -> dict[str, str]:
-        """Liveness: the server answers."""
-        return {"status": "ok", "version": __version__}
-
+    app.state.registry = SessionRegistry(settings)
+    app.include_router(routes.router)
+    app.include_router(ws.router)
+    app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)
     app.mount("/", StaticFiles(directory=frontend_directory(), html=True), name="frontend")
     return app
 
@@ -45,7 +79,7 @@ def run(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     settings = settings.model_copy(update={"host": args.host, "port": args.port})
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level)
+                log_level=settings.log_level, ws_max_size=settings.max_message_bytes)
 
 
 if __name__ == "__main__":

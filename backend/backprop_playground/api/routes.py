@@ -1,0 +1,90 @@
+"""REST: health, options, sessions (create, info, snapshot export/import)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from pydantic import BaseModel, ConfigDict
+
+from .. import __version__
+from ..options import options
+from ..sessions import LimitError, LiveSession, SessionRegistry
+from ..trainer import ConfigError
+
+router = APIRouter(prefix="/api")
+
+
+class CreateSessionRequest(BaseModel):
+    """A config (any subset of network, data, hyper, seed) or an exported run, or neither."""
+
+    model_config = ConfigDict(extra="forbid")
+    config: dict[str, Any] | None = None
+    snapshot: dict[str, Any] | None = None
+
+
+class CreateSessionResponse(BaseModel):
+    """The new session; keep ``presenter_token`` secret (send it in the socket's hello)."""
+
+    id: str
+    presenter_token: str
+    websocket: str
+    config: dict[str, Any]
+
+
+def registry(request: Request) -> SessionRegistry:
+    result: SessionRegistry = request.app.state.registry
+    return result
+
+
+def _session(request: Request, session_id: str) -> LiveSession:
+    session = registry(request).get(session_id)
+    if session is None:
+        raise HTTPException(404, detail={"field": "id", "message": "no such session"})
+    return session
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    """Liveness: the server answers."""
+    return {"status": "ok", "version": __version__}
+
+
+@router.get("/options")
+def get_options(request: Request) -> dict[str, Any]:
+    """Data sets, features, activations, losses, optimizers, and every limit."""
+    return options(request.app.state.settings)
+
+
+@router.post("/sessions", status_code=201)
+async def create_session(request: Request, body: CreateSessionRequest | None = None
+                   ) -> CreateSessionResponse:
+    """Create a session from a config, or import an exported run (``snapshot``)."""
+    body = body or CreateSessionRequest()
+    if body.config is not None and body.snapshot is not None:
+        raise HTTPException(422, detail={"field": "snapshot",
+                                         "message": "give a config or a snapshot, not both"})
+    try:
+        session = registry(request).create(body.config, body.snapshot)
+    except ConfigError as error:
+        raise HTTPException(422, detail={"field": error.field, "message": error.message}) \
+            from error
+    except LimitError as error:
+        raise HTTPException(503, detail={"field": None, "message": str(error)}) from error
+    info = session.info()
+    return CreateSessionResponse(id=session.id, presenter_token=session.presenter_token,
+                                 websocket=f"/ws/sessions/{session.id}", config=info["config"])
+
+
+@router.get("/sessions/{session_id}")
+def session_info(request: Request, session_id: str) -> dict[str, Any]:
+    """Step, epoch, run state, viewer count and config of a session."""
+    return _session(request, session_id).info()
+
+
+@router.get("/sessions/{session_id}/snapshot")
+async def export_session(request: Request, session_id: str) -> dict[str, Any]:
+    """The whole run as JSON (config, weights, optimizer state, data order, history)."""
+    session = _session(request, session_id)
+    async with session.lock:  # not while a step is half done in the trainer thread
+        return session.export()

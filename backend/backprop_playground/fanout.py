@@ -1,0 +1,91 @@
+"""Per-client delivery: a one-slot frame mailbox (latest wins), a small bounded control
+queue, and one sender task with a send timeout. A slow client only ever loses frames;
+it never slows the trainer or other clients, and it holds at most one frame in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import Protocol
+
+
+class Socket(Protocol):
+    async def send_text(self, data: str) -> None: ...
+    async def send_bytes(self, data: bytes) -> None: ...
+
+
+class ClientStalled(Exception):
+    """The client did not take a message within the send timeout, or let its control queue
+    overflow; the connection is closed."""
+
+
+class Subscriber:
+    """One connected client of a session."""
+
+    def __init__(self, socket: Socket, role: str, send_timeout: float,
+                 control_limit: int = 64) -> None:
+        self.socket, self.role = socket, role
+        self.send_timeout, self.control_limit = send_timeout, control_limit
+        self._frame: bytes | None = None
+        self._control: deque[str] = deque()
+        self._overflowed = False
+        self._wake = asyncio.Event()
+        self.frames_sent = 0
+        self.frames_replaced = 0
+        self.connected_at = time.monotonic()
+
+    def offer_frame(self, frame: bytes) -> None:
+        """Put ``frame`` in the mailbox, replacing one not yet sent."""
+        if self._frame is not None:
+            self.frames_replaced += 1
+        self._frame = frame
+        self._wake.set()
+
+    def offer_control(self, text: str) -> None:
+        """Queue a JSON message; a client that lets the queue fill up is disconnected."""
+        if len(self._control) >= self.control_limit:
+            self._overflowed = True
+        else:
+            self._control.append(text)
+        self._wake.set()
+
+    async def run_sender(self) -> None:
+        """Send queued control messages first, then the latest frame; forever."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._overflowed:
+                raise ClientStalled("control queue overflow")
+            while self._control:
+                await self._send(self.socket.send_text(self._control.popleft()))
+            frame, self._frame = self._frame, None
+            if frame is not None:
+                await self._send(self.socket.send_bytes(frame))
+                self.frames_sent += 1
+
+    async def _send(self, sending: object) -> None:
+        try:
+            await asyncio.wait_for(sending, self.send_timeout)  # type: ignore[arg-type]
+        except TimeoutError as error:
+            raise ClientStalled(f"no progress sending for {self.send_timeout:g} s") from error
+
+
+class RateLimiter:
+    """Token bucket: ``rate`` messages per second on average, bursts of ``burst``."""
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        self.rate = rate
+        self.burst = burst if burst is not None else 2 * rate
+        self.tokens = self.burst
+        self.updated = time.monotonic()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True
+        return False

@@ -1,0 +1,152 @@
+"""Build a training frame's content from a trainer session (no I/O, no asyncio).
+
+Output maps come from one vectorized forward pass over a G×G grid; each neuron's thumbnail
+is that map subsampled to T×T. G and T are chosen per network so that a frame stays under
+``FRAME_BUDGET`` bytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .protocol import MAX_SELECTION_SAMPLES, FrameData, Selection
+from .trainer import Metrics, TrainingSession
+
+FRAME_BUDGET = 60_000
+#: (main map resolution, thumbnail resolution); thumbnails subsample the main map.
+RESOLUTIONS = ((64, 16), (48, 16), (48, 12), (32, 8))
+
+
+@dataclass(frozen=True)
+class MapResolution:
+    main: int
+    thumb: int
+
+
+def choose_resolution(layer_sizes: list[int]) -> MapResolution:
+    """The finest (G, T) whose maps fit the frame budget for this network."""
+    outputs, neurons = layer_sizes[-1], sum(layer_sizes[:-1])
+    parameters = sum((a + 1) * b for a, b in itertools.pairwise(layer_sizes))
+    selection = 4 * (8 + 6 * MAX_SELECTION_SAMPLES)
+    fixed = 64 + 4 * (3 * parameters + 2 * len(layer_sizes)) + selection
+    for main, thumb in RESOLUTIONS:
+        if fixed + 4 * (outputs * main * main + neurons * thumb * thumb) <= FRAME_BUDGET:
+            return MapResolution(main, thumb)
+    return MapResolution(*RESOLUTIONS[-1])
+
+
+def build_frame(
+    trainer: TrainingSession,
+    *,
+    sequence: int,
+    running: bool,
+    metrics: Metrics,
+    selection: Selection | None,
+    run: int = 0,
+) -> FrameData:
+    """Everything the page draws for the current state of run ``run``."""
+    sizes = list(trainer.model.layout.sizes)
+    resolution = choose_resolution(sizes)
+    maps = trainer.output_maps(resolution.main, run=run)
+    stride = resolution.main // resolution.thumb
+    hidden_and_inputs = [layer[:, ::stride, ::stride][:, :resolution.thumb, :resolution.thumb]
+                         for layer in maps[:-1]]
+    weights = trainer.get_weights(run)
+    grads = trainer.params.grad_weights
+    updates = trainer.params.update_weights
+    tensors = trainer.tensors(run)
+    return FrameData(
+        sequence=sequence,
+        step=trainer.step_count,
+        epoch=trainer.epoch,
+        epoch_progress=trainer.epoch_progress,
+        phase=trainer.phase,
+        running=running,
+        diverged=bool(trainer.frozen[run]),
+        layer_sizes=sizes,
+        batch_loss=math.nan if tensors.loss is None else tensors.loss,
+        train_loss=float(metrics.train_loss[run]),
+        test_loss=float(metrics.test_loss[run]),
+        train_accuracy=_accuracy(metrics.train_accuracy, run),
+        test_accuracy=_accuracy(metrics.test_accuracy, run),
+        learning_rate=float(trainer.learning_rates[run]),
+        batch_size=0 if trainer.workspace is None else trainer.workspace.batch,
+        weights=[w for w, _ in weights],
+        biases=[b for _, b in weights],
+        grad_weights=[block[run, :, :-1] for block in grads],
+        grad_biases=[block[run, :, -1] for block in grads],
+        update_weights=[block[run, :, :-1] for block in updates],
+        update_biases=[block[run, :, -1] for block in updates],
+        gradient_norms=trainer.gradient_norms(run),
+        update_ratios=trainer.update_ratios(run),
+        output_maps=maps[-1],
+        neuron_maps=np.concatenate(hidden_and_inputs) if hidden_and_inputs else np.zeros(0),
+        selection=selection_block(trainer, selection, run),
+    )
+
+
+def _accuracy(values: NDArray[Any] | None, run: int) -> float:
+    return math.nan if values is None else float(values[run])
+
+
+def selection_block(
+    trainer: TrainingSession, selection: Selection | None, run: int = 0
+) -> NDArray[Any] | None:
+    """The selected edge's (or neuron's bias's) numbers for the current step:
+    ``[kind, layer, source, neuron, weight, dL/dw, update, S]`` then, for the first S batch
+    points, ``[a_source, z, a, dL/da, da/dz, delta]``; NaN where a phase has not run yet.
+    kind is 1 for a neuron (source −1, its bias: a_source = 1), 2 for an edge."""
+    if selection is None:
+        return None
+    sizes = trainer.model.layout.sizes
+    layer, neuron, source = selection.layer, selection.neuron, selection.source
+    if layer >= len(sizes) - 1 or neuron >= sizes[layer + 1] or (
+            source is not None and source >= sizes[layer]):
+        return None
+    block = trainer.params.weights[layer][run]
+    column = block.shape[1] - 1 if source is None else source
+    head = [1.0 if source is None else 2.0, layer, -1.0 if source is None else source, neuron,
+            block[neuron, column], trainer.params.grad_weights[layer][run][neuron, column],
+            trainer.params.update_weights[layer][run][neuron, column]]
+    tensors = trainer.tensors(run)
+    this = tensors.layers[layer]
+    if this.z is None or this.a is None:
+        return np.array([*head, 0.0])
+    count = min(len(this.z), MAX_SELECTION_SAMPLES)
+    samples = np.full((count, 6), np.nan)
+    inputs = tensors.inputs if layer == 0 else tensors.layers[layer - 1].a
+    assert inputs is not None
+    samples[:, 0] = 1.0 if source is None else inputs[:count, source]
+    samples[:, 1] = this.z[:count, neuron]
+    samples[:, 2] = this.a[:count, neuron]
+    if this.grad_a is not None and this.delta is not None:
+        samples[:, 3] = this.grad_a[:count, neuron]
+        samples[:, 5] = this.delta[:count, neuron]
+        samples[:, 4] = _local_derivative(trainer, layer, this.z, this.a)[:count, neuron]
+    return np.concatenate([np.array([*head, count]), samples.ravel()])
+
+
+def _local_derivative(
+    trainer: TrainingSession, layer: int, z: NDArray[Any], a: NDArray[Any]
+) -> NDArray[Any]:
+    """da/dz (B, n): the activation's derivative, or for the output layer the head's own
+    (sigmoid a(1−a), tanh 1−a², linear 1; softmax has no elementwise one: delta/dL/da)."""
+    from .trainer.activations import ACTIVATION_FUNCTIONS
+
+    model = trainer.model
+    if layer < len(model.activations):
+        return ACTIVATION_FUNCTIONS[model.activations[layer]].derivative(z, a)
+    head = model.head.name
+    if head == "bce":
+        return a * (1.0 - a)
+    if head == "squared_error":
+        return 1.0 - a * a
+    if head == "mse":
+        return np.ones_like(a)
+    return np.full_like(a, np.nan)

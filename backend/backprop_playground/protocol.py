@@ -1,0 +1,295 @@
+"""Every wire message: client commands (pydantic, one discriminated union), server JSON
+messages (never NaN or Infinity), and the binary training frame (layout in docs/protocol.md).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from .trainer import LIMITS, OPTIMIZERS, REGULARIZATIONS
+
+PROTOCOL_VERSION = 1
+RequestId = Annotated[str, Field(max_length=64)] | Annotated[int, Field(ge=0, le=2**53)]
+
+
+def _range(key: str) -> dict[str, float]:
+    low, high = LIMITS[key]
+    return {"ge": low, "le": high}
+
+
+class Command(BaseModel):
+    """Fields every command has: the protocol version and an optional request id that the
+    ack or error echoes."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+    v: Literal[1] = 1
+    id: RequestId | None = None
+
+
+class Hello(Command):
+    """First message on a socket: who is connecting. The presenter proves it with the token
+    it got when it created the session (never in the URL)."""
+
+    type: Literal["hello"]
+    role: Literal["presenter", "viewer"]
+    token: Annotated[str, Field(max_length=128)] | None = None
+
+
+class Play(Command):
+    """Train continuously at the current speed."""
+
+    type: Literal["play"]
+
+
+class Pause(Command):
+    """Stop after the current frame."""
+
+    type: Literal["pause"]
+
+
+class Step(Command):
+    """Run ``n`` whole steps (pauses a running session)."""
+
+    type: Literal["step"]
+    n: Annotated[int, Field(ge=1, le=10_000)] = 1
+
+
+class PhaseStep(Command):
+    """Run the next phase only: forward, loss, backward or update (pauses)."""
+
+    type: Literal["phase_step"]
+
+
+class Reset(Command):
+    """Rebuild the network from the seed; history is cleared."""
+
+    type: Literal["reset"]
+
+
+class SetHyper(Command):
+    """Change hyperparameters live, from the next step; ``speed`` is steps per frame."""
+
+    type: Literal["set_hyper"]
+    learning_rate: Annotated[float, Field(**_range("learning_rate"))] | None = None
+    regularization_rate: Annotated[float, Field(**_range("regularization_rate"))] | None = None
+    batch_size: Annotated[int, Field(**_range("batch_size"))] | None = None
+    optimizer: Literal[OPTIMIZERS] | None = None  # type: ignore[valid-type]
+    regularization: Literal[REGULARIZATIONS] | None = None  # type: ignore[valid-type]
+    momentum: Annotated[float, Field(**_range("momentum"))] | None = None
+    beta1: Annotated[float, Field(**_range("beta1"))] | None = None
+    beta2: Annotated[float, Field(**_range("beta2"))] | None = None
+    epsilon: Annotated[float, Field(**_range("epsilon"))] | None = None
+    speed: Annotated[float, Field(ge=0.01, le=1000)] | None = None
+
+    def trainer_changes(self) -> dict[str, Any]:
+        """The fields that are trainer hyperparameters and were given."""
+        given = self.model_dump(exclude_none=True, exclude={"v", "id", "type", "speed"})
+        return given
+
+
+class Configure(Command):
+    """Rebuild with a new config (architecture, features, activation, problem, loss, data,
+    seed, custom points). Missing sections keep their current values; the trainer validates
+    and names the first bad field."""
+
+    type: Literal["configure"]
+    config: dict[str, Any]
+
+
+class Selection(BaseModel):
+    """A neuron (``source`` is None: its bias) or an edge ``source → neuron`` of ``layer``
+    (0 = first hidden layer; the output layer is the last)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    layer: Annotated[int, Field(ge=0, le=8)]
+    neuron: Annotated[int, Field(ge=0, le=15)]
+    source: Annotated[int, Field(ge=0, le=15)] | None = None
+
+
+class Select(Command):
+    """Inspect a neuron or an edge (None clears the selection)."""
+
+    type: Literal["select"]
+    target: Selection | None = None
+
+
+ClientCommand = Annotated[
+    Hello | Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select,
+    Field(discriminator="type"),
+]
+COMMAND_ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientCommand)
+CONTROL_COMMANDS = ("play", "pause", "step", "phase_step", "reset", "set_hyper", "configure",
+                    "select")
+
+
+class CommandError(Exception):
+    """A message could not be accepted; ``field`` names the culprit (or None)."""
+
+    def __init__(self, message: str, field: str | None = None, request_id: Any = None) -> None:
+        super().__init__(message)
+        self.message, self.field, self.request_id = message, field, request_id
+
+
+def parse_command(text: str | bytes) -> Any:
+    """A command model from JSON text, or CommandError naming the field and the reason."""
+    try:
+        raw = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CommandError(f"not valid JSON: {error}") from error
+    request_id = raw.get("id") if isinstance(raw, dict) else None
+    if not isinstance(raw, dict):
+        raise CommandError("a command is a JSON object with a 'type'")
+    if _has_non_finite(raw):
+        raise CommandError("numbers must be finite (no NaN or Infinity)",
+                           _non_finite_path(raw), request_id)
+    try:
+        return COMMAND_ADAPTER.validate_python(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"] if not _is_union_tag(part, raw))
+        raise CommandError(first["msg"], where or None, request_id) from error
+
+
+def _is_union_tag(part: Any, raw: dict[str, Any]) -> bool:
+    return isinstance(part, str) and part == raw.get("type") and part not in raw
+
+
+def _has_non_finite(value: Any) -> bool:
+    return _non_finite_path(value) is not None
+
+
+def _non_finite_path(value: Any, path: str = "") -> str | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or None
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for key, item in items:
+        found = _non_finite_path(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
+
+
+# --------------------------------------------------------------- server JSON messages
+def finite_json(message: dict[str, Any]) -> str:
+    """JSON text with every non-finite number replaced by null; the paths of the replaced
+    values are listed under ``"non_finite"`` so that a null is never ambiguous."""
+    replaced: list[str] = []
+    clean = _replace_non_finite(message, "", replaced)
+    if replaced:
+        clean["non_finite"] = replaced
+    return json.dumps(clean, allow_nan=False, separators=(",", ":"))
+
+
+def _replace_non_finite(value: Any, path: str, replaced: list[str]) -> Any:
+    if isinstance(value, float | np.floating):
+        if math.isfinite(value):
+            return float(value)
+        replaced.append(path)
+        return None
+    if isinstance(value, dict):
+        return {key: _replace_non_finite(item, f"{path}.{key}" if path else key, replaced)
+                for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replace_non_finite(item, f"{path}[{i}]", replaced)
+                for i, item in enumerate(value)]
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def error_message(error: CommandError) -> str:
+    """The JSON error reply for ``error``."""
+    return finite_json({"type": "error", "id": error.request_id, "field": error.field,
+                        "message": error.message})
+
+
+# ------------------------------------------------------------------ binary frames
+FRAME_MAGIC = b"BPF1"
+HEADER = struct.Struct("<4sHHIIIfBBBBffffffHHHHI")
+PHASE_CODES = {None: 0, "forward": 1, "loss": 2, "backward": 3, "update": 4}
+FLAG_RUNNING, FLAG_DIVERGED, FLAG_SELECTION = 1, 2, 4
+SELECTION_FIELDS = 8  # kind, layer, source, neuron, weight, gradient, update, samples
+SAMPLE_FIELDS = 6  # a_source, z, a, dL/da, da/dz, delta per batch point
+MAX_SELECTION_SAMPLES = 32
+
+
+@dataclass
+class FrameData:
+    """What one binary frame carries; array shapes as in docs/protocol.md."""
+
+    sequence: int
+    step: int
+    epoch: int
+    epoch_progress: float
+    phase: str | None
+    running: bool
+    diverged: bool
+    layer_sizes: list[int]  # n_0 = features, ..., n_L = outputs
+    batch_loss: float
+    train_loss: float
+    test_loss: float
+    train_accuracy: float
+    test_accuracy: float
+    learning_rate: float
+    batch_size: int
+    weights: list[NDArray[Any]]  # per layer (n_out, n_in)
+    biases: list[NDArray[Any]]  # per layer (n_out,)
+    grad_weights: list[NDArray[Any]]
+    grad_biases: list[NDArray[Any]]
+    update_weights: list[NDArray[Any]]
+    update_biases: list[NDArray[Any]]
+    gradient_norms: NDArray[Any]  # (L,)
+    update_ratios: NDArray[Any]  # (L,)
+    output_maps: NDArray[Any]  # (n_outputs, G, G)
+    neuron_maps: NDArray[Any]  # (features + hidden neurons, T, T)
+    selection: NDArray[Any] | None = field(default=None)  # (8 + 6·S,)
+
+
+def encode_frame(frame: FrameData) -> bytes:
+    """The binary frame: header, layer sizes (padded to 4 bytes), then float32 arrays."""
+    sizes = frame.layer_sizes
+    main_res = frame.output_maps.shape[-1]
+    thumb_res = frame.neuron_maps.shape[-1] if frame.neuron_maps.size else 0
+    samples = 0 if frame.selection is None else (
+        (len(frame.selection) - SELECTION_FIELDS) // SAMPLE_FIELDS)
+    arrays = [*_interleave(frame.weights, frame.biases),
+              *_interleave(frame.grad_weights, frame.grad_biases),
+              *_interleave(frame.update_weights, frame.update_biases),
+              frame.gradient_norms, frame.update_ratios, frame.output_maps, frame.neuron_maps]
+    if frame.selection is not None:
+        arrays.append(frame.selection)
+    body = b"".join(np.ascontiguousarray(a, dtype="<f4").tobytes() for a in arrays)
+    size_bytes = bytes(sizes) + bytes(-(len(sizes)) % 4)
+    flags = ((FLAG_RUNNING if frame.running else 0) | (FLAG_DIVERGED if frame.diverged else 0)
+             | (FLAG_SELECTION if frame.selection is not None else 0))
+    total = HEADER.size + len(size_bytes) + len(body)
+    header = HEADER.pack(
+        FRAME_MAGIC, PROTOCOL_VERSION, flags, frame.sequence & 0xFFFFFFFF, frame.step,
+        frame.epoch, frame.epoch_progress, PHASE_CODES[frame.phase], len(sizes) - 1,
+        sizes[0], 0, frame.batch_loss, frame.train_loss, frame.test_loss,
+        frame.train_accuracy, frame.test_accuracy, frame.learning_rate, main_res, thumb_res,
+        min(frame.batch_size, 0xFFFF), samples, total,
+    )
+    return header + size_bytes + body
+
+
+def _interleave(first: list[NDArray[Any]], second: list[NDArray[Any]]) -> list[NDArray[Any]]:
+    return [array for pair in zip(first, second, strict=True) for array in pair]
+
+
+def decode_header(data: bytes) -> dict[str, Any]:
+    """The header fields of a frame (tests and tools; the page uses frontend/protocol.js)."""
+    names = ("magic", "version", "flags", "sequence", "step", "epoch", "epoch_progress",
+             "phase", "n_layers", "n_features", "reserved", "batch_loss", "train_loss",
+             "test_loss", "train_accuracy", "test_accuracy", "learning_rate", "main_res",
+             "thumb_res", "batch_size", "selection_samples", "total_bytes")
+    return dict(zip(names, HEADER.unpack_from(data), strict=True))

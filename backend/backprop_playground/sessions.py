@@ -1,0 +1,386 @@
+"""Live training sessions: the registry, one run loop per session, commands, fan-out.
+
+Trainer work (steps, frame building) runs in a thread pool under the session's lock, so the
+event loop stays responsive; each frame is encoded once and offered to every subscriber's
+one-slot mailbox (see :mod:`fanout`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from .fanout import Subscriber
+from .frames import build_frame
+from .history import History
+from .protocol import (
+    CommandError,
+    Configure,
+    PhaseStep,
+    Select,
+    Selection,
+    SetHyper,
+    Step,
+    encode_frame,
+    finite_json,
+)
+from .settings import Settings
+from .trainer import (
+    ConfigError,
+    TrainingSession,
+    config_from_dict,
+    config_to_dict,
+    restore,
+    snapshot,
+)
+
+T = TypeVar("T")
+TICK_BUDGET_SECONDS = 0.03
+
+
+class LimitError(Exception):
+    """A server limit (sessions, viewers) was reached."""
+
+
+class LiveSession:
+    """One trainer, its run loop and its subscribers."""
+
+    def __init__(self, trainer: TrainingSession, settings: Settings,
+                 executor: ThreadPoolExecutor) -> None:
+        self.id = secrets.token_urlsafe(9)
+        self.presenter_token = secrets.token_urlsafe(24)
+        self.trainer, self.settings, self.executor = trainer, settings, executor
+        self.running = False
+        self.speed = 1.0
+        self._speed_credit = 0.0
+        self.selection: Selection | None = None
+        self.subscribers: set[Subscriber] = set()
+        self.lock = asyncio.Lock()
+        self.history = History()
+        self.sequence = 0
+        self.last_frame: bytes | None = None
+        self.last_activity = time.monotonic()
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------- lifecycle
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run_loop(), name=f"session-{self.id}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    @property
+    def viewers(self) -> int:
+        return sum(1 for s in self.subscribers if s.role == "viewer")
+
+    def attach(self, subscriber: Subscriber) -> None:
+        if subscriber.role == "viewer" and self.viewers >= self.settings.max_viewers_per_session:
+            raise LimitError(f"this session already has {self.viewers} viewers (the limit)")
+        self.subscribers.add(subscriber)
+        self.last_activity = time.monotonic()
+        self.broadcast({"type": "viewers", "count": self.viewers})
+
+    def detach(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+        self.last_activity = time.monotonic()
+        self.broadcast({"type": "viewers", "count": self.viewers})
+
+    def is_idle(self, now: float) -> bool:
+        idle_for = now - self.last_activity
+        return not self.subscribers and idle_for > self.settings.idle_session_seconds
+
+    # ------------------------------------------------------------- publishing
+    def broadcast(self, message: dict[str, Any]) -> None:
+        text = finite_json(message)
+        for subscriber in self.subscribers:
+            subscriber.offer_control(text)
+
+    def publish(self, frame: bytes) -> None:
+        self.last_frame = frame
+        for subscriber in self.subscribers:
+            subscriber.offer_frame(frame)
+
+    def info(self) -> dict[str, Any]:
+        """Public facts about the session (no token)."""
+        return {"id": self.id, "step": self.trainer.step_count, "epoch": self.trainer.epoch,
+                "running": self.running, "viewers": self.viewers,
+                "config": config_to_dict(self.trainer.config)}
+
+    def state(self) -> dict[str, Any]:
+        """What the controls show: run state, speed, hyperparameters, selection, phase."""
+        trainer = self.trainer
+        divergence = trainer.divergence
+        return {
+            "type": "state", "running": self.running, "speed": self.speed,
+            "step": trainer.step_count, "epoch": trainer.epoch, "phase": trainer.phase,
+            "next_phase": trainer.next_phase,
+            "hyper": config_to_dict(trainer.config)["hyper"],
+            "selection": None if self.selection is None else self.selection.model_dump(),
+            "status": trainer.status,
+            "divergence": None if divergence is None else {
+                "step": divergence.step, "learning_rate": divergence.learning_rate,
+                "message": divergence.message},
+            "learning_rate_changes": [[s, r[0]] for s, r in trainer.learning_rate_changes],
+        }
+
+    def welcome(self, role: str) -> dict[str, Any]:
+        return {"type": "welcome", "session": self.id, "role": role, "protocol": 1,
+                "config": config_to_dict(self.trainer.config), "state": self.state(),
+                "history": self.history.as_dict(), "viewers": self.viewers}
+
+    def export(self) -> dict[str, Any]:
+        """The whole run: trainer snapshot, history, speed."""
+        return {"trainer": snapshot(self.trainer), "history": self.history.as_dict(),
+                "speed": self.speed}
+
+    # -------------------------------------------------------------- run loop
+    async def _run_loop(self) -> None:
+        loop = asyncio.get_running_loop()
+        period = 1.0 / self.settings.max_frames_per_second
+        while True:
+            if not self.running:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            started = loop.time()
+            async with self.lock:
+                if self.running:
+                    frame = await self._in_thread(self._tick)
+                    self._after_trainer_work(frame)
+            await asyncio.sleep(max(period - (loop.time() - started), 0.001))
+
+    def _tick(self) -> bytes | None:
+        """Run this frame's steps (``speed`` per frame, within a time budget), then build
+        the frame; None when no step was due (slow speeds)."""
+        self._speed_credit += self.speed
+        due = int(self._speed_credit)
+        self._speed_credit -= due
+        if due == 0:
+            return None
+        started, done, chunk = time.perf_counter(), 0, 1
+        while done < due:
+            ran = self.trainer.run(min(chunk, due - done))
+            done += ran
+            if ran < min(chunk, due - done + ran) or self.trainer.status == "diverged":
+                break
+            elapsed = time.perf_counter() - started
+            if elapsed > TICK_BUDGET_SECONDS:
+                break
+            chunk = max(1, min(chunk * 2, due - done))
+        return self._frame()
+
+    def _frame(self) -> bytes:
+        """Build and encode the current frame, and record the metrics in the history."""
+        trainer = self.trainer
+        metrics = trainer.evaluate()
+        self.sequence += 1
+        frame = build_frame(trainer, sequence=self.sequence, running=self.running,
+                            metrics=metrics, selection=self.selection)
+        self.history.record(trainer.step_count, trainer.epoch_progress, metrics, frame.batch_loss)
+        return encode_frame(frame)
+
+    def _after_trainer_work(self, frame: bytes | None) -> None:
+        """Publish a frame and, if the run just diverged, stop and tell everyone."""
+        if frame is not None:
+            self.publish(frame)
+        if self.trainer.status == "diverged" and (self.running or frame is not None):
+            divergence = self.trainer.divergence
+            was_running, self.running = self.running, False
+            if divergence is not None and was_running:
+                self.broadcast({"type": "event", "event": "diverged", "step": divergence.step,
+                                "learning_rate": divergence.learning_rate,
+                                "loss": divergence.loss, "message": divergence.message})
+                self.broadcast(self.state())
+
+    async def _in_thread(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.executor, work)
+
+    # --------------------------------------------------------------- commands
+    async def handle(self, command: Any) -> int:
+        """Carry out a presenter's command; return the step at which it took effect.
+        Raises CommandError (with the field) if the command cannot be carried out."""
+        self.last_activity = time.monotonic()
+        async with self.lock:
+            step = await self._dispatch(command)
+        self.broadcast(self.state())
+        return step
+
+    async def _dispatch(self, command: Any) -> int:
+        trainer = self.trainer
+        kind = command.type
+        if kind == "play":
+            if trainer.status == "diverged":
+                raise CommandError(
+                    f"{trainer.divergence.message if trainer.divergence else 'diverged'}; "
+                    "lower the learning rate or reset", None, command.id)
+            self.running = True
+            self._wake.set()
+            return trainer.step_count + 1
+        if kind == "pause":
+            self.running = False
+            await self._emit_frame()
+            return trainer.step_count
+        if isinstance(command, SetHyper):
+            return await self._set_hyper(command)
+        if isinstance(command, Select):
+            self._check_selection(command.target, command.id)
+            self.selection = command.target
+            await self._emit_frame()
+            return trainer.step_count
+        self.running = False
+        if isinstance(command, Step):
+            first = trainer.step_count + 1
+            await self._trainer_work(lambda: trainer.run(command.n))
+            return first
+        if isinstance(command, PhaseStep):
+            await self._trainer_work(trainer.advance)
+            return trainer.step_count + (0 if trainer.phase in (None, "update") else 1)
+        if isinstance(command, Configure):
+            await self._configure(command)
+            return 0
+        await self._trainer_work(trainer.reset)  # reset
+        self.history.clear()
+        self.broadcast({"type": "config", "config": config_to_dict(trainer.config)})
+        return 0
+
+    async def _trainer_work(self, work: Callable[[], object]) -> None:
+        def run_and_frame() -> bytes:
+            work()
+            return self._frame()
+
+        self._after_trainer_work(await self._in_thread(run_and_frame))
+        if self.trainer.status == "diverged" and self.trainer.divergence is not None:
+            divergence = self.trainer.divergence
+            self.broadcast({"type": "event", "event": "diverged", "step": divergence.step,
+                            "learning_rate": divergence.learning_rate,
+                            "loss": divergence.loss, "message": divergence.message})
+
+    async def _emit_frame(self) -> None:
+        self._after_trainer_work(await self._in_thread(self._frame))
+
+    async def _set_hyper(self, command: SetHyper) -> int:
+        changes = command.trainer_changes()
+        step = self.trainer.step_count + 1
+        if changes:
+            try:
+                step = self.trainer.set_hyperparameters(**changes)
+            except ConfigError as error:
+                raise CommandError(error.message, error.field, command.id) from error
+        if command.speed is not None:
+            self.speed = command.speed
+        return step
+
+    async def _configure(self, command: Configure) -> None:
+        try:
+            config = config_from_dict(merge_config(config_to_dict(self.trainer.config),
+                                                   command.config))
+            await self._trainer_work(lambda: self.trainer.configure(config))
+        except ConfigError as error:
+            raise CommandError(error.message, error.field, command.id) from error
+        self.selection = None
+        self.history.clear()
+        self.broadcast({"type": "config", "config": config_to_dict(self.trainer.config)})
+
+    def _check_selection(self, target: Selection | None, request_id: Any) -> None:
+        if target is None:
+            return
+        sizes = self.trainer.model.layout.sizes
+        if target.layer >= len(sizes) - 1:
+            raise CommandError(f"the network has {len(sizes) - 1} layers", "target.layer",
+                               request_id)
+        if target.neuron >= sizes[target.layer + 1]:
+            raise CommandError(f"layer {target.layer} has {sizes[target.layer + 1]} neurons",
+                               "target.neuron", request_id)
+        if target.source is not None and target.source >= sizes[target.layer]:
+            raise CommandError(f"layer {target.layer} has {sizes[target.layer]} inputs",
+                               "target.source", request_id)
+
+
+def merge_config(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``current`` with the fields of ``changes`` replaced, section by section.
+
+    What follows from a replaced field is reset rather than kept stale: a new data set
+    drops custom points and lets the problem and loss follow it (unless given); new layer
+    sizes with per-layer activations keep the first activation for every layer.
+    """
+    merged = {key: dict(value) if isinstance(value, dict) else value
+              for key, value in current.items()}
+    for section, values in changes.items():
+        if isinstance(values, dict) and isinstance(merged.get(section), dict):
+            merged[section].update(values)
+        else:
+            merged[section] = values
+    network, data = changes.get("network"), changes.get("data")
+    if isinstance(data, dict) and "dataset" in data:
+        if data["dataset"] != "custom" and "points" not in data:
+            merged["data"]["points"] = None
+        for key in ("problem", "loss"):
+            if not (isinstance(network, dict) and key in network):
+                merged["network"][key] = None
+    if isinstance(network, dict) and "hidden_layers" in network and "activation" not in network:
+        activation = merged["network"].get("activation")
+        if isinstance(activation, list):
+            merged["network"]["activation"] = activation[0] if activation else "tanh"
+    return merged
+
+
+class SessionRegistry:
+    """All live sessions of this process."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.sessions: dict[str, LiveSession] = {}
+        self.executor = ThreadPoolExecutor(settings.trainer_threads, "trainer")
+
+    def create(self, config: dict[str, Any] | None = None,
+               exported: dict[str, Any] | None = None) -> LiveSession:
+        """A new session from a config dict, or from an exported run; ConfigError or
+        LimitError if that cannot be."""
+        if len(self.sessions) >= self.settings.max_sessions:
+            raise LimitError(f"the server runs {len(self.sessions)} sessions (the limit)")
+        history = None
+        if exported is not None:
+            if not isinstance(exported, dict) or "trainer" not in exported:
+                raise ConfigError("snapshot", "must be an exported run with a 'trainer' part")
+            trainer = restore(exported["trainer"])
+            history = exported.get("history")
+        else:
+            trainer = TrainingSession(config_from_dict(config or {}))
+        session = LiveSession(trainer, self.settings, self.executor)
+        if history is not None:
+            session.history.load(history)
+        if exported is not None and isinstance(exported.get("speed"), int | float):
+            session.speed = min(max(float(exported["speed"]), 0.01), 1000.0)
+        self.sessions[session.id] = session
+        session.start()
+        return session
+
+    def get(self, session_id: str) -> LiveSession | None:
+        return self.sessions.get(session_id)
+
+    async def remove(self, session_id: str) -> None:
+        session = self.sessions.pop(session_id, None)
+        if session is not None:
+            await session.stop()
+
+    async def reap_idle(self) -> None:
+        """Forever: every so often, end sessions nobody has used for a while."""
+        while True:
+            await asyncio.sleep(min(60.0, self.settings.idle_session_seconds / 2))
+            now = time.monotonic()
+            for session_id in [s.id for s in self.sessions.values() if s.is_idle(now)]:
+                await self.remove(session_id)
+
+    async def close(self) -> None:
+        for session_id in list(self.sessions):
+            await self.remove(session_id)
+        self.executor.shutdown(wait=False, cancel_futures=True)
