@@ -264,6 +264,13 @@ class LiveSession:
                             "learning_rate": divergence.learning_rate,
                             "loss": divergence.loss, "message": divergence.message})
 
+    async def ensure_frame(self) -> None:
+        """Build a first frame if none was published yet (a new session, for late joiners)."""
+        if self.last_frame is None:
+            async with self.lock:
+                if self.last_frame is None:
+                    await self._emit_frame()
+
     async def _emit_frame(self) -> None:
         self._after_trainer_work(await self._in_thread(self._frame))
 

@@ -58,6 +58,7 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     hello = await _receive_hello(websocket, session, settings)
     if hello is None:
         return
+    await session.ensure_frame()
     subscriber = Subscriber(websocket, hello.role, settings.send_timeout_seconds)
     subscriber.offer_control(finite_json(session.welcome(hello.role)))
     if session.last_frame is not None:
