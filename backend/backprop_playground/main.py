@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
 from .api import routes, ws
+from .monitor import LagMonitor
 from .sessions import SessionRegistry
 from .settings import Settings
 
@@ -51,18 +52,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        reaper = asyncio.create_task(app.state.registry.reap_idle())
+        tasks = [asyncio.create_task(app.state.registry.reap_idle()),
+                 asyncio.create_task(app.state.lag.run())]
         try:
             yield
         finally:
-            reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reaper
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await app.state.registry.close()
 
     app = FastAPI(title="Backprop Playground", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.registry = SessionRegistry(settings)
+    app.state.lag = LagMonitor()
     app.include_router(routes.router)
     app.include_router(ws.router)
     app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)

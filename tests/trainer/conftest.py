@@ -58,7 +58,7 @@ def make_config(
         hyper=Hyperparameters(
             learning_rate=learning_rate, batch_size=batch_size, optimizer=optimizer,
             regularization=regularization, regularization_rate=regularization_rate,
-            **hyper,  # type: ignore[arg-type]
+            **hyper,
         ),
         seed=seed,
     )

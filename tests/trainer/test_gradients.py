@@ -19,6 +19,7 @@ from conftest import (
     rel_error,
     unflat_layers,
 )
+from numpy.typing import NDArray
 
 from backprop_playground.trainer import ACTIVATIONS, LOSSES, TrainerConfig, TrainingSession
 from backprop_playground.trainer.activations import ACTIVATION_FUNCTIONS
@@ -29,7 +30,7 @@ FEATURES = ("x1", "x2", "sin_x1", "x1_times_x2")
 REGULARIZATIONS = ("none", "l1", "l2")
 
 
-def _activation_pattern(session: TrainingSession) -> list[Array]:
+def _activation_pattern(session: TrainingSession) -> list[NDArray[np.bool_]]:
     """Which hidden pre-activations are positive (where ReLU-family kinks sit)."""
     tensors = session.tensors()
     patterns = []
@@ -41,7 +42,7 @@ def _activation_pattern(session: TrainingSession) -> list[Array]:
 
 def _objective(
     probe: TrainingSession, vector: Array, batch: tuple[Array, Array]
-) -> tuple[float, list[Array]]:
+) -> tuple[float, list[NDArray[np.bool_]]]:
     """Minibatch loss + penalty at parameters ``vector`` on ``batch``, and the ReLU pattern."""
     load_weights(probe, unflat_layers(vector, probe.get_weights()))
     penalty = float(probe.regularization_loss()[0])
@@ -148,6 +149,7 @@ def test_weight_gradient_is_delta_times_previous_activation(activation: str, los
     previous = tensors.inputs
     for layer in tensors.layers:
         assert previous is not None and layer.delta is not None
+        assert layer.grad_weights is not None and layer.grad_bias is not None
         np.testing.assert_allclose(layer.grad_weights, layer.delta.T @ previous,
                                    rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(layer.grad_bias, layer.delta.sum(axis=0),
@@ -164,8 +166,10 @@ def test_hidden_grad_a_is_next_delta_times_next_weights(activation: str, loss: s
     for layer in range(len(tensors.layers) - 1):
         upper = tensors.layers[layer + 1]
         assert upper.delta is not None
-        np.testing.assert_allclose(tensors.layers[layer].grad_a, upper.delta @ weights[layer + 1][0],
-                                   rtol=1e-12, atol=1e-15)
+        expected = upper.delta @ weights[layer + 1][0]
+        grad_a = tensors.layers[layer].grad_a
+        assert grad_a is not None
+        np.testing.assert_allclose(grad_a, expected, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
@@ -175,8 +179,9 @@ def test_hidden_delta_is_grad_a_times_activation_derivative(activation: str) -> 
     function = ACTIVATION_FUNCTIONS[activation]
     for layer in session.tensors().layers[:-1]:
         assert layer.z is not None and layer.a is not None and layer.grad_a is not None
-        np.testing.assert_allclose(layer.delta, layer.grad_a * function.derivative(layer.z, layer.a),
-                                   rtol=1e-12, atol=1e-15)
+        assert layer.delta is not None
+        expected = layer.grad_a * function.derivative(layer.z, layer.a)
+        np.testing.assert_allclose(layer.delta, expected, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("loss", list(LOSSES))
@@ -206,7 +211,7 @@ def test_output_grad_a_times_output_derivative_is_delta(loss: str) -> None:
     """For one-output heads, the output dL/da times da/dz of its activation is its delta."""
     session = _backward_session("tanh", loss)
     output = session.tensors().layers[-1]
-    assert output.a is not None and output.grad_a is not None
+    assert output.a is not None and output.grad_a is not None and output.delta is not None
     derivative = {"bce": output.a * (1 - output.a), "squared_error": 1 - output.a**2,
                   "mse": np.ones_like(output.a)}[loss]
     np.testing.assert_allclose(output.grad_a * derivative, output.delta, rtol=1e-9, atol=1e-15)

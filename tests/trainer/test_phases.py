@@ -377,8 +377,6 @@ def test_set_weights_accepts_what_get_weights_returns() -> None:
 
 def test_set_weights_with_the_wrong_number_of_layers_raises() -> None:
     """set_weights with too few layers raises ConfigError on 'weights' and changes nothing."""
-
-
     session = _session()
     before = flat_weights(session)
     with pytest.raises(ConfigError) as caught:

@@ -50,6 +50,18 @@ def health() -> dict[str, str]:
     return {"status": "ok", "version": __version__}
 
 
+@router.get("/metrics")
+def metrics(request: Request, reset: bool = False) -> dict[str, Any]:
+    """Event-loop lag (p50/p99/max over recent samples), sessions and subscribers.
+    ``reset=true`` starts a new measurement window."""
+    lag = request.app.state.lag
+    summary = {"event_loop_lag": lag.summary(), "sessions": len(registry(request).sessions),
+               "subscribers": sum(len(s.subscribers) for s in registry(request).sessions.values())}
+    if reset:
+        lag.reset()
+    return summary
+
+
 @router.get("/options")
 def get_options(request: Request) -> dict[str, Any]:
     """Data sets, features, activations, losses, optimizers, and every limit."""

@@ -1,0 +1,197 @@
+"""Server figures, printed as JSON lines:
+
+* frame build + encode time (median) and size, default net and six hidden layers of 8;
+* event-loop lag p50/p99 while one session trains at full speed;
+* command-to-ack latency p50/p99 (set_hyper) while a session streams at 60 fps;
+* frames delivered to 50 healthy viewers with one stalled viewer, relative to none stalled.
+
+The server runs in its own process on a free loopback port; clients run here.
+
+    python bench/server.py [--viewers 50] [--seconds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from typing import Any
+
+import numpy as np
+from websockets.asyncio.client import ClientConnection, connect
+
+from backprop_playground.frames import build_frame
+from backprop_playground.protocol import Selection, encode_frame
+from backprop_playground.trainer import NetworkConfig, TrainerConfig, TrainingSession
+
+
+def emit(**figures: Any) -> None:
+    print(json.dumps(figures), flush=True)
+
+
+def frame_figures() -> None:
+    for name, hidden in (("default_4x2", (4, 2)), ("8x6", (8,) * 6)):
+        trainer = TrainingSession(TrainerConfig(network=NetworkConfig(hidden_layers=hidden)))
+        trainer.run(20)
+        selection = Selection(layer=0, neuron=0, source=1)
+        times, size = [], 0
+        for sequence in range(200):
+            start = time.perf_counter()
+            data = encode_frame(build_frame(trainer, sequence=sequence, running=True,
+                                            metrics=trainer.evaluate(), selection=selection))
+            times.append(time.perf_counter() - start)
+            size = len(data)
+        emit(figure="frame_build_encode", net=name, median_ms=round(statistics.median(times) * 1e3, 3),
+             bytes=size, target_ms=2.0, target_bytes=65536)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def http(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data,
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+@contextlib.contextmanager
+def server_process() -> Any:
+    port = free_port()
+    env = {**os.environ, "BACKPROP_LOG_LEVEL": "warning", "BACKPROP_SEND_TIMEOUT_SECONDS": "3"}
+    process = subprocess.Popen([sys.executable, "-m", "backprop_playground.main", "--port",
+                                str(port)], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(200):
+            with contextlib.suppress(OSError):
+                http(base, "/api/health")
+                break
+            time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def presenter(base: str, config: dict[str, Any] | None = None) -> tuple[str, ClientConnection]:
+    created = http(base, "/api/sessions", {"config": config or {}})
+    ws = await connect(base.replace("http", "ws") + created["websocket"], max_size=2**22)
+    await ws.send(json.dumps({"type": "hello", "role": "presenter",
+                              "token": created["presenter_token"]}))
+    return created["id"], ws
+
+
+async def command(ws: ClientConnection, message: dict[str, Any]) -> dict[str, Any]:
+    """Send and wait for the ack or error with this id (frames are skipped)."""
+    await ws.send(json.dumps(message))
+    while True:
+        reply = await ws.recv()
+        if isinstance(reply, str):
+            parsed = json.loads(reply)
+            if parsed.get("type") in ("ack", "error") and parsed.get("id") == message["id"]:
+                return parsed
+
+
+async def lag_figures(base: str, seconds: float) -> None:
+    _, ws = await presenter(base)
+    await command(ws, {"type": "set_hyper", "speed": 1000, "id": 1})
+    await command(ws, {"type": "play", "id": 2})
+    http(base, "/api/metrics?reset=true")
+    drain = asyncio.create_task(_drain(ws))
+    await asyncio.sleep(seconds)
+    lag = http(base, "/api/metrics")["event_loop_lag"]
+    drain.cancel()
+    await ws.close()
+    emit(figure="event_loop_lag_training_full_speed", p50_ms=round(lag["p50_ms"], 2),
+         p99_ms=round(lag["p99_ms"], 2), max_ms=round(lag["max_ms"], 2), target_p99_ms=20)
+
+
+async def _drain(ws: ClientConnection) -> int:
+    count = 0
+    with contextlib.suppress(Exception):
+        async for message in ws:
+            count += isinstance(message, bytes)
+    return count
+
+
+async def ack_latency(base: str, samples: int = 150) -> None:
+    _, ws = await presenter(base)
+    await command(ws, {"type": "play", "id": 0})
+    latencies = []
+    for index in range(1, samples + 1):
+        start = time.perf_counter()
+        reply = await command(ws, {"type": "set_hyper", "learning_rate": 0.01 + index * 1e-4,
+                                   "id": index})
+        assert reply["type"] == "ack", reply
+        latencies.append(time.perf_counter() - start)
+        await asyncio.sleep(0.01)
+    await ws.close()
+    values = np.array(latencies) * 1e3
+    emit(figure="command_to_ack_while_streaming_60fps", p50_ms=round(float(np.percentile(values, 50)), 2),
+         p99_ms=round(float(np.percentile(values, 99)), 2), samples=samples)
+
+
+async def viewer(url: str) -> ClientConnection:
+    ws = await connect(url, max_size=2**22)
+    await ws.send(json.dumps({"type": "hello", "role": "viewer"}))
+    return ws
+
+
+async def delivery(base: str, viewers: int, stalled: bool, seconds: float) -> float:
+    session_id, ws = await presenter(base)
+    url = base.replace("http", "ws") + f"/ws/sessions/{session_id}"
+    healthy = [await viewer(url) for _ in range(viewers)]
+    stuck = None
+    if stalled:  # a raw socket that says hello and then never reads again
+        stuck = await connect(url, max_size=2**22, max_queue=1)
+        await stuck.send(json.dumps({"type": "hello", "role": "viewer"}))
+    counters = [asyncio.create_task(_drain(v)) for v in healthy]
+    await command(ws, {"type": "play", "id": 1})
+    await asyncio.sleep(seconds)
+    await command(ws, {"type": "pause", "id": 2})
+    for v in healthy:
+        await v.close()
+    counts = [await task for task in counters]
+    await ws.close()
+    if stuck is not None:
+        with contextlib.suppress(Exception):
+            await stuck.close()
+    return float(np.mean(counts))
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    with server_process() as base:
+        await lag_figures(base, args.seconds)
+        await ack_latency(base)
+        clean = await delivery(base, args.viewers, False, args.seconds)
+        with_stalled = await delivery(base, args.viewers, True, args.seconds)
+        emit(figure="fanout_delivery_with_one_stalled", viewers=args.viewers,
+             frames_per_viewer_clean=round(clean, 1),
+             frames_per_viewer_with_stalled=round(with_stalled, 1),
+             ratio=round(with_stalled / clean, 4) if clean else None, target_ratio=0.99)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--viewers", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=4.0)
+    args = parser.parse_args()
+    frame_figures()
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,186 @@
+// Decodes binary frames written by tests/frontend/test_protocol_js.py (real trainer frames
+// from encode_frame) and checks every field against the values Python computed from the same
+// FrameData. Run it through pytest:  python3 -m pytest tests/frontend
+// (which runs `node --test tests/frontend/` with FRAME_FIXTURES=<fixture dir>).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import * as protocol from '../../frontend/protocol.js';
+
+const {
+  decodeFrame, parseServerMessage, weightAt, gradientAt, updateAt, mapAt, PHASES, PROTOCOL_VERSION,
+} = protocol;
+
+const FIXTURES = process.env.FRAME_FIXTURES;
+const NO_FIXTURES = 'FRAME_FIXTURES is not set: run this test through pytest '
+  + '(python3 -m pytest tests/frontend), which writes the frame fixtures and sets it';
+
+/** @param {string} name */
+function loadFixture(name) {
+  const bytes = readFileSync(join(/** @type {string} */ (FIXTURES), `${name}.bin`));
+  // A fresh, exactly sized ArrayBuffer, as a WebSocket with binaryType 'arraybuffer' gives.
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  const expected = JSON.parse(readFileSync(join(/** @type {string} */ (FIXTURES), `${name}.json`), 'utf8'));
+  return { buffer, expected };
+}
+
+/** Float32 tolerance: the frame holds float32 roundings of Python's float64 values. */
+function closeTo(actual, expected) {
+  if (expected === 'NaN') return Number.isNaN(actual);
+  if (expected === 'Infinity') return actual === Infinity;
+  if (expected === '-Infinity') return actual === -Infinity;
+  if (!Number.isFinite(actual)) return false;
+  return Math.abs(actual - expected) <= 2 ** -23 * Math.abs(expected) + 1e-38;
+}
+
+/**
+ * Structural comparison: same keys, same array lengths, floats within float32 tolerance,
+ * everything else strictly equal. Expected arrays are plain lists; the decoded ones are
+ * Float32Arrays or arrays.
+ */
+function check(actual, expected, path = 'frame') {
+  if (Array.isArray(expected)) {
+    assert.ok(Array.isArray(actual) || actual instanceof Float32Array,
+      `${path}: expected an array, got ${actual}`);
+    assert.equal(actual.length, expected.length, `${path}: length`);
+    const floats = actual instanceof Float32Array;
+    for (let i = 0; i < expected.length; i += 1) {
+      if (floats) {
+        if (!closeTo(actual[i], expected[i])) {
+          assert.fail(`${path}[${i}]: ${actual[i]} is not ${expected[i]} (float32)`);
+        }
+      } else {
+        check(actual[i], expected[i], `${path}[${i}]`);
+      }
+    }
+  } else if (expected !== null && typeof expected === 'object') {
+    assert.ok(actual !== null && typeof actual === 'object', `${path}: expected an object`);
+    assert.deepEqual(Object.keys(actual).sort(), Object.keys(expected).sort(), `${path}: keys`);
+    for (const key of Object.keys(expected)) check(actual[key], expected[key], `${path}.${key}`);
+  } else if (typeof expected === 'number' || expected === 'NaN' || expected === 'Infinity'
+             || expected === '-Infinity') {
+    assert.equal(typeof actual, 'number', `${path}: expected a number`);
+    assert.ok(closeTo(actual, expected), `${path}: ${actual} is not ${expected} (float32)`);
+  } else {
+    assert.equal(actual, expected, path);
+  }
+}
+
+test('fixtures are available', () => {
+  assert.ok(FIXTURES, NO_FIXTURES);
+});
+
+const names = FIXTURES ? JSON.parse(readFileSync(join(FIXTURES, 'index.json'), 'utf8')) : [];
+
+for (const name of names) {
+  test(`decodes frame ${name}`, () => {
+    const { buffer, expected } = loadFixture(name);
+    const frame = decodeFrame(buffer);
+    check(frame, expected);
+
+    // Exact integer fields and the views' layout.
+    assert.equal(frame.sequence, expected.sequence);
+    assert.equal(frame.step, expected.step);
+    assert.ok(PHASES.includes(frame.phase));
+    assert.equal(frame.layers.length, frame.layerSizes.length - 1);
+    for (const layer of frame.layers) {
+      for (const key of ['weights', 'bias', 'gradWeights', 'gradBias', 'updateWeights', 'updateBias']) {
+        assert.ok(layer[key] instanceof Float32Array, `${key} is a Float32Array`);
+        assert.equal(layer[key].buffer, buffer, `${key} is a view on the message buffer`);
+      }
+    }
+    const G = frame.mainResolution;
+    const T = frame.thumbResolution;
+    assert.ok(frame.outputMaps.every((map) => map.length === G * G));
+    assert.ok(frame.neuronMaps.every((map) => map.length === T * T));
+    assert.equal(frame.neuronMaps.length,
+      frame.layerSizes.slice(0, -1).reduce((sum, n) => sum + n, 0));
+  });
+}
+
+test('helpers index weights, gradients, updates and maps', { skip: !FIXTURES }, () => {
+  const { buffer, expected } = loadFixture(names.find((n) => n.startsWith('spiral3_step')));
+  const frame = decodeFrame(buffer);
+  const layer = 1;
+  const { nIn, nOut } = frame.layers[layer];
+  for (let j = 0; j < nOut; j += 1) {
+    for (let i = 0; i < nIn; i += 1) {
+      assert.ok(closeTo(weightAt(frame, layer, j, i), expected.layers[layer].weights[j * nIn + i]));
+      assert.ok(closeTo(gradientAt(frame, layer, j, i), expected.layers[layer].gradWeights[j * nIn + i]));
+      assert.ok(closeTo(updateAt(frame, layer, j, i), expected.layers[layer].updateWeights[j * nIn + i]));
+    }
+    assert.ok(closeTo(weightAt(frame, layer, j, null), expected.layers[layer].bias[j]));
+    assert.ok(closeTo(gradientAt(frame, layer, j, null), expected.layers[layer].gradBias[j]));
+    assert.ok(closeTo(updateAt(frame, layer, j, null), expected.layers[layer].updateBias[j]));
+  }
+  assert.throws(() => weightAt(frame, layer, nOut, 0), RangeError);
+  assert.throws(() => weightAt(frame, layer, 0, nIn), RangeError);
+  assert.throws(() => weightAt(frame, 9, 0, 0), RangeError);
+  // sizes [2, 4, 2, 3]: level 0 = inputs, 1 and 2 hidden, 3 = outputs.
+  assert.deepEqual(frame.layerSizes, [2, 4, 2, 3]);
+  assert.equal(mapAt(frame, 0, 1), frame.neuronMaps[1]);
+  assert.equal(mapAt(frame, 1, 0), frame.neuronMaps[2]);
+  assert.equal(mapAt(frame, 2, 1), frame.neuronMaps[7]);
+  assert.equal(mapAt(frame, 3, 2), frame.outputMaps[2]);
+  assert.throws(() => mapAt(frame, 1, 4), RangeError);
+  assert.throws(() => mapAt(frame, 4, 0), RangeError);
+});
+
+/** A copy of a fixture's bytes, changed by `edit(view)`. */
+function corrupted(edit) {
+  const { buffer } = loadFixture(names[0]);
+  const copy = buffer.slice(0);
+  edit(new DataView(copy));
+  return copy;
+}
+
+test('rejects what is not a valid frame', { skip: !FIXTURES }, () => {
+  const { buffer } = loadFixture(names[0]);
+  assert.throws(() => decodeFrame(new Uint8Array(buffer)), TypeError);
+  assert.throws(() => decodeFrame(new ArrayBuffer(10)), /too short/);
+  assert.throws(() => decodeFrame(corrupted((v) => v.setUint8(3, 0x32))), /magic "BPF2"/);
+  assert.throws(() => decodeFrame(corrupted((v) => v.setUint16(4, 2, true))), /version 2/);
+  assert.throws(() => decodeFrame(buffer.slice(0, buffer.byteLength - 4)), /length mismatch/);
+  assert.throws(() => decodeFrame(corrupted((v) => v.setUint32(60, 99, true))), /length mismatch/);
+  assert.throws(() => decodeFrame(corrupted((v) => v.setUint8(24, 5))), /phase code 5/);
+  assert.throws(() => decodeFrame(corrupted((v) => v.setUint16(52, 65, true))), /corrupt frame/);
+  assert.throws(() => decodeFrame(corrupted((v) => v.setUint8(64, 3))), /n_features/);
+});
+
+test('parses server JSON messages', { skip: !FIXTURES }, () => {
+  const [error, state] = JSON.parse(readFileSync(join(FIXTURES, 'server_messages.json'), 'utf8'))
+    .map(parseServerMessage);
+  assert.deepEqual(error, {
+    type: 'error', id: 4, field: 'n', message: 'Input should be greater than or equal to 1',
+  });
+  assert.deepEqual(state, {
+    type: 'state', loss: null, curve: [1, null], ok: 2.5, non_finite: ['loss', 'curve[1]'],
+  });
+  assert.throws(() => parseServerMessage('[1]'), /not a server message/);
+  assert.throws(() => parseServerMessage('{"id": 1}'), /not a server message/);
+  assert.throws(() => parseServerMessage('{'), SyntaxError);
+});
+
+test('command builders', () => {
+  assert.equal(PROTOCOL_VERSION, 1);
+  assert.deepEqual(PHASES, [null, 'forward', 'loss', 'backward', 'update']);
+  const parse = (text) => JSON.parse(text);
+  assert.deepEqual(parse(protocol.hello('presenter', 'tok', 1)),
+    { v: 1, type: 'hello', id: 1, role: 'presenter', token: 'tok' });
+  assert.deepEqual(parse(protocol.hello('viewer')), { v: 1, type: 'hello', role: 'viewer' });
+  assert.deepEqual(parse(protocol.play()), { v: 1, type: 'play' });
+  assert.deepEqual(parse(protocol.pause('p')), { v: 1, type: 'pause', id: 'p' });
+  assert.deepEqual(parse(protocol.step(5)), { v: 1, type: 'step', n: 5 });
+  assert.deepEqual(parse(protocol.phaseStep()), { v: 1, type: 'phase_step' });
+  assert.deepEqual(parse(protocol.reset(0)), { v: 1, type: 'reset', id: 0 });
+  assert.deepEqual(parse(protocol.setHyper({ learningRate: 0.1, momentum: undefined, speed: 3 })),
+    { v: 1, type: 'set_hyper', learning_rate: 0.1, speed: 3 });
+  assert.deepEqual(parse(protocol.configure({ seed: 3 })), { v: 1, type: 'configure', config: { seed: 3 } });
+  assert.deepEqual(parse(protocol.select({ layer: 1, neuron: 2 })),
+    { v: 1, type: 'select', target: { layer: 1, neuron: 2, source: null } });
+  assert.deepEqual(parse(protocol.select(null)), { v: 1, type: 'select', target: null });
+  assert.throws(() => protocol.setHyper({ learning_rate: NaN }), RangeError);
+  assert.throws(() => protocol.configure({ data: { noise: -Infinity } }), RangeError);
+});

@@ -1,0 +1,317 @@
+"""frontend/protocol.js against the Python side of the wire protocol.
+
+Binary frames are built from real trainer sessions and encoded by ``encode_frame``; each is
+written with a JSON file of the values it must decode to (computed here from the same
+``FrameData``, never from the bytes), then ``node --test tests/frontend/`` decodes them.
+The command builders' output is parsed with ``parse_command``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from backprop_playground.frames import build_frame
+from backprop_playground.protocol import (
+    SAMPLE_FIELDS,
+    SELECTION_FIELDS,
+    CommandError,
+    FrameData,
+    Selection,
+    encode_frame,
+    error_message,
+    finite_json,
+    parse_command,
+)
+from backprop_playground.trainer import (
+    FEATURES,
+    DataConfig,
+    Hyperparameters,
+    NetworkConfig,
+    TrainerConfig,
+    TrainingSession,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+PROTOCOL_JS = ROOT / "frontend" / "protocol.js"
+NODE = shutil.which("node")
+needs_node = pytest.mark.skipif(NODE is None, reason="node (>= 20) is not on PATH")
+
+
+# ------------------------------------------------------------------ expected values
+def _number(value: Any) -> float | str:
+    number = float(value)
+    if math.isnan(number):
+        return "NaN"
+    if math.isinf(number):
+        return "Infinity" if number > 0 else "-Infinity"
+    return number
+
+
+def _floats(array: Any) -> list[float | str]:
+    return [_number(v) for v in np.asarray(array, dtype=np.float64).ravel()]
+
+
+def _selection(block: Any) -> dict[str, Any] | None:
+    if block is None:
+        return None
+    head, rows = block[:SELECTION_FIELDS], block[SELECTION_FIELDS:].reshape(-1, SAMPLE_FIELDS)
+    kind = {1: "neuron", 2: "edge"}[int(head[0])]
+    assert int(head[7]) == len(rows)
+    names = ("aSource", "z", "a", "gradA", "dadz", "delta")
+    return {
+        "kind": kind,
+        "layer": int(head[1]),
+        "source": None if kind == "neuron" else int(head[2]),
+        "neuron": int(head[3]),
+        "weight": _number(head[4]),
+        "gradient": _number(head[5]),
+        "update": _number(head[6]),
+        "samples": [dict(zip(names, map(_number, row), strict=True)) for row in rows],
+    }
+
+
+def expected_frame(frame: FrameData) -> dict[str, Any]:
+    """The object protocol.js's decodeFrame must return for ``frame`` (arrays as lists)."""
+    sizes = frame.layer_sizes
+    for l, (w, b) in enumerate(zip(frame.weights, frame.biases, strict=True)):  # noqa: E741
+        assert w.shape == (sizes[l + 1], sizes[l]) and b.shape == (sizes[l + 1],)
+    layers = [
+        {
+            "weights": _floats(frame.weights[l]), "bias": _floats(frame.biases[l]),
+            "gradWeights": _floats(frame.grad_weights[l]),
+            "gradBias": _floats(frame.grad_biases[l]),
+            "updateWeights": _floats(frame.update_weights[l]),
+            "updateBias": _floats(frame.update_biases[l]),
+            "nIn": sizes[l], "nOut": sizes[l + 1],
+        }
+        for l in range(len(sizes) - 1)  # noqa: E741
+    ]
+    return {
+        "sequence": frame.sequence & 0xFFFFFFFF,
+        "step": frame.step,
+        "epoch": frame.epoch,
+        "epochProgress": _number(frame.epoch_progress),
+        "phase": frame.phase,
+        "running": frame.running,
+        "diverged": frame.diverged,
+        "hasSelection": frame.selection is not None,
+        "layerSizes": list(sizes),
+        "batchLoss": _number(frame.batch_loss),
+        "trainLoss": _number(frame.train_loss),
+        "testLoss": _number(frame.test_loss),
+        "trainAccuracy": _number(frame.train_accuracy),
+        "testAccuracy": _number(frame.test_accuracy),
+        "learningRate": _number(frame.learning_rate),
+        "batchSize": frame.batch_size,
+        "mainResolution": frame.output_maps.shape[-1],
+        "thumbResolution": frame.neuron_maps.shape[-1],
+        "layers": layers,
+        "gradientNorms": _floats(frame.gradient_norms),
+        "updateRatios": _floats(frame.update_ratios),
+        "outputMaps": [_floats(m) for m in frame.output_maps],
+        "neuronMaps": [_floats(m) for m in frame.neuron_maps],
+        "selection": _selection(frame.selection),
+    }
+
+
+# ----------------------------------------------------------------------- fixtures
+def _frame(session: TrainingSession, selection: Selection | None, *, sequence: int = 7,
+           running: bool = False) -> FrameData:
+    return build_frame(session, sequence=sequence, running=running,
+                       metrics=session.evaluate(), selection=selection)
+
+
+def _after_steps(config: TrainerConfig, steps: int, phases: int = 0) -> TrainingSession:
+    session = TrainingSession(config)
+    session.run(steps)
+    for _ in range(phases):
+        session.advance()
+    return session
+
+
+DEFAULT = TrainerConfig()
+SPIRAL3 = TrainerConfig(data=DataConfig(dataset="spiral3"))
+EDGE = Selection(layer=0, neuron=1, source=0)
+
+
+def _output_neuron(session: TrainingSession, neuron: int = 0) -> Selection:
+    return Selection(layer=len(session.model.layout.sizes) - 2, neuron=neuron)
+
+
+def _diverged() -> TrainingSession:
+    config = TrainerConfig(
+        network=NetworkConfig(hidden_layers=(4, 2), activation="relu", loss="mse"),
+        data=DataConfig(dataset="plane", n_points=500),
+        hyper=Hyperparameters(learning_rate=10.0),
+    )
+    session = TrainingSession(config)
+    session.run(50)
+    assert session.status == "diverged"
+    return session
+
+
+def _cases() -> dict[str, Callable[[], FrameData]]:
+    """name -> a FrameData factory. The brief's grid (default and 3-class net, with and
+    without a selection, after a whole step and after the 'loss' phase) plus edge cases."""
+    cases: dict[str, Callable[[], FrameData]] = {}
+    for net, config in (("default", DEFAULT), ("spiral3", SPIRAL3)):
+        for when, phases in (("step", 0), ("loss", 2)):
+            def make(config: TrainerConfig = config, phases: int = phases,
+                     select: bool = False) -> FrameData:
+                session = _after_steps(config, 3, phases)
+                last = session.model.layout.sizes[-1] - 1
+                chosen = EDGE if phases == 0 else _output_neuron(session, last)
+                return _frame(session, chosen if select else None, running=phases == 0)
+            cases[f"{net}_{when}_plain"] = make
+            cases[f"{net}_{when}_selected"] = functools.partial(make, select=True)
+    cases["fresh_selected"] = lambda: _frame(
+        TrainingSession(DEFAULT), Selection(layer=0, neuron=0), sequence=0)
+    cases["forward_hidden_selected"] = lambda: _frame(
+        _after_steps(TrainerConfig(network=NetworkConfig(hidden_layers=(5, 3, 2))), 1, 1),
+        Selection(layer=1, neuron=1, source=3))
+    cases["no_hidden_selected"] = lambda: _frame(
+        _after_steps(TrainerConfig(network=NetworkConfig(hidden_layers=())), 2),
+        Selection(layer=0, neuron=0, source=1), sequence=2**32 - 3)
+    cases["odd_sizes"] = lambda: _frame(
+        _after_steps(TrainerConfig(network=NetworkConfig(hidden_layers=(5,))), 2), None)
+    cases["big_net_selected"] = lambda: _frame(
+        _after_steps(TrainerConfig(network=NetworkConfig(hidden_layers=(16,) * 8,
+                                                         features=FEATURES)), 1),
+        Selection(layer=8, neuron=0, source=15), running=True)
+    cases["diverged_selected"] = lambda: _frame(_diverged(), Selection(layer=1, neuron=0,
+                                                                       source=1))
+    return cases
+
+
+def _server_messages() -> list[str]:
+    """Server JSON for parseServerMessage: an error and a message with non-finite numbers."""
+    error = error_message(CommandError("Input should be greater than or equal to 1", "n", 4))
+    state = finite_json({"type": "state", "loss": math.nan, "curve": [1.0, math.inf],
+                         "ok": 2.5})
+    return [error, state]
+
+
+@pytest.fixture(scope="module")
+def fixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("frames")
+    names = []
+    for name, make in _cases().items():
+        frame = make()
+        (directory / f"{name}.bin").write_bytes(encode_frame(frame))
+        (directory / f"{name}.json").write_text(json.dumps(expected_frame(frame),
+                                                           allow_nan=False))
+        names.append(name)
+    (directory / "index.json").write_text(json.dumps(names))
+    (directory / "server_messages.json").write_text(json.dumps(_server_messages()))
+    return directory
+
+
+def _run_node(args: list[str], env: dict[str, str] | None = None
+              ) -> subprocess.CompletedProcess[str]:
+    assert NODE is not None
+    return subprocess.run([NODE, *args], cwd=ROOT, env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+# -------------------------------------------------------------------------- tests
+def test_fixture_grid_covers_the_layout() -> None:
+    """The cases exercise every padding of the size block, both selection kinds, every
+    flag and several phases, so the node test sees each branch of the decoder."""
+    frames = {name: make() for name, make in _cases().items()}
+    assert {len(f.layer_sizes) % 4 for f in frames.values()} == {0, 1, 2, 3}
+    assert all((f.selection is not None) == name.endswith("_selected")
+               for name, f in frames.items())  # frames.py drops an out-of-range selection
+    kinds = {int(f.selection[0]) for f in frames.values() if f.selection is not None}
+    assert kinds == {1, 2}
+    assert {f.phase for f in frames.values()} == {None, "forward", "loss", "update"}
+    assert any(f.running for f in frames.values()) and any(f.diverged for f in frames.values())
+    assert any(f.selection is not None and len(f.selection) == SELECTION_FIELDS
+               for f in frames.values())  # a selection with S = 0 samples
+    assert any(np.isnan(f.selection).any() for f in frames.values() if f.selection is not None)
+
+
+@needs_node
+def test_node_decodes_python_frames(fixture_dir: Path) -> None:
+    result = _run_node(["--test", "tests/frontend/"], {"FRAME_FIXTURES": str(fixture_dir)})
+    assert result.returncode == 0, f"node --test failed:\n{result.stdout}\n{result.stderr}"
+
+
+BUILDERS_SCRIPT = """
+import * as p from PROTOCOL_JS;
+const lines = [
+  p.hello('presenter', 'secret-token', 'req-1'),
+  p.hello('viewer'),
+  p.hello('viewer', null, 0),
+  p.play(),
+  p.play(2 ** 53),
+  p.pause('x'),
+  p.step(),
+  p.step(250, 3),
+  p.phaseStep(4),
+  p.reset(),
+  p.setHyper({learning_rate: 0.3, batch_size: 25, optimizer: 'adam', speed: 2}, 5),
+  p.setHyper({learningRate: 1, regularization: 'l2', regularizationRate: 0.001,
+              momentum: 0.5, beta1: 0.8, beta2: 0.99, epsilon: 1e-7, batchSize: 2000,
+              speed: undefined}),
+  p.configure({network: {hidden_layers: [3, 3], activation: 'relu'}, seed: 4}, 6),
+  p.select({layer: 0, neuron: 2, source: 1}, 7),
+  p.select({layer: 1, neuron: 0}),
+  p.select(null, 'clear'),
+];
+for (const line of lines) console.log(line);
+"""
+
+
+@needs_node
+def test_command_builders_are_accepted_by_the_server() -> None:
+    script = BUILDERS_SCRIPT.replace("PROTOCOL_JS", json.dumps(PROTOCOL_JS.as_uri()))
+    result = _run_node(["--input-type=module", "-e", script])
+    assert result.returncode == 0, result.stderr
+    commands = [parse_command(line) for line in result.stdout.splitlines()]
+    dumped = [c.model_dump(exclude_defaults=False) for c in commands]
+    assert [c["type"] for c in dumped] == [
+        "hello", "hello", "hello", "play", "play", "pause", "step", "step", "phase_step",
+        "reset", "set_hyper", "set_hyper", "configure", "select", "select", "select",
+    ]
+    assert all(c["v"] == 1 for c in dumped)
+    assert [c["id"] for c in dumped] == [
+        "req-1", None, 0, None, 2**53, "x", None, 3, 4, None, 5, None, 6, 7, None, "clear"]
+    assert (dumped[0]["role"], dumped[0]["token"]) == ("presenter", "secret-token")
+    assert (dumped[1]["role"], dumped[1]["token"]) == ("viewer", None)
+    assert dumped[6]["n"] == 1 and dumped[7]["n"] == 250
+    assert commands[10].trainer_changes() == {
+        "learning_rate": 0.3, "batch_size": 25, "optimizer": "adam"}
+    assert commands[10].speed == 2
+    assert commands[11].trainer_changes() == {
+        "learning_rate": 1, "regularization": "l2", "regularization_rate": 0.001,
+        "momentum": 0.5, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-7, "batch_size": 2000}
+    assert dumped[12]["config"] == {"network": {"hidden_layers": [3, 3], "activation": "relu"},
+                                    "seed": 4}
+    assert dumped[13]["target"] == {"layer": 0, "neuron": 2, "source": 1}
+    assert dumped[14]["target"] == {"layer": 1, "neuron": 0, "source": None}
+    assert dumped[15]["target"] is None
+
+
+@needs_node
+def test_builders_refuse_non_finite_numbers() -> None:
+    """JSON.stringify would send NaN as null; the builders throw instead."""
+    script = (f"import * as p from {json.dumps(PROTOCOL_JS.as_uri())};\n"
+              "for (const f of [() => p.setHyper({learning_rate: NaN}), () => p.step(Infinity)])"
+              " { try { f(); console.log('sent'); } catch (e) { console.log(e.name); } }")
+    result = _run_node(["--input-type=module", "-e", script])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["RangeError", "RangeError"]
+    # Why: the null JSON.stringify would send reads as "not given", a silent no-op.
+    silent = parse_command('{"v": 1, "type": "set_hyper", "learning_rate": null}')
+    assert silent.trainer_changes() == {}
