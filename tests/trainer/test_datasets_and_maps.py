@@ -18,8 +18,6 @@ from backprop_playground.trainer import (
 
 PLANE = 6.0
 MAX_NOISE = LIMITS["noise"][1]
-#: Generators whose noise can push points outside [-6, 6]² (see the xfail below).
-LEAKY_AT_MAX_NOISE = {"circle", "xor", "gaussians", "moons", "blobs3", "plane", "multigauss"}
 
 
 def _dataset_session(name: str, n_points: int = 600, noise: float = 0.0, seed: int = 0,
@@ -47,15 +45,7 @@ def test_dataset_has_n_points_in_the_plane_with_valid_labels(name: str) -> None:
             assert set(np.unique(dataset.labels)) <= set(range(spec.n_classes))
 
 
-@pytest.mark.parametrize("name", [
-    pytest.param(name, marks=pytest.mark.xfail(
-        reason="BUG: with noise at its maximum (0.5) the generator jitters points beyond "
-        "[-6, 6]² (datasets.py promises 'points inside the plane [-6, 6]²'; the custom "
-        "points and output maps are limited to it); xor and blobs3 leak already at 0.2",
-        strict=True,
-    )) if name in LEAKY_AT_MAX_NOISE else name
-    for name in sorted(DATASETS)
-])
+@pytest.mark.parametrize("name", sorted(DATASETS))
 def test_dataset_at_maximum_noise_stays_in_the_plane(name: str) -> None:
     """Even at the largest noise, generated points lie inside [−6, 6]²."""
     points = _dataset_session(name, 2000, MAX_NOISE).model.dataset.points

@@ -73,12 +73,6 @@ def test_learning_rate_change_mid_step_applies_from_the_next_step() -> None:
     assert session.learning_rate_changes[-1] == (5, (0.2,))
 
 
-@pytest.mark.xfail(
-    reason="BUG: set_hyperparameters during a step returns step_count + 1, the number of the "
-    "step in progress, which still runs with the old values; the change takes effect at "
-    "step_count + 2 (session.py _apply_if_between_steps)",
-    strict=True,
-)
 def test_mid_step_change_returns_the_step_it_takes_effect_at() -> None:
     """The step number returned mid-step is the first step that uses the new values."""
     session = TrainingSession(_config(learning_rate=0.03))

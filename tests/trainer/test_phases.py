@@ -249,12 +249,6 @@ def test_run_epochs_mid_epoch_completes_the_current_epoch() -> None:
     assert session.epoch_progress == 1.0
 
 
-@pytest.mark.xfail(
-    reason="BUG: run_epochs called mid-step on the last batch of an epoch runs a whole extra "
-    "epoch's worth of steps minus one (session.py run_epochs: the in-progress step is not "
-    "accounted for when the cursor sits at the end of the order)",
-    strict=True,
-)
 def test_run_epochs_mid_step_on_the_last_batch_stops_at_the_epoch_end() -> None:
     """run_epochs(1) started during an epoch's last step stops once that epoch completes."""
     session = _session(batch_size=10)
@@ -359,12 +353,6 @@ def test_update_ratios_are_update_norm_over_weight_norm() -> None:
     np.testing.assert_allclose(session.update_ratios(), expected, rtol=1e-12)
 
 
-@pytest.mark.xfail(
-    reason="BUG: set_weights compares the documented (n_out, n_in) weights with the internal "
-    "(n_out, n_in + 1) block shape (inspection.py set_weights), so it rejects what get_weights "
-    "returns",
-    strict=True,
-)
 def test_set_weights_accepts_what_get_weights_returns() -> None:
     """set_weights(layers) takes get_weights()'s format and get_weights() then returns it."""
     session = _session()

@@ -177,13 +177,6 @@ def test_set_learning_rates_needs_one_rate_per_run() -> None:
     assert sweep.learning_rates.tolist() == RATES
 
 
-@pytest.mark.xfail(
-    reason="BUG: a frozen sweep run's optimizer memory keeps being updated with its "
-    "gradients on every later step (the optimizer ops run for all runs; only its update is "
-    "zeroed), and resume() does not clear it, so after set_learning_rates the run restarts "
-    "with stale, huge momentum (session.py _finish_update / resume)",
-    strict=True,
-)
 def test_unfrozen_sweep_run_restarts_with_empty_optimizer_memory() -> None:
     """Like a separate session, a sweep run that diverged restarts with empty momentum."""
     sweep = TrainingSession(_update_exploding("momentum"), learning_rates=[1e-4, 10.0])

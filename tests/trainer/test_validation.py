@@ -312,12 +312,6 @@ def test_random_custom_points_are_accepted_or_name_the_first_bad_row(
 
 
 # ------------------------------------------------------------- non-ConfigError escapes
-@pytest.mark.xfail(
-    reason="BUG: check_finite_range calls float(value) on ints unguarded, so an int beyond "
-    "float range raises OverflowError instead of ConfigError (config.py check_finite_range; "
-    "datasets.py _validate_row likewise)",
-    strict=True,
-)
 @pytest.mark.parametrize("config", [
     _hyper(learning_rate=10**400),
     replace(BASE, seed=10**400),
@@ -329,23 +323,12 @@ def test_huge_integers_raise_config_error(config: TrainerConfig) -> None:
     _rejected(config)
 
 
-@pytest.mark.xfail(
-    reason="BUG: _validate_activations calls tuple(activation) on anything not a str, so "
-    "activation=None or 5 raises TypeError instead of ConfigError (validation.py)",
-    strict=True,
-)
 @pytest.mark.parametrize("activation", [None, 5])
 def test_non_sequence_activation_raises_config_error(activation: Any) -> None:
     """activation that is neither a name nor a list of names raises ConfigError on it."""
     assert _rejected(_network(activation=activation)).field == "network.activation"
 
 
-@pytest.mark.xfail(
-    reason="BUG: _validate_data calls tuple(row) on every custom row before validating, so "
-    "a row (or points) that is not iterable raises TypeError instead of ConfigError "
-    "(validation.py _validate_data)",
-    strict=True,
-)
 @pytest.mark.parametrize("points", [((0, 0, 1), 5), ((0, 0, 1), None), 5])
 def test_non_iterable_custom_rows_raise_config_error(points: Any) -> None:
     """A custom row that is not a sequence is reported as a bad data.points entry."""

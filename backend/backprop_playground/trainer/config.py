@@ -113,7 +113,10 @@ def check_finite_range(name: str, value: Any, key: str | None = None) -> float:
     """``value`` as a float inside ``LIMITS[key or last part of name]``, else ConfigError."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(name, f"must be a number, got {type(value).__name__}")
-    number = float(value)
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
     if not math.isfinite(number):
         raise ConfigError(name, f"must be a finite number, got {value!r}")
     low, high = LIMITS[key or name.rsplit(".", 1)[-1]]

@@ -169,6 +169,8 @@ def validate_points(
     The error names the first bad row, e.g. ``data.points[7]: label 3 is not a class (0..2)``.
     """
     low, high = LIMITS["custom_points"]
+    if isinstance(points, str | bytes) or not hasattr(points, "__len__"):
+        raise ConfigError(where, "must be a list of points (x1, x2, label)")
     if not 1 <= len(points) <= high:
         raise ConfigError(where, f"needs between {low:g} and {high:g} points, got {len(points)}")
     rows = np.empty((len(points), 3))
@@ -180,15 +182,19 @@ def validate_points(
 def _validate_row(
     where: str, row: Sequence[float], problem: str, n_classes: int
 ) -> tuple[float, float, float]:
-    if isinstance(row, str | bytes) or len(row) != 3:
+    if isinstance(row, str | bytes) or not hasattr(row, "__len__") or len(row) != 3:
         raise ConfigError(where, "each point is three numbers: x1, x2, label")
     values: list[float] = []
     for name, value in zip(("x1", "x2", "label"), row, strict=True):
         if isinstance(value, bool) or not isinstance(value, int | float | np.number):
             raise ConfigError(where, f"{name} must be a number, got {value!r}")
-        if not math.isfinite(float(value)):
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):
             raise ConfigError(where, f"{name} must be finite, got {value!r}")
-        values.append(float(value))
+        values.append(number)
     x1, x2, label = values
     low, high = LIMITS["coordinate"]
     if not (low <= x1 <= high and low <= x2 <= high):
@@ -215,6 +221,8 @@ def build_dataset(
         points, labels = validate_points(data.points, problem, n_classes)
     else:
         points, labels = DATASETS[data.dataset].generate(rng, data.n_points, data.noise)
+        low, high = LIMITS["coordinate"]
+        points = np.clip(points, low, high)  # noise may push a point off the plane
     n = len(points)
     order = rng.permutation(n)
     n_train = min(max(1, round(data.train_fraction * n)), max(1, n - 1))

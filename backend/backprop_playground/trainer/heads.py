@@ -165,7 +165,10 @@ class SigmoidCrossEntropy(Head):
         return result
 
     def grad_output(self, z: Array, a: Array, y: Array) -> Array:
-        return (a - y) / (a * (1.0 - a)) / y.shape[-1]
+        # (a − y) / (a(1 − a)) / B, written per target so that a saturated a = 0 or 1 gives
+        # the true (possibly infinite) slope, never 0/0.
+        with np.errstate(divide="ignore"):
+            return np.where(y > 0.5, -1.0 / a, 1.0 / (1.0 - a)) / y.shape[-1]
 
 
 def _softmax(z: Array, a: Array) -> None:
@@ -195,7 +198,9 @@ class SoftmaxCrossEntropy(Head):
         return result
 
     def grad_output(self, z: Array, a: Array, y: Array) -> Array:
-        return -y / a / y.shape[-1]
+        # −y/a/B, 0 for the other classes even where a underflowed to 0.
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(y > 0, -y / a, 0.0) / y.shape[-1]
 
     def predictions(self, a: Array) -> NDArray[np.int64]:
         return a.argmax(axis=-2)

@@ -114,9 +114,10 @@ class Inspection:
         checked = []
         for index, ((weights, bias), block) in enumerate(zip(layers, blocks, strict=True)):
             weights, bias = np.asarray(weights, float), np.asarray(bias, float)
-            if weights.shape != block.shape[1:] or bias.shape != block.shape[1:2]:
-                raise ConfigError(f"weights[{index}]", f"expected shapes {block.shape[1:]} and "
-                                  f"{block.shape[1:2]}, got {weights.shape} and {bias.shape}")
+            expected = (block.shape[1], block.shape[2] - 1)
+            if weights.shape != expected or bias.shape != expected[:1]:
+                raise ConfigError(f"weights[{index}]", f"expected shapes {expected} and "
+                                  f"{expected[:1]}, got {weights.shape} and {bias.shape}")
             if not (np.isfinite(weights).all() and np.isfinite(bias).all()):
                 raise ConfigError(f"weights[{index}]", "values must be finite")
             checked.append((weights, bias))

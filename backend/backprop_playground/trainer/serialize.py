@@ -91,6 +91,7 @@ def snapshot(session: TrainingSession) -> dict[str, Any]:
         "phase": session.phase if session.phase not in (None, "update") else None,
         "given_batch": start["given_batch"],
         "frozen": session.frozen.tolist(),
+        "recovery": {str(run): weights.tolist() for run, weights in session.recovery.items()},
         "divergences": [None if d is None else asdict(d) for d in session.divergences],
         "learning_rate_changes": [[step, list(rates)]
                                   for step, rates in session.learning_rate_changes],
@@ -150,6 +151,14 @@ def restore(data: Any) -> TrainingSession:
         frozen=_list(data, "frozen"), divergences=_list(data, "divergences"),
         learning_rate_changes=_list(data, "learning_rate_changes"),
     )
+    recovery = data.get("recovery", {})
+    if not isinstance(recovery, dict):
+        raise ConfigError("snapshot.recovery", "must be an object")
+    for run in recovery:
+        if not (run.isdigit() and int(run) < session.runs and session.frozen[int(run)]):
+            raise ConfigError("snapshot.recovery", f"names no diverged run: {run!r}")
+        session.recovery[int(run)] = _array(recovery, run, session.params.values.shape[1:],
+                                            "snapshot.recovery")
     phase = data.get("phase")
     if phase is not None:
         session.replay_to(phase, data.get("given_batch"))

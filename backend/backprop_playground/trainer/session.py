@@ -35,6 +35,7 @@ PHASES: tuple[str, ...] = ("forward", "loss", "backward", "update")
 LOSS_LIMIT = 1e6
 #: A step whose update has a squared norm above this (or not finite) counts as diverged.
 UPDATE_LIMIT = 1e12
+LOSS_EXPLODED = "the loss exploded"
 _QUIET: Any = {"over": "ignore", "invalid": "ignore", "divide": "ignore", "under": "ignore"}
 
 
@@ -118,6 +119,8 @@ class TrainingSession(Inspection):
         self.divergences: list[Divergence | None] = [None] * len(rates)
         self.frozen = np.zeros(len(rates), dtype=bool)
         self._any_frozen = False
+        #: Per run stopped by an exploding loss: the weights to resume from.
+        self.recovery: dict[int, Array] = {}
         self.learning_rate_changes: list[tuple[int, tuple[float, ...]]] = [
             (0, tuple(float(r) for r in rates))
         ]
@@ -182,15 +185,24 @@ class TrainingSession(Inspection):
         return self._apply_if_between_steps()
 
     def resume(self) -> None:
-        """Let diverged runs go on at their current rate (they will likely diverge again)."""
+        """Let diverged runs go on (a learning-rate change does this too). A run stopped by an
+        exploding loss first goes back to its weights before the update that caused it (the
+        last weights whose loss was sane); every resumed run starts with empty optimizer
+        memory."""
+        for run, weights in self.recovery.items():
+            self.params.values[run] = weights
+        self.recovery.clear()
+        self.optimizer.clear(self.frozen)
         self.frozen[:] = False
         self._any_frozen = False
         self.divergences = [None] * self.runs
 
     def _apply_if_between_steps(self) -> int:
+        """Apply pending changes now if no step is in progress; the step they apply from."""
         if self.phase in (None, "update"):
             self._apply_pending()
-        return self.step_count + 1
+            return self.step_count + 1
+        return self.step_count + 2
 
     def _apply_pending(self) -> None:
         pending, self._pending = self._pending, None
@@ -282,6 +294,10 @@ class TrainingSession(Inspection):
     def run_epochs(self, n_epochs: int) -> int:
         """Run whole steps until ``n_epochs`` more passes over the data are complete."""
         target, done = self.epoch + n_epochs, 0
+        if self.phase not in (None, "update"):  # finish the step in progress first
+            if self.step() != "update":
+                return 0
+            done = 1
         while self.epoch < target and not self._all_frozen():
             in_epoch = self._cursor < len(self._order)
             left = self.model.n_train - self._cursor if in_epoch else self.model.n_train
@@ -442,7 +458,7 @@ class TrainingSession(Inspection):
         worst = loss.max() if self.runs > 1 else loss[0]
         if not worst <= LOSS_LIMIT:
             bad = ~(loss <= LOSS_LIMIT) & ~self.frozen
-            if bad.any() and self._diverge(bad, loss, "the loss exploded"):
+            if bad.any() and self._diverge(bad, loss, LOSS_EXPLODED):
                 return "diverged"
         return "loss"
 
@@ -483,6 +499,9 @@ class TrainingSession(Inspection):
                 loss=value if value is not None and math.isfinite(value) else None,
                 reason=reason,
             )
+        if loss is not None and reason == LOSS_EXPLODED:
+            for run in np.flatnonzero(bad):  # where to resume from: before the last update
+                self.recovery[int(run)] = self.params.values[run] - self.params.update[run]
         self.frozen |= bad
         self._any_frozen = True
         self.optimizer.clear(bad)

@@ -56,7 +56,16 @@ def _validate_data(data: DataConfig) -> DataConfig:
     if data.dataset == CUSTOM:
         if data.points is None:
             raise ConfigError("data.points", "the 'custom' data set needs points (x1, x2, label)")
-        return replace(data, points=tuple(tuple(row) for row in data.points))  # type: ignore[misc]
+        points = data.points
+        if isinstance(points, str | bytes) or not hasattr(points, "__iter__"):
+            raise ConfigError("data.points", "must be a list of points (x1, x2, label)")
+        rows = []
+        for index, row in enumerate(points):
+            if isinstance(row, str | bytes) or not hasattr(row, "__iter__"):
+                raise ConfigError(f"data.points[{index}]",
+                                  "each point is three numbers: x1, x2, label")
+            rows.append(tuple(row))
+        return replace(data, points=tuple(rows))  # type: ignore[arg-type]
     if data.points is not None:
         raise ConfigError("data.points", "points are only used with the 'custom' data set")
     return data
@@ -124,6 +133,8 @@ def _validate_activations(activation: Any, n_layers: int) -> tuple[str, ...]:
     if isinstance(activation, str):
         check_choice("network.activation", activation, ACTIVATIONS)
         return (activation,) * n_layers
+    if not isinstance(activation, list | tuple):
+        raise ConfigError("network.activation", "give one activation name or a list of them")
     names = tuple(activation)
     if len(names) != n_layers:
         raise ConfigError(
