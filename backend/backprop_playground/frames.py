@@ -54,13 +54,12 @@ def build_frame(
     sizes = list(trainer.model.layout.sizes)
     resolution = choose_resolution(sizes)
     maps = trainer.output_maps(resolution.main, run=run)
-    stride = resolution.main // resolution.thumb
-    hidden_and_inputs = [layer[:, ::stride, ::stride][:, :resolution.thumb, :resolution.thumb]
-                         for layer in maps[:-1]]
+    # Thumbnails sample the main grid edge to edge: rows/columns round(linspace(0, G−1, T)).
+    picks = np.round(np.linspace(0, resolution.main - 1, resolution.thumb)).astype(int)
+    hidden_and_inputs = [layer[:, picks][:, :, picks] for layer in maps[:-1]]
     weights = trainer.get_weights(run)
-    grads = trainer.params.grad_weights
-    updates = trainer.params.update_weights
     tensors = trainer.tensors(run)
+    grads, updates, norms, ratios = _step_gradients(trainer, run)
     return FrameData(
         sequence=sequence,
         step=trainer.step_count,
@@ -79,16 +78,34 @@ def build_frame(
         batch_size=0 if trainer.workspace is None else trainer.workspace.batch,
         weights=[w for w, _ in weights],
         biases=[b for _, b in weights],
-        grad_weights=[block[run, :, :-1] for block in grads],
-        grad_biases=[block[run, :, -1] for block in grads],
-        update_weights=[block[run, :, :-1] for block in updates],
-        update_biases=[block[run, :, -1] for block in updates],
-        gradient_norms=trainer.gradient_norms(run),
-        update_ratios=trainer.update_ratios(run),
+        grad_weights=[block[:, :-1] for block in grads],
+        grad_biases=[block[:, -1] for block in grads],
+        update_weights=[block[:, :-1] for block in updates],
+        update_biases=[block[:, -1] for block in updates],
+        gradient_norms=norms,
+        update_ratios=ratios,
         output_maps=maps[-1],
         neuron_maps=np.concatenate(hidden_and_inputs) if hidden_and_inputs else np.zeros(0),
         selection=selection_block(trainer, selection, run),
     )
+
+
+def _step_gradients(trainer: TrainingSession, run: int) -> tuple[
+        list[NDArray[Any]], list[NDArray[Any]], NDArray[Any], NDArray[Any]]:
+    """This step's gradient and update blocks ``(n_out, n_in + 1)`` with their norms and
+    ratios; NaN (not yet computed) for the phases the step has not reached, so that nothing
+    from the previous step passes for this one's."""
+    params, phase = trainer.params, trainer.phase
+    has_grads = phase in ("backward", "update")
+    has_update = phase == "update"
+    grads = [block[run] if has_grads else np.full(block.shape[1:], np.nan)
+             for block in params.grad_weights]
+    updates = [block[run] if has_update else np.full(block.shape[1:], np.nan)
+               for block in params.update_weights]
+    layers = len(grads)
+    norms = trainer.gradient_norms(run) if has_grads else np.full(layers, np.nan)
+    ratios = trainer.update_ratios(run) if has_update else np.full(layers, np.nan)
+    return grads, updates, norms, ratios
 
 
 def _accuracy(values: NDArray[Any] | None, run: int) -> float:
@@ -111,9 +128,9 @@ def selection_block(
         return None
     block = trainer.params.weights[layer][run]
     column = block.shape[1] - 1 if source is None else source
+    grads, updates, _, _ = _step_gradients(trainer, run)
     head = [1.0 if source is None else 2.0, layer, -1.0 if source is None else source, neuron,
-            block[neuron, column], trainer.params.grad_weights[layer][run][neuron, column],
-            trainer.params.update_weights[layer][run][neuron, column]]
+            block[neuron, column], grads[layer][neuron, column], updates[layer][neuron, column]]
     tensors = trainer.tensors(run)
     this = tensors.layers[layer]
     if this.z is None or this.a is None:

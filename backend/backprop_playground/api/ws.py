@@ -80,7 +80,7 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
                 await task
         session.detach(subscriber)
         if websocket.application_state != WebSocketState.DISCONNECTED:
-            with contextlib.suppress(RuntimeError):
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
                 await websocket.close()
 
 
