@@ -37,6 +37,10 @@ def emit(**figures: Any) -> None:
     print(json.dumps(figures), flush=True)
 
 
+def progress(text: str) -> None:
+    print(f"[bench] {text}", file=sys.stderr, flush=True)
+
+
 def frame_figures() -> None:
     for name, hidden in (("default_4x2", (4, 2)), ("8x6", (8,) * 6)):
         trainer = TrainingSession(TrainerConfig(network=NetworkConfig(hidden_layers=hidden)))
@@ -49,8 +53,9 @@ def frame_figures() -> None:
                                             metrics=trainer.evaluate(), selection=selection))
             times.append(time.perf_counter() - start)
             size = len(data)
-        emit(figure="frame_build_encode", net=name, median_ms=round(statistics.median(times) * 1e3, 3),
-             bytes=size, target_ms=2.0, target_bytes=65536)
+        median_ms = round(statistics.median(times) * 1e3, 3)
+        emit(figure="frame_build_encode", net=name, median_ms=median_ms, bytes=size,
+             target_ms=2.0, target_bytes=65536)
 
 
 def free_port() -> int:
@@ -86,7 +91,8 @@ def server_process() -> Any:
         process.wait(10)
 
 
-async def presenter(base: str, config: dict[str, Any] | None = None) -> tuple[str, ClientConnection]:
+async def presenter(base: str, config: dict[str, Any] | None = None
+                    ) -> tuple[str, ClientConnection]:
     created = http(base, "/api/sessions", {"config": config or {}})
     ws = await connect(base.replace("http", "ws") + created["websocket"], max_size=2**22)
     await ws.send(json.dumps({"type": "hello", "role": "presenter",
@@ -137,10 +143,11 @@ async def ack_latency(base: str, samples: int = 150) -> None:
                                    "id": index})
         assert reply["type"] == "ack", reply
         latencies.append(time.perf_counter() - start)
-        await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # 20 commands/s: under the server's rate limit
     await ws.close()
     values = np.array(latencies) * 1e3
-    emit(figure="command_to_ack_while_streaming_60fps", p50_ms=round(float(np.percentile(values, 50)), 2),
+    emit(figure="command_to_ack_while_streaming_60fps",
+         p50_ms=round(float(np.percentile(values, 50)), 2),
          p99_ms=round(float(np.percentile(values, 99)), 2), samples=samples)
 
 
@@ -174,9 +181,13 @@ async def delivery(base: str, viewers: int, stalled: bool, seconds: float) -> fl
 
 async def main_async(args: argparse.Namespace) -> None:
     with server_process() as base:
+        progress("event-loop lag")
         await lag_figures(base, args.seconds)
+        progress("command-to-ack latency")
         await ack_latency(base)
+        progress("fan-out, no stalled client")
         clean = await delivery(base, args.viewers, False, args.seconds)
+        progress("fan-out, one stalled client")
         with_stalled = await delivery(base, args.viewers, True, args.seconds)
         emit(figure="fanout_delivery_with_one_stalled", viewers=args.viewers,
              frames_per_viewer_clean=round(clean, 1),

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -82,8 +83,14 @@ def run(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=settings.port, help=f"default {settings.port}")
     args = parser.parse_args(argv)
     settings = settings.model_copy(update={"host": args.host, "port": args.port})
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, ws_max_size=settings.max_message_bytes)
+    uvicorn.run(create_app(settings), **uvicorn_options(settings))
+
+
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How uvicorn serves the app. Frames are float32 maps that barely compress, and
+    per-message deflate would compress each frame once per client: it is off."""
+    return {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
+            "ws_max_size": settings.max_message_bytes, "ws_per_message_deflate": False}
 
 
 if __name__ == "__main__":

@@ -144,7 +144,7 @@ def parse_command(text: str | bytes) -> Any:
         raw = json.loads(text)
     except (ValueError, UnicodeDecodeError) as error:
         raise CommandError(f"not valid JSON: {error}") from error
-    request_id = raw.get("id") if isinstance(raw, dict) else None
+    request_id = request_id_of(text)
     if not isinstance(raw, dict):
         raise CommandError("a command is a JSON object with a 'type'")
     if _has_non_finite(raw):
@@ -156,6 +156,19 @@ def parse_command(text: str | bytes) -> Any:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"] if not _is_union_tag(part, raw))
         raise CommandError(first["msg"], where or None, request_id) from error
+
+
+def request_id_of(text: str | bytes) -> Any:
+    """The ``id`` of a message if it has a valid one, else None (for replies to messages
+    that are refused before they are parsed as commands)."""
+    try:
+        raw = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    value = raw.get("id") if isinstance(raw, dict) else None
+    valid = (isinstance(value, str) and len(value) <= 64) or (
+        isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**53)
+    return value if valid else None
 
 
 def _is_union_tag(part: Any, raw: dict[str, Any]) -> bool:

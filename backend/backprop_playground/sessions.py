@@ -90,8 +90,11 @@ class LiveSession:
         self.broadcast({"type": "viewers", "count": self.viewers})
 
     def detach(self, subscriber: Subscriber) -> None:
+        """Forget a client; with no client left the run pauses (nobody is watching)."""
         self.subscribers.discard(subscriber)
         self.last_activity = time.monotonic()
+        if not self.subscribers:
+            self.running = False
         self.broadcast({"type": "viewers", "count": self.viewers})
 
     def is_idle(self, now: float) -> bool:

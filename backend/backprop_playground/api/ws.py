@@ -25,6 +25,7 @@ from ..protocol import (
     error_message,
     finite_json,
     parse_command,
+    request_id_of,
 )
 from ..sessions import LimitError, LiveSession, SessionRegistry
 from ..settings import Settings
@@ -142,7 +143,8 @@ async def _receive_commands(websocket: WebSocket, session: LiveSession, subscrib
             return
         if not limiter.allow():
             subscriber.offer_control(error_message(CommandError(
-                f"too many messages: at most {settings.max_messages_per_second:g} per second")))
+                f"too many messages: at most {settings.max_messages_per_second:g} per second",
+                None, request_id_of(text))))
             continue
         subscriber.offer_control(await _answer(text, session, subscriber))
 
