@@ -15,6 +15,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+import numpy as np
+
 from .fanout import Subscriber
 from .frames import build_frame
 from .history import History
@@ -135,10 +137,24 @@ class LiveSession:
             "learning_rate_changes": [[s, r[0]] for s, r in trainer.learning_rate_changes],
         }
 
+    def data(self) -> dict[str, Any]:
+        """The data set's points for the output plot: ``[[x1, x2, label], …]`` per split."""
+        dataset = self.trainer.model.dataset
+        rows = np.column_stack([dataset.points, dataset.labels]).round(6)
+        return {"problem": dataset.problem, "n_classes": dataset.n_classes,
+                "train": rows[dataset.train_index].tolist(),
+                "test": rows[dataset.test_index].tolist()}
+
+    def config_message(self) -> dict[str, Any]:
+        """The current config and data, sent after configure and reset."""
+        return {"type": "config", "config": config_to_dict(self.trainer.config),
+                "data": self.data()}
+
     def welcome(self, role: str) -> dict[str, Any]:
         return {"type": "welcome", "session": self.id, "role": role, "protocol": 1,
-                "config": config_to_dict(self.trainer.config), "state": self.state(),
-                "history": self.history.as_dict(), "viewers": self.viewers}
+                "config": config_to_dict(self.trainer.config), "data": self.data(),
+                "state": self.state(), "history": self.history.as_dict(),
+                "viewers": self.viewers}
 
     def export(self) -> dict[str, Any]:
         """The whole run: trainer snapshot, history, speed."""
@@ -252,7 +268,7 @@ class LiveSession:
             return 0
         await self._trainer_work(trainer.reset)  # reset
         self.history.clear()
-        self.broadcast({"type": "config", "config": config_to_dict(trainer.config)})
+        self.broadcast(self.config_message())
         return 0
 
     async def _trainer_work(self, work: Callable[[], object]) -> None:
@@ -298,7 +314,7 @@ class LiveSession:
             raise CommandError(error.message, error.field, command.id) from error
         self.selection = None
         self.history.clear()
-        self.broadcast({"type": "config", "config": config_to_dict(self.trainer.config)})
+        self.broadcast(self.config_message())
 
     def _check_selection(self, target: Selection | None, request_id: Any) -> None:
         if target is None:
