@@ -59,9 +59,12 @@ class History:
         for index, row in enumerate(rows):
             if not isinstance(row, list) or len(row) != len(COLUMNS) or not all(
                     value is None or (isinstance(value, int | float)
-                                      and not isinstance(value, bool)) for value in row):
+                                      and not isinstance(value, bool) and math.isfinite(value))
+                    for value in row):
                 raise ConfigError(f"history.rows[{index}]", "must be 7 numbers or nulls")
             clean.append([math.nan if value is None else float(value) for value in row])
         self.rows = clean
         stride = data.get("stride", 1)
-        self.stride = stride if isinstance(stride, int) and stride >= 1 else 1
+        if not (isinstance(stride, int) and 1 <= stride <= 2**20):
+            raise ConfigError("history.stride", "must be a whole number from 1 to 2^20")
+        self.stride = stride

@@ -126,6 +126,8 @@ ClientCommand = Annotated[
     Field(discriminator="type"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientCommand)
+COMMAND_TYPES = ("hello", "play", "pause", "step", "phase_step", "reset", "set_hyper",
+                 "configure", "select")
 CONTROL_COMMANDS = ("play", "pause", "step", "phase_step", "reset", "set_hyper", "configure",
                     "select")
 
@@ -144,6 +146,8 @@ def parse_command(text: str | bytes) -> Any:
         raw = json.loads(text)
     except (ValueError, UnicodeDecodeError) as error:
         raise CommandError(f"not valid JSON: {error}") from error
+    except RecursionError as error:
+        raise CommandError("not a command: nested too deeply") from error
     request_id = request_id_of(text)
     if not isinstance(raw, dict):
         raise CommandError("a command is a JSON object with a 'type'")
@@ -154,8 +158,19 @@ def parse_command(text: str | bytes) -> Any:
         return COMMAND_ADAPTER.validate_python(raw)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"] if not _is_union_tag(part, raw))
+        if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            known = ", ".join(COMMAND_TYPES)
+            raise CommandError(f"unknown command type {raw.get('type')!r}; known: {known}",
+                               "type", request_id) from error
+        parts = [str(part) for part in first["loc"] if not _is_union_tag(part, raw)]
+        where = ".".join(part for part in parts if not _is_branch_label(part))
         raise CommandError(first["msg"], where or None, request_id) from error
+
+
+def _is_branch_label(part: str) -> bool:
+    """pydantic names the branches of a union in error paths (``constrained-str``, ``int``);
+    they are not fields."""
+    return part in ("str", "int", "float", "bool") or part.startswith(("constrained-", "function-"))
 
 
 def request_id_of(text: str | bytes) -> Any:
@@ -163,7 +178,7 @@ def request_id_of(text: str | bytes) -> Any:
     that are refused before they are parsed as commands)."""
     try:
         raw = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     value = raw.get("id") if isinstance(raw, dict) else None
     valid = (isinstance(value, str) and len(value) <= 64) or (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -34,12 +35,14 @@ from .protocol import (
 from .settings import Settings
 from .trainer import (
     ConfigError,
+    TrainerConfig,
     TrainingSession,
     config_from_dict,
     config_to_dict,
     restore,
     snapshot,
 )
+from .trainer.validation import validate_config
 
 T = TypeVar("T")
 TICK_BUDGET_SECONDS = 0.03
@@ -77,7 +80,7 @@ class LiveSession:
     async def stop(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
 
     @property
@@ -154,7 +157,7 @@ class LiveSession:
         return {"type": "welcome", "session": self.id, "role": role, "protocol": 1,
                 "config": config_to_dict(self.trainer.config), "data": self.data(),
                 "state": self.state(), "history": self.history.as_dict(),
-                "viewers": self.viewers}
+                "viewers": self.viewers + (role == "viewer")}  # sent just before attaching
 
     def export(self) -> dict[str, Any]:
         """The whole run: trainer snapshot, history, speed."""
@@ -214,6 +217,8 @@ class LiveSession:
         if self.trainer.status == "diverged" and (self.running or frame is not None):
             divergence = self.trainer.divergence
             was_running, self.running = self.running, False
+            if was_running and frame is not None:  # the published frame still said running
+                self.publish(self._frame())
             if divergence is not None and was_running:
                 self.broadcast({"type": "event", "event": "diverged", "step": divergence.step,
                                 "learning_rate": divergence.learning_rate,
@@ -255,6 +260,11 @@ class LiveSession:
             self.selection = command.target
             await self._emit_frame()
             return trainer.step_count
+        if isinstance(command, Configure):
+            config = self._validated_config(command)
+            self.running = False
+            await self._configure(config)
+            return 0
         self.running = False
         if isinstance(command, Step):
             first = trainer.step_count + 1
@@ -263,9 +273,6 @@ class LiveSession:
         if isinstance(command, PhaseStep):
             await self._trainer_work(trainer.advance)
             return trainer.step_count + (0 if trainer.phase in (None, "update") else 1)
-        if isinstance(command, Configure):
-            await self._configure(command)
-            return 0
         await self._trainer_work(trainer.reset)  # reset
         self.history.clear()
         self.broadcast(self.config_message())
@@ -305,13 +312,19 @@ class LiveSession:
             self.speed = command.speed
         return step
 
-    async def _configure(self, command: Configure) -> None:
+    def _validated_config(self, command: Configure) -> TrainerConfig:
+        """The merged, fully validated config of a configure command, or CommandError
+        naming ``config.<field>``."""
         try:
             config = config_from_dict(merge_config(config_to_dict(self.trainer.config),
                                                    command.config))
-            await self._trainer_work(lambda: self.trainer.configure(config))
+            return validate_config(config)
         except ConfigError as error:
-            raise CommandError(error.message, error.field, command.id) from error
+            field = error.field if error.field.startswith("config") else f"config.{error.field}"
+            raise CommandError(error.message, field, command.id) from error
+
+    async def _configure(self, config: TrainerConfig) -> None:
+        await self._trainer_work(lambda: self.trainer.configure(config))
         self.selection = None
         self.history.clear()
         self.broadcast(self.config_message())
@@ -384,8 +397,12 @@ class SessionRegistry:
         session = LiveSession(trainer, self.settings, self.executor)
         if history is not None:
             session.history.load(history)
-        if exported is not None and isinstance(exported.get("speed"), int | float):
-            session.speed = min(max(float(exported["speed"]), 0.01), 1000.0)
+        if exported is not None and "speed" in exported:
+            speed = exported["speed"]
+            if not (isinstance(speed, int | float) and not isinstance(speed, bool)
+                    and math.isfinite(speed) and 0.01 <= speed <= 1000):
+                raise ConfigError("snapshot.speed", "must be a number from 0.01 to 1000")
+            session.speed = float(speed)
         self.sessions[session.id] = session
         session.start()
         return session

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict
 
 from .. import __version__
 from ..options import options
 from ..sessions import LimitError, LiveSession, SessionRegistry
-from ..trainer import ConfigError
+from ..trainer import DATASETS, ConfigError
 
 router = APIRouter(prefix="/api")
 
@@ -66,6 +67,17 @@ def metrics(request: Request, reset: bool = False) -> dict[str, Any]:
 def get_options(request: Request) -> dict[str, Any]:
     """Data sets, features, activations, losses, optimizers, and every limit."""
     return options(request.app.state.settings)
+
+
+@router.get("/datasets/{name}/preview")
+def dataset_preview(name: str) -> dict[str, Any]:
+    """A small sample of a data set (for its thumbnail): ``points`` as [x1, x2, label]."""
+    spec = DATASETS.get(name)
+    if spec is None:
+        raise HTTPException(404, detail={"field": "name", "message": "no such data set"})
+    points, labels = spec.generate(np.random.default_rng(7), 160, 0.0)
+    rows = np.column_stack([points, labels]).round(3)
+    return {"name": name, "problem": spec.problem, "points": rows.tolist()}
 
 
 @router.post("/sessions", status_code=201)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
+import logging
 from collections.abc import MutableMapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,6 +32,7 @@ from ..sessions import LimitError, LiveSession, SessionRegistry
 from ..settings import Settings
 
 router = APIRouter()
+logger = logging.getLogger(__name__)
 CLOSE_TOO_BIG, CLOSE_POLICY = 1009, 1008
 CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_FULL = 4403, 4404, 4429
 
@@ -126,7 +128,8 @@ async def _receive_text(websocket: WebSocket, settings: Settings) -> str | None:
     data = message.get("text") if message.get("text") is not None else message.get("bytes")
     if data is None:
         return ""
-    if len(data) > settings.max_message_bytes:
+    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+    if size > settings.max_message_bytes:
         await websocket.close(code=CLOSE_TOO_BIG,
                               reason=f"messages are limited to {settings.max_message_bytes} bytes")
         return None
@@ -161,5 +164,9 @@ async def _answer(text: str, session: LiveSession, subscriber: Subscriber) -> st
         step = await session.handle(command)
     except CommandError as error:
         return error_message(error)
+    except Exception as error:  # a bug must not end the connection; say what happened
+        logger.exception("command failed")
+        return error_message(CommandError(f"the server could not do that: {error}", None,
+                                          request_id_of(text)))
     return finite_json({"type": "ack", "id": command.id, "command": command.type,
                         "step": step})

@@ -131,7 +131,11 @@ def restore(data: Any) -> TrainingSession:
         raise ConfigError("snapshot.version", f"must be {SNAPSHOT_VERSION}")
     config = config_from_dict(data.get("config"), "snapshot.config")
     rates = _list(data, "learning_rates")
-    session = TrainingSession(config, rates if data.get("sweep") else None)
+    try:
+        session = TrainingSession(config, rates if data.get("sweep") else None)
+    except ConfigError as error:
+        field = error.field if error.field.startswith("snapshot") else f"snapshot.{error.field}"
+        raise ConfigError(field, error.message) from error
     session.params.values[...] = _array(data, "parameters", session.params.values.shape)
     optimizer_state = data.get("optimizer")
     if not isinstance(optimizer_state, dict) or set(optimizer_state) != set(

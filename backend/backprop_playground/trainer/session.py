@@ -358,10 +358,14 @@ class TrainingSession(Inspection):
             raise ConfigError("snapshot.divergences", f"must have {self.runs} entries")
         try:
             records = [None if d is None else Divergence(**d) for d in divergences]
+        except (TypeError, ValueError) as error:
+            raise ConfigError("snapshot.divergences", f"is malformed: {error}") from error
+        try:
             changes = [(int(step), tuple(float(r) for r in rates))
                        for step, rates in learning_rate_changes]
         except (TypeError, ValueError) as error:
-            raise ConfigError("snapshot.divergences", f"is malformed: {error}") from error
+            message = f"is malformed: {error}"
+            raise ConfigError("snapshot.learning_rate_changes", message) from error
         self.frozen[:] = frozen
         self._any_frozen = bool(self.frozen.any())
         self.divergences = records
@@ -371,8 +375,16 @@ class TrainingSession(Inspection):
         """Run the phases of the current step up to ``phase`` (used by ``restore``)."""
         if phase not in PHASES[:3]:
             raise ConfigError("snapshot.phase", "must be forward, loss, backward or null")
-        batch = None if given_batch is None else (given_batch[0], given_batch[1])
-        self.run_phase("forward", batch)
+        batch = None
+        if given_batch is not None:
+            if not (isinstance(given_batch, list | tuple) and len(given_batch) == 2
+                    and all(isinstance(part, list | tuple) for part in given_batch)):
+                raise ConfigError("snapshot.given_batch", "must be [points, labels]")
+            batch = (given_batch[0], given_batch[1])
+        try:
+            self.run_phase("forward", batch)
+        except ConfigError as error:
+            raise ConfigError("snapshot.given_batch", error.message) from error
         while self.phase != phase:
             self.advance()
 
