@@ -20,10 +20,10 @@ from .trainer.features import FEATURE_LABELS
 from .trainer.heads import HEADS
 
 LOSS_TITLES = {
-    "bce": "Sigmoid + binary cross-entropy",
-    "squared_error": "Tanh + squared error",
-    "cross_entropy": "Softmax + cross-entropy",
-    "mse": "Linear + squared error",
+    "bce": "sigmoid · cross-entropy",
+    "squared_error": "tanh · squared error",
+    "cross_entropy": "softmax · cross-entropy",
+    "mse": "linear · squared error",
 }
 
 

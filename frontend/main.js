@@ -1,0 +1,295 @@
+// @ts-check
+/**
+ * Wiring only: the store, the connection, the views and the controls. One
+ * requestAnimationFrame loop draws whatever changed; nothing here computes the model.
+ */
+
+import { BATCH_SIZES, REGULARIZATION_RATES, SPEEDS, buildDatasetTiles, fillSelect, sliderToRate,
+  syncControls } from './controls.js';
+import * as protocol from './protocol.js';
+import { AccuracyChart, GradientNormChart, LossChart } from './render/charts.js';
+import { formatNumber } from './render/format.js';
+import { renderInspector } from './render/inspector.js';
+import { NetworkView } from './render/network.js';
+import { OutputPlot } from './render/output_plot.js';
+import { usePalette } from './render/palette.js';
+import { renderPhases } from './render/phases.js';
+import { acceptFrame, createStore, loadHistory, setHashFlag } from './state.js';
+import { Connection } from './transport.js';
+
+const store = createStore();
+const $ = (/** @type {string} */ testid) => /** @type {HTMLElement} */ (
+  document.querySelector(`[data-testid="${testid}"]`));
+
+const connection = new Connection({
+  onFrame: (frame) => acceptFrame(store, frame),
+  onMessage: (message) => receive(message),
+  onStatus: (status) => { store.connection = status; showConnection(); },
+  initialConfig: () => null,
+});
+
+const network = new NetworkView(/** @type {HTMLCanvasElement} */ ($('network')),
+  /** @type {HTMLElement} */ (document.getElementById('neuron-buttons')), {
+    onSelect: (target) => command((id) => protocol.select(target, id)),
+    onToggleFeature: (name) => toggleFeature(name),
+    onNeurons: (layer, delta) => changeNeurons(layer, delta),
+  });
+const outputPlot = new OutputPlot(/** @type {HTMLCanvasElement} */ ($('output-map')));
+const lossChart = new LossChart(/** @type {HTMLCanvasElement} */ ($('loss-chart')));
+const accuracyChart = new AccuracyChart(/** @type {HTMLCanvasElement} */ ($('accuracy-chart')));
+const gradientChart = new GradientNormChart(/** @type {HTMLCanvasElement} */ ($('gradient-chart')));
+
+/** @param {any} message */
+function receive(message) {
+  switch (message.type) {
+    case 'welcome':
+      store.role = message.role;
+      store.config = message.config;
+      store.data = message.data;
+      store.serverState = message.state;
+      store.lrChanges = message.state.learning_rate_changes;
+      loadHistory(store, message.history);
+      break;
+    case 'config':
+      store.config = message.config;
+      store.data = message.data;
+      loadHistory(store, { rows: [] });
+      break;
+    case 'state':
+      store.serverState = message;
+      store.lrChanges = message.learning_rate_changes;
+      store.divergence = message.status === 'diverged' ? message.divergence : null;
+      break;
+    case 'event':
+      if (message.event === 'diverged') store.divergence = message;
+      break;
+    case 'error':
+      flash(message.field ? `${message.field}: ${message.message}` : message.message);
+      break;
+    default:
+  }
+  store.dirty = true;
+}
+
+/**
+ * Send a command; show an error if refused.
+ * @param {(id: number) => string} build
+ */
+async function command(build) {
+  const reply = await connection.send(build);
+  if (reply.type === 'error') flash(reply.field ? `${reply.field}: ${reply.message}` : reply.message);
+  return reply;
+}
+
+/** @param {any} changes  a partial config */
+function configure(changes) {
+  return command((id) => protocol.configure(changes, id));
+}
+
+function toggleFeature(name) {
+  const features = new Set(store.config.network.features);
+  if (features.has(name)) features.delete(name); else features.add(name);
+  if (features.size === 0) { flash('keep at least one input feature'); return; }
+  configure({ network: { features: [...features] } });
+}
+
+function changeNeurons(layer, delta) {
+  const layers = [...store.config.network.hidden_layers];
+  layers[layer] = Math.max(1, Math.min(16, layers[layer] + delta));
+  configure({ network: { hidden_layers: layers } });
+}
+
+function changeLayers(delta) {
+  const layers = [...store.config.network.hidden_layers];
+  if (delta > 0 && layers.length < 8) layers.push(layers[layers.length - 1] ?? 4);
+  if (delta < 0 && layers.length > 0) layers.pop();
+  configure({ network: { hidden_layers: layers } });
+}
+
+/** @param {string} text */
+function flash(text) {
+  const element = $('connection');
+  element.textContent = text;
+  element.classList.add('bad');
+  setTimeout(showConnection, 4000);
+}
+
+function showConnection() {
+  const element = $('connection');
+  const labels = { connecting: 'connecting…', open: 'live', reconnecting: 'reconnecting… (server unreachable)' };
+  element.textContent = labels[store.connection] ?? store.connection;
+  element.classList.toggle('bad', store.connection !== 'open');
+}
+
+// ------------------------------------------------------------------- controls
+function wireControls() {
+  $('play').addEventListener('click', () => togglePlay());
+  $('step').addEventListener('click', () => command((id) => protocol.step(1, id)));
+  $('phase-step').addEventListener('click', () => command((id) => protocol.phaseStep(id)));
+  $('reset').addEventListener('click', () => command((id) => protocol.reset(id)));
+  $('add-layer').addEventListener('click', () => changeLayers(1));
+  $('remove-layer').addEventListener('click', () => changeLayers(-1));
+  $('recover').addEventListener('click', async () => {
+    const rate = Math.max(1e-5, (store.serverState?.hyper?.learning_rate ?? 0.03) / 10);
+    await command((id) => protocol.setHyper({ learning_rate: Number(rate.toPrecision(2)) }, id));
+    await command((id) => protocol.reset(id));
+  });
+  wireLearningRate();
+  const hyper = (/** @type {string} */ testid, /** @type {(v: string) => any} */ change) => {
+    $(testid).addEventListener('change', (event) => command((id) => protocol.setHyper(
+      change(/** @type {HTMLSelectElement} */ (event.target).value), id)));
+  };
+  hyper('optimizer', (v) => ({ optimizer: v }));
+  hyper('batch-size', (v) => ({ batch_size: Number(v) }));
+  hyper('regularization', (v) => ({ regularization: v }));
+  hyper('regularization-rate', (v) => ({ regularization_rate: Number(v) }));
+  hyper('speed', (v) => ({ speed: Number(v) }));
+  $('activation').addEventListener('change', (event) => configure(
+    { network: { activation: /** @type {HTMLSelectElement} */ (event.target).value } }));
+  $('loss').addEventListener('change', (event) => configure(
+    { network: { loss: /** @type {HTMLSelectElement} */ (event.target).value } }));
+  const data = (/** @type {string} */ testid, /** @type {(v: number) => any} */ change) => {
+    $(testid).addEventListener('change', (event) => configure(
+      change(Number(/** @type {HTMLInputElement} */ (event.target).value))));
+  };
+  data('noise', (v) => ({ data: { noise: v / 100 } }));
+  data('train-fraction', (v) => ({ data: { train_fraction: v / 100 } }));
+  data('seed', (v) => ({ seed: v }));
+  for (const [testid, key] of [['show-test', 'showTest'], ['discretize', 'discretize'], ['log-scale', 'logScale']]) {
+    $(testid).addEventListener('change', (event) => {
+      store.ui[key] = /** @type {HTMLInputElement} */ (event.target).checked;
+      store.dirty = true;
+    });
+  }
+  $('projector-toggle').addEventListener('click', () => setProjector(!store.ui.projector));
+  $('fullscreen').addEventListener('click', () => {
+    if (document.fullscreenElement) document.exitFullscreen(); else document.documentElement.requestFullscreen();
+  });
+  document.addEventListener('keydown', keyboard);
+}
+
+function togglePlay() {
+  const running = store.frame?.running || store.serverState?.running;
+  return command((id) => (running ? protocol.pause(id) : protocol.play(id)));
+}
+
+/** The learning-rate slider: live while dragging (≤ 10 messages/s), final on release. */
+function wireLearningRate() {
+  const slider = /** @type {HTMLInputElement} */ ($('learning-rate'));
+  let lastSent = 0;
+  let timer = 0;
+  const send = async () => {
+    lastSent = performance.now();
+    const rate = sliderToRate(slider.value);
+    const reply = await command((id) => protocol.setHyper({ learning_rate: rate }, id));
+    if (reply.type === 'ack') {
+      $('learning-rate-ack').textContent = `from step ${reply.step} · ${Math.round(reply.latency)} ms`;
+      store.lastLearningRateAck = { rate, step: reply.step, latency: reply.latency };
+    }
+  };
+  slider.addEventListener('input', () => {
+    $('learning-rate-value').textContent = formatNumber(sliderToRate(slider.value));
+    clearTimeout(timer);
+    const wait = 100 - (performance.now() - lastSent);
+    timer = window.setTimeout(send, Math.max(0, wait));
+  });
+  slider.addEventListener('change', () => { clearTimeout(timer); send(); });
+}
+
+/** @param {KeyboardEvent} event */
+function keyboard(event) {
+  const target = /** @type {HTMLElement} */ (event.target);
+  if (['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName) && target.getAttribute('type') !== 'checkbox') return;
+  if (event.key === ' ') { event.preventDefault(); togglePlay(); }
+  else if (event.key === 'ArrowRight' && event.shiftKey) { event.preventDefault(); command((id) => protocol.phaseStep(id)); }
+  else if (event.key === 'ArrowRight') { event.preventDefault(); command((id) => protocol.step(1, id)); }
+  else if (event.key === 'r' && !event.ctrlKey && !event.metaKey) command((id) => protocol.reset(id));
+}
+
+/** @param {boolean} on */
+function setProjector(on) {
+  store.ui.projector = on;
+  document.body.classList.toggle('projector', on);
+  $('projector-toggle').classList.toggle('on', on);
+  usePalette(on);
+  setHashFlag('projector', on);
+  network.overlayKey = '';
+  store.dirty = true;
+}
+
+// ---------------------------------------------------------------- rendering
+let lastDrawnSequence = -1;
+
+function render(now) {
+  const frame = store.frame;
+  const animating = frame && (frame.running || now - store.animation.started < 2000);
+  if (store.dirty || animating) {
+    network.draw(store, now);
+  }
+  if (store.dirty) {
+    store.dirty = false;
+    if (frame && frame.sequence !== lastDrawnSequence) {
+      lastDrawnSequence = frame.sequence;
+      store.framesRendered += 1;
+    }
+    outputPlot.draw(store);
+    lossChart.draw(store);
+    accuracyChart.draw(store);
+    gradientChart.draw(store);
+    renderPhases(/** @type {HTMLElement} */ ($('phase')), $('phase-caption'), store);
+    renderInspector($('inspector'), store);
+    renderCounters();
+    syncControls(document, store);
+  }
+  requestAnimationFrame(render);
+}
+
+function renderCounters() {
+  const frame = store.frame;
+  if (!frame) return;
+  $('step-count').textContent = String(frame.step);
+  $('epoch-count').textContent = String(frame.epoch);
+  $('loss-train').textContent = formatNumber(frame.trainLoss);
+  $('loss-test').textContent = formatNumber(frame.testLoss);
+  const running = frame.running;
+  const play = $('play');
+  play.classList.toggle('running', running);
+  play.setAttribute('aria-label', running ? 'Pause' : 'Play');
+  const banner = $('divergence-banner');
+  const divergence = store.divergence;
+  banner.hidden = !divergence;
+  if (divergence) {
+    /** @type {HTMLElement} */ (banner.querySelector('.message')).textContent = `Diverged at step ${divergence.step}`
+      + ` — the learning rate ${formatNumber(divergence.learning_rate)} is too large for these gradients.`;
+  }
+  document.body.classList.toggle('viewer', store.role === 'viewer');
+}
+
+// -------------------------------------------------------------------- start
+async function start() {
+  setProjector(store.ui.projector);
+  store.options = await (await fetch('/api/options')).json();
+  fillSelect(/** @type {HTMLSelectElement} */ ($('speed')), SPEEDS, (v) => `${v} step${v === 1 ? '' : 's'}/frame`);
+  fillSelect(/** @type {HTMLSelectElement} */ ($('activation')), store.options.activations,
+    (v) => v.replace('_', ' '));
+  fillSelect(/** @type {HTMLSelectElement} */ ($('optimizer')), store.options.optimizers,
+    (v) => ({ sgd: 'SGD', momentum: 'SGD + momentum', adam: 'Adam' })[v] ?? v);
+  fillSelect(/** @type {HTMLSelectElement} */ ($('batch-size')), BATCH_SIZES);
+  fillSelect(/** @type {HTMLSelectElement} */ ($('regularization')), store.options.regularizations,
+    (v) => ({ none: 'none', l1: 'L1', l2: 'L2' })[v] ?? v);
+  fillSelect(/** @type {HTMLSelectElement} */ ($('regularization-rate')), REGULARIZATION_RATES);
+  const limits = store.options.limits;
+  const slider = /** @type {HTMLInputElement} */ ($('learning-rate'));
+  slider.min = String(Math.log10(limits.learning_rate[0]));
+  slider.max = String(Math.log10(limits.learning_rate[1]));
+  buildDatasetTiles($('datasets'), store.options.datasets,
+    (name) => configure({ data: { dataset: name } }));
+  wireControls();
+  new ResizeObserver(() => { store.dirty = true; network.overlayKey = ''; }).observe(document.body);
+  await connection.start();
+  requestAnimationFrame(render);
+}
+
+// For tests and the benchmark: the store and frame counters.
+Object.assign(window, { playground: { store, connection, network } });
+start();

@@ -1,0 +1,96 @@
+// @ts-check
+/**
+ * The one store every view reads, and the URL hash (projector flag, session link).
+ * Setters only mark the store dirty; main.js draws once per animation frame.
+ */
+
+/** @typedef {import('./protocol.js').Frame} Frame */
+
+/**
+ * @typedef {{
+ *   options: any, config: any, data: any, serverState: any,
+ *   frame: Frame | null, history: number[][], gradHistory: {step: number, norms: number[]}[],
+ *   lrChanges: number[][], role: string, connection: string, divergence: any,
+ *   ui: {projector: boolean, logScale: boolean, showTest: boolean, discretize: boolean},
+ *   animation: {phase: string | null, started: number},
+ *   framesReceived: number, framesRendered: number, dirty: boolean,
+ * }} Store
+ */
+
+const HISTORY_LIMIT = 4000;
+
+/** @returns {Store} */
+export function createStore() {
+  return {
+    options: null, config: null, data: null, serverState: null, frame: null,
+    history: [], gradHistory: [], lrChanges: [], role: 'presenter', connection: 'connecting',
+    divergence: null,
+    ui: { projector: hashFlag('projector'), logScale: false, showTest: false, discretize: false },
+    animation: { phase: null, started: 0 },
+    framesReceived: 0, framesRendered: 0, dirty: true,
+  };
+}
+
+/**
+ * Take a decoded frame: keep it, extend the histories, start the phase animation.
+ * @param {Store} store
+ * @param {Frame} frame
+ */
+export function acceptFrame(store, frame) {
+  const previous = store.frame;
+  store.frame = frame;
+  store.framesReceived += 1;
+  const last = store.history[store.history.length - 1];
+  if (!last || last[0] !== frame.step) {
+    store.history.push([frame.step, frame.epochProgress, frame.trainLoss, frame.testLoss,
+      frame.trainAccuracy, frame.testAccuracy, frame.batchLoss]);
+    if (frame.phase === 'update' || frame.phase === null) {
+      store.gradHistory.push({ step: frame.step, norms: Array.from(frame.gradientNorms) });
+    }
+    trim(store.history);
+    trim(store.gradHistory);
+  }
+  if (!frame.running && frame.phase && (!previous || previous.phase !== frame.phase
+      || previous.step !== frame.step)) {
+    store.animation = { phase: frame.phase, started: performance.now() };
+  }
+  store.dirty = true;
+}
+
+/** @param {any[]} rows */
+function trim(rows) {
+  if (rows.length > HISTORY_LIMIT) {
+    const kept = rows.filter((_, i) => i % 2 === 0);
+    rows.length = 0;
+    rows.push(...kept);
+  }
+}
+
+/**
+ * Replace the history with the server's (welcome) rows; nulls become NaN.
+ * @param {Store} store
+ * @param {{rows: (number | null)[][]}} history
+ */
+export function loadHistory(store, history) {
+  store.history = (history?.rows ?? []).map((row) => row.map((v) => (v === null ? NaN : v)));
+  store.gradHistory = [];
+  store.dirty = true;
+}
+
+/** @param {string} name */
+export function hashFlag(name) {
+  const params = new URLSearchParams(location.hash.slice(1));
+  return params.get(name) === '1' || params.has(name) && params.get(name) === '';
+}
+
+/**
+ * Set or clear a flag in the URL hash without reloading.
+ * @param {string} name
+ * @param {boolean} on
+ */
+export function setHashFlag(name, on) {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (on) params.set(name, '1'); else params.delete(name);
+  const text = params.toString();
+  history.replaceState(null, '', text ? `#${text}` : location.pathname + location.search);
+}
