@@ -35,10 +35,14 @@ def session_id(page: Any) -> str:
     return page.evaluate("() => window.playground.connection.session.id")
 
 
+def text_of(testid: str) -> str:
+    """JavaScript for the text of the element with this test id."""
+    return f"document.querySelector('[data-testid={testid}]').textContent"
+
+
 def wait_for_step(page: Any, minimum: int) -> None:
-    page.wait_for_function(
-        f"() => Number(document.querySelector('[data-testid=step-count]').textContent) >= {minimum}",
-        timeout=TIMEOUT)
+    page.wait_for_function(f"() => Number({text_of('step-count')}) >= {minimum}",
+                           timeout=TIMEOUT)
 
 
 def test_page_loads_without_console_errors(page: Any) -> None:
@@ -79,9 +83,8 @@ def test_learning_rate_slider_changes_the_server_rate_without_reset(page: Any) -
     slider = page.get_by_test_id("learning-rate")
     slider.fill("-0.5")  # log10(η): η ≈ 0.32
     slider.dispatch_event("change")
-    page.wait_for_function(
-        "() => document.querySelector('[data-testid=learning-rate-ack]').textContent.includes('step')",
-        timeout=TIMEOUT)
+    page.wait_for_function(f"() => {text_of('learning-rate-ack')}.includes('step')",
+                           timeout=TIMEOUT)
     ack_text = page.get_by_test_id("learning-rate-ack").inner_text()
     ack_step = int(re.search(r"step (\d+)", ack_text).group(1))
     assert ack_step > 30
