@@ -310,6 +310,8 @@ class LiveSession:
                 raise CommandError(error.message, error.field, command.id) from error
         if command.speed is not None:
             self.speed = command.speed
+        if changes and not self.running:  # the views show the new values at once
+            await self._emit_frame()
         return step
 
     def _validated_config(self, command: Configure) -> TrainerConfig:
