@@ -281,7 +281,7 @@ class Chart {
     const xSpan = xDomain.max - xDomain.min || 1;
     /** @param {number} v */
     const x = (v) => left + ((v - xDomain.min) / xSpan) * (right - left);
-    /** @param {number} v */
+    /** @type {(v: number) => number} */
     const y = yDomain.log
       ? (v) => (v > 0 && Number.isFinite(v) ? bottom - ((Math.log10(v) - logMin) / logSpan) * (bottom - top) : NaN)
       : (v) => (Number.isFinite(v) ? bottom - ((v - yDomain.min) / linSpan) * (bottom - top) : NaN);
@@ -315,7 +315,7 @@ class Chart {
     const nameWidth = ctx.measureText(axisName).width;
     const nameLeft = right - nameWidth;
     const sampleWidth = ctx.measureText(formatTick(xDomain.max, niceStep(xSpan, 4))).width;
-    const xCount = Math.max(1, Math.floor((right - left) / (sampleWidth + font * 3)));
+    const xCount = Math.max(2, Math.floor((right - left) / (sampleWidth + font * 3)));
     const xTicks = niceTicks(xDomain.min, xDomain.max, xCount);
     const xStep = xTicks.length > 1 ? xTicks[1] - xTicks[0] : 1;
     ctx.textBaseline = 'top';
@@ -562,7 +562,8 @@ export class LossChart extends Chart {
         if (lx + w > plot.right) lx = px - 3 - w;
         let row = rows.findIndex((edge) => lx > edge + 2);
         if (row === -1) row = rows.length;
-        const maxRows = plot.bottom - plot.top >= 7 * labelFont ? 3 : 1;
+        const plotHeight = plot.bottom - plot.top;
+        const maxRows = plotHeight >= 7 * labelFont ? 3 : plotHeight >= 3 * labelFont ? 1 : 0;
         if (row >= maxRows || plot.top + (row + 1) * (labelFont + 4) > plot.bottom) continue;
         rows[row] = lx + w;
         const ly = plot.top + 1 + row * (labelFont + 4);

@@ -28,6 +28,11 @@
  *   .num.pos/.num.neg  sign of the number (e.g. colour with --positive / --negative)
  *   .insp-details    <details> with the per-point table; .insp-table the table inside
  *
+ * Test hooks: elements with data-testid="inspector-weight", "inspector-gradient",
+ * "inspector-update", "inspector-learning-rate", "inspector-batch-size" (value chips),
+ * "inspector-product" (point 1's chain-rule product) and "inspector-sum" (the batch sum)
+ * carry the exact number in data-value ("NaN" while its phase has not run).
+ *
  * Suggested CSS (see frontend/dev/views.html for a working copy):
  *   .insp-title { font-weight: 600; margin-bottom: .3em }
  *   .insp-values { display: flex; flex-wrap: wrap; gap: .3em .9em; margin-bottom: .35em }
@@ -114,6 +119,16 @@ function num(x, options = {}) {
   const sign = Number.isFinite(x) && x !== 0 ? (x < 0 ? ' neg' : ' pos') : '';
   const body = `<span class="num${sign}">${text}</span>`;
   return options.paren ? `(${body})` : body;
+}
+
+/**
+ * ` data-testid="inspector-<id>" data-value="<raw number>"` for tests that read the exact
+ * value behind a formatted number ('' without an id).
+ * @param {string} [id] @param {number} [raw]
+ */
+function testId(id, raw) {
+  if (!id) return '';
+  return ` data-testid="inspector-${id}"${raw === undefined ? '' : ` data-value="${String(raw)}"`}`;
 }
 
 /** @param {string} text */
@@ -253,15 +268,16 @@ function inspectorHtml(frame, sel, config, data, detailsOpen) {
       : `neuron ${sel.neuron + 1}, hidden layer ${sel.layer + 1}`}`;
 
   // ---- value chips
-  /** @param {string} label @param {string} value */
-  const chip = (label, value) => `<span class="insp-chip">${math(label)} = ${value}</span>`;
+  /** @param {string} label @param {string} value @param {string} [id] @param {number} [raw] */
+  const chip = (label, value, id, raw) => `<span class="insp-chip"${testId(id, raw)}>${math(label)} = ${value}</span>`;
   const chips = [
-    chip(`<i>${w}</i>`, num(sel.weight)),
-    chip(dd('L', w), Number.isFinite(sel.gradient) ? num(sel.gradient) : later('backward')),
-    chip(`Δ<i>${w}</i>`, Number.isFinite(sel.update) ? num(sel.update, { signed: true }) : later('update')),
-    chip(ETA, num(frame.learningRate, { digits: 3 })),
+    chip(`<i>${w}</i>`, num(sel.weight), 'weight', sel.weight),
+    chip(dd('L', w), Number.isFinite(sel.gradient) ? num(sel.gradient) : later('backward'), 'gradient', sel.gradient),
+    chip(`Δ<i>${w}</i>`, Number.isFinite(sel.update) ? num(sel.update, { signed: true }) : later('update'),
+      'update', sel.update),
+    chip(ETA, num(frame.learningRate, { digits: 3 }), 'learning-rate', frame.learningRate),
   ];
-  if (B > 0) chips.push(chip('<i>B</i>', `<span class="num">${B}</span>`));
+  if (B > 0) chips.push(chip('<i>B</i>', `<span class="num">${B}</span>`, 'batch-size', B));
 
   const parts = [
     `<div class="insp-title">${title}</div>`,
@@ -288,7 +304,7 @@ function inspectorHtml(frame, sel, config, data, detailsOpen) {
     const factors = softmax
       ? `${num(s0.delta, { paren: true })} · ${num(s0.aSource, { paren: true })}`
       : `${num(s0.gradA, { paren: true })} · ${num(s0.dadz, { paren: true })} · ${num(s0.aSource, { paren: true })}`;
-    chain.push(`<div class="insp-eq">${math(`= ${factors} = ${num(s0.product)}`)}</div>`);
+    chain.push(`<div class="insp-eq"${testId('product', s0.product)}>${math(`= ${factors} = ${num(s0.product)}`)}</div>`);
     if (softmax) {
       const y = B > 0 ? first.a - B * first.delta : NaN;
       const yText = Number.isFinite(y) && Math.abs(y - Math.round(y)) < 1e-3 ? String(Math.round(y)) : formatNumber(y, 3);
@@ -323,7 +339,7 @@ function inspectorHtml(frame, sel, config, data, detailsOpen) {
   } else {
     const penalty = penaltyTerm(config, sel, isEdge);
     const shown = complete ? '' : ` <span class="insp-warn">(first ${samples.length} of ${total} points shown)</span>`;
-    sum.push(`<div class="insp-eq">${math(`${dd('L', w)} = Σ<sub><i>b</i></sub> ${term}`)}`
+    sum.push(`<div class="insp-eq"${testId('sum', numbers.sum)}>${math(`${dd('L', w)} = Σ<sub><i>b</i></sub> ${term}`)}`
       + `${complete ? ` = ${math(num(numbers.sum))}` : ''}${shown}</div>`);
     if (!complete) {
       sum.push(`<div class="insp-eq">${math(`partial sum = ${num(numbers.sum)}`)}; the full sum is the `
