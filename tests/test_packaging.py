@@ -15,14 +15,19 @@ def test_every_python_package_is_listed_in_pyproject() -> None:
     found = {".".join(init.parent.relative_to(ROOT / "backend").parts)
              for init in (ROOT / "backend").rglob("__init__.py")}
     assert found <= listed, f"add to pyproject packages: {sorted(found - listed)}"
-    assert "backprop_playground.frontend" in listed
+    page_folders = {"backprop_playground.frontend" + "".join(
+        f".{part}" for part in folder.relative_to(ROOT / "frontend").parts)
+        for folder in [ROOT / "frontend", *(ROOT / "frontend").rglob("*")] if folder.is_dir()}
+    assert page_folders <= listed, f"add to pyproject packages: {sorted(page_folders - listed)}"
 
 
 def test_frontend_package_data_covers_every_page_file() -> None:
     """The page's files have extensions that the package-data patterns include."""
-    patterns = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
-        "package-data"]["backprop_playground.frontend"]
-    extensions = {pattern.rsplit(".", 1)[-1] for pattern in patterns if "." in pattern}
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"]
     for path in (ROOT / "frontend").rglob("*"):
         if path.is_file():
-            assert path.suffix.lstrip(".") in extensions or "**/*" in patterns, path
+            package = "backprop_playground.frontend" + "".join(
+                f".{part}" for part in path.parent.relative_to(ROOT / "frontend").parts)
+            extensions = {p.rsplit(".", 1)[-1] for p in data.get(package, [])}
+            assert path.suffix.lstrip(".") in extensions, path

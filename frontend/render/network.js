@@ -34,7 +34,7 @@ const HIT_RADIUS = 7;
 export function computeLayout(width, height, features, layerSizes) {
   const counts = [features.length, ...layerSizes.slice(1)];
   const levels = counts.length;
-  const labelRoom = 58;
+  const labelRoom = 82;  // feature labels such as "cos x₂" at projector size
   const top = 34;
   const bottom = 14;
   const rightRoom = 48;  // room for the last column's label and its half node
@@ -220,7 +220,7 @@ export class NetworkView {
         if (node.kind === 'input') {
           const label = features[node.index].label;
           ctx.fillStyle = node.enabled ? p.ink : p.muted;
-          ctx.font = `${node.enabled ? 600 : 400} ${Math.max(12, Math.min(17, node.size * 0.42)) * (store.ui.projector ? 1.25 : 1)}px system-ui, sans-serif`;
+          ctx.font = `${node.enabled ? 600 : 400} ${Math.max(12, Math.min(15, node.size * 0.42)) * (store.ui.projector ? 1.3 : 1)}px system-ui, sans-serif`;
           ctx.textAlign = 'right';
           ctx.textBaseline = 'middle';
           ctx.fillText(label, x - 8, node.y);

@@ -52,9 +52,10 @@ def server_url() -> Iterator[str]:
         process.wait(10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Debian Chromium (``apt-get install -y chromium``)."""
+    """Headless Debian Chromium (``apt-get install -y chromium``). Module-scoped: Playwright's
+    sync API keeps an event loop running in this thread until it is closed."""
     if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: apt-get install -y chromium")
     from playwright.sync_api import sync_playwright
