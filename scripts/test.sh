@@ -15,6 +15,6 @@ if ! command -v chromium >/dev/null 2>&1; then
     exit 1
   fi
 fi
-echo "== ruff";   .venv/bin/ruff check backend tests bench
+echo "== ruff";   .venv/bin/ruff check --no-cache backend tests bench
 echo "== mypy";   .venv/bin/mypy
 echo "== pytest"; .venv/bin/python -m pytest "$@"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import make_config
 
 from backprop_playground.trainer import (
     DATASETS,
@@ -15,6 +14,7 @@ from backprop_playground.trainer import (
     TrainerConfig,
     TrainingSession,
 )
+from conftest import make_config
 
 PLANE = 6.0
 MAX_NOISE = LIMITS["noise"][1]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from conftest import flat_weights, make_config
 
 from backprop_playground.trainer import TrainerConfig, TrainingSession
+from conftest import flat_weights, make_config
 
 Script = Callable[[TrainingSession], list[float]]
 

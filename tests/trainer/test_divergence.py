@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 import pytest
+
+from backprop_playground.trainer import Divergence, TrainerConfig, TrainingSession
 from conftest import (
     Array,
     flat_grads,
@@ -17,8 +19,6 @@ from conftest import (
     make_config,
     regression_config,
 )
-
-from backprop_playground.trainer import Divergence, TrainerConfig, TrainingSession
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,10 @@ import itertools
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
+
+from backprop_playground.trainer import ACTIVATIONS, LOSSES, TrainerConfig, TrainingSession
+from backprop_playground.trainer.activations import ACTIVATION_FUNCTIONS
 from conftest import (
     DATASET_FOR_LOSS,
     Array,
@@ -19,10 +23,6 @@ from conftest import (
     rel_error,
     unflat_layers,
 )
-from numpy.typing import NDArray
-
-from backprop_playground.trainer import ACTIVATIONS, LOSSES, TrainerConfig, TrainingSession
-from backprop_playground.trainer.activations import ACTIVATION_FUNCTIONS
 
 H = 1e-6
 TOLERANCE = 1e-6

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from backprop_playground.trainer import TrainerConfig, TrainingSession
 from conftest import (
     Array,
     flat_grads,
@@ -14,8 +16,6 @@ from conftest import (
     make_config,
     weight_mask,
 )
-
-from backprop_playground.trainer import TrainerConfig, TrainingSession
 
 
 def _config(**changes: object) -> TrainerConfig:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import current_batch, flat_grads, flat_updates, flat_weights, make_config
 
 from backprop_playground.trainer import PHASES, ConfigError, PhaseOrderError, TrainingSession
+from conftest import current_batch, flat_grads, flat_updates, flat_weights, make_config
 
 
 def _session(**changes: object) -> TrainingSession:

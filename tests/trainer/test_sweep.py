@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from backprop_playground.trainer import ConfigError, TrainerConfig, TrainingSession
 from conftest import (
     flat_grads,
     flat_updates,
@@ -12,8 +14,6 @@ from conftest import (
     make_config,
     regression_config,
 )
-
-from backprop_playground.trainer import ConfigError, TrainerConfig, TrainingSession
 
 RATES = [0.003, 0.03, 0.1, 0.5]
 

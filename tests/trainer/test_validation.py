@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import flat_grads, flat_updates, flat_weights, make_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +21,7 @@ from backprop_playground.trainer import (
     TrainerConfig,
     TrainingSession,
 )
+from conftest import flat_grads, flat_updates, flat_weights, make_config
 
 BASE = make_config()
 
