@@ -24,15 +24,14 @@ const $ = (/** @type {string} */ testid) => /** @type {HTMLElement} */ (
 const connection = new Connection({
   onFrame: (frame) => acceptFrame(store, frame),
   onMessage: (message) => receive(message),
-  onStatus: (status) => { store.connection = status; showConnection(); },
-  initialConfig: () => null,
+  onStatus: (status) => { store.connection = status; showConnection(); store.dirty = true; },
 });
 
 const network = new NetworkView(/** @type {HTMLCanvasElement} */ ($('network')),
   /** @type {HTMLElement} */ (document.getElementById('neuron-buttons')), {
-    onSelect: (target) => command((id) => protocol.select(target, id)),
-    onToggleFeature: (name) => toggleFeature(name),
-    onNeurons: (layer, delta) => changeNeurons(layer, delta),
+    onSelect: (target) => presenting() && command((id) => protocol.select(target, id)),
+    onToggleFeature: (name) => presenting() && toggleFeature(name),
+    onNeurons: (layer, delta) => presenting() && changeNeurons(layer, delta),
   });
 const outputPlot = new OutputPlot(/** @type {HTMLCanvasElement} */ ($('output-map')));
 const lossChart = new LossChart(/** @type {HTMLCanvasElement} */ ($('loss-chart')));
@@ -44,6 +43,8 @@ function receive(message) {
   switch (message.type) {
     case 'welcome':
       store.role = message.role;
+      store.viewers = message.viewers;
+      if (message.role === 'viewer') disableControls();
       store.config = message.config;
       store.data = message.data;
       store.serverState = message.state;
@@ -59,9 +60,16 @@ function receive(message) {
       store.serverState = message;
       store.lrChanges = message.learning_rate_changes;
       store.divergence = message.status === 'diverged' ? message.divergence : null;
+      if (store.role === 'viewer' && message.view.projector !== store.ui.projector) {
+        setProjector(message.view.projector);
+      }
       break;
     case 'event':
       if (message.event === 'diverged') store.divergence = message;
+      if (message.event === 'class_ended') store.classMessage = message.message;
+      break;
+    case 'viewers':
+      store.viewers = message.count;
       break;
     case 'error':
       flash(message.field ? `${message.field}: ${message.message}` : message.message);
@@ -116,9 +124,73 @@ function flash(text) {
 
 function showConnection() {
   const element = $('connection');
-  const labels = { connecting: 'connecting…', open: 'live', reconnecting: 'reconnecting… (server unreachable)' };
+  const labels = { connecting: 'connecting…', open: 'live', reconnecting: 'reconnecting… (server unreachable)',
+    'class-ended': 'class ended', 'no-class': 'no such class' };
   element.textContent = labels[store.connection] ?? store.connection;
   element.classList.toggle('bad', store.connection !== 'open');
+}
+
+/** The presenter controls the run; a viewer's page only follows. */
+function presenting() {
+  return store.role === 'presenter';
+}
+
+/** A viewer's controls are visibly off (the server would refuse them anyway). */
+function disableControls() {
+  const selector = '.run-controls button, .hyperbar select, .data-panel input, .dataset, '
+    + '.network-toolbar button, #learning-rate, #projector-toggle';
+  for (const element of document.querySelectorAll(selector)) {
+    /** @type {HTMLInputElement} */ (element).disabled = true;
+  }
+  document.body.classList.add('viewer');
+}
+
+function wireClassroom() {
+  $('present').addEventListener('click', () => {
+    if (store.serverState?.class) { store.classCardOpen = !store.classCardOpen; store.dirty = true; return; }
+    store.classCardOpen = true;
+    command((id) => protocol.present(id));
+  });
+  $('end-class').addEventListener('click', () => command((id) => protocol.endClass(id)));
+  $('class-card-hide').addEventListener('click', () => { store.classCardOpen = false; store.dirty = true; });
+  $('fork').addEventListener('click', () => connection.fork().catch((error) => flash(String(error))));
+  $('join-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const code = /** @type {HTMLInputElement} */ ($('join-code')).value.trim().toUpperCase();
+    if (code) location.assign(`/join/${encodeURIComponent(code)}`);
+  });
+  const back = new URLSearchParams(location.hash.slice(1)).get('class');
+  if (back) {
+    const link = /** @type {HTMLAnchorElement} */ ($('back-to-class'));
+    link.href = `/join/${encodeURIComponent(back)}`;
+    link.hidden = false;
+  }
+}
+
+/** The join card (presenter), the viewer badge, the class messages. */
+function renderClassroom() {
+  const info = store.serverState?.class;
+  const card = $('class-card');
+  const presenter = store.role === 'presenter';
+  card.hidden = !(presenter && info && store.classCardOpen);
+  $('present').textContent = info ? `Class ${info.code} · ${store.viewers ?? 0}` : 'Present';
+  $('present').classList.toggle('on', Boolean(info));
+  if (presenter && info && $('class-code').textContent !== info.code) {
+    $('class-code').textContent = info.code;
+    $('class-link').textContent = `${location.host}${info.path}`;
+    /** @type {HTMLImageElement} */ ($('class-qr')).src = `/api/join/${info.code}/qr.svg`;
+  }
+  $('viewer-count').textContent = String(store.viewers ?? 0);
+  const viewer = store.role === 'viewer';
+  $('viewer-badge').hidden = !viewer;
+  $('fork').hidden = !viewer || store.connection === 'class-ended';
+  $('viewer-code').textContent = connection.joinCode ?? '';
+  const banner = $('class-banner');
+  const message = store.connection === 'class-ended' ? (store.classMessage ?? 'The class has ended.')
+    : store.connection === 'no-class' ? `There is no class with the code ${connection.joinCode} (it may have ended).`
+      : null;
+  banner.hidden = !message;
+  if (message) /** @type {HTMLElement} */ (banner.querySelector('.message')).textContent = message;
 }
 
 // ------------------------------------------------------------------- controls
@@ -161,7 +233,10 @@ function wireControls() {
       store.dirty = true;
     });
   }
-  $('projector-toggle').addEventListener('click', () => setProjector(!store.ui.projector));
+  $('projector-toggle').addEventListener('click', () => {
+    setProjector(!store.ui.projector);
+    command((id) => protocol.view({ projector: store.ui.projector }, id));  // viewers follow
+  });
   $('fullscreen').addEventListener('click', () => {
     if (document.fullscreenElement) document.exitFullscreen(); else document.documentElement.requestFullscreen();
   });
@@ -239,6 +314,7 @@ function render(now) {
     renderPhases(/** @type {HTMLElement} */ ($('phase')), $('phase-caption'), store);
     renderInspector($('inspector'), store);
     renderCounters();
+    renderClassroom();
     syncControls(document, store);
   }
   requestAnimationFrame(render);
@@ -285,6 +361,7 @@ async function start() {
   buildDatasetTiles($('datasets'), store.options.datasets,
     (name) => configure({ data: { dataset: name } }));
   wireControls();
+  wireClassroom();
   new ResizeObserver(() => { store.dirty = true; network.overlayKey = ''; }).observe(document.body);
   await connection.start();
   requestAnimationFrame(render);

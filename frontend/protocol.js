@@ -454,6 +454,19 @@ export function select(target, id = undefined) {
   return command('select', { target: wire }, id);
 }
 
+/** @param {number} [id] Start presenting this session to a class (a join code). */
+export function present(id = undefined) { return command('present', {}, id); }
+
+/** @param {number} [id] End the class: viewers are told and let go. */
+export function endClass(id = undefined) { return command('end_class', {}, id); }
+
+/**
+ * What the viewers' pages show (mirrored): projector mode, the panel in focus.
+ * @param {{projector?: boolean, panel?: string}} view
+ * @param {number} [id]
+ */
+export function view(view, id = undefined) { return command('view', { ...view }, id); }
+
 // ---------------------------------------------------------- server JSON messages
 
 /**

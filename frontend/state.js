@@ -14,6 +14,7 @@
  *   ui: {projector: boolean, logScale: boolean, showTest: boolean, discretize: boolean},
  *   animation: {phase: string | null, started: number},
  *   framesReceived: number, framesRendered: number, dirty: boolean,
+ *   viewers?: number, classMessage?: string, lastLearningRateAck?: any, classCardOpen?: boolean,
  * }} Store
  */
 

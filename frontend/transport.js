@@ -1,19 +1,38 @@
 // @ts-check
 /**
- * The socket to the server: creates (or resumes) a session, says hello as presenter,
- * reconnects by itself with backoff, and resolves command promises on ack/error.
- * The presenter token lives only in this tab's sessionStorage, never in a URL.
+ * The socket to the server. A presenter's session id is in the URL hash (#session=…), its
+ * token only in this browser's localStorage (so a reload or a second tab gets control back,
+ * and a copied link never carries it). A viewer joins by code (/join/CODE). The connection
+ * reconnects by itself with backoff and resolves command promises on ack/error.
  */
 
 import { decodeFrame, hello, parseServerMessage } from './protocol.js';
 
-const STORAGE_KEY = 'backprop-playground.session';
+const TOKENS_KEY = 'backprop-playground.tokens';
+const CLASS_ENDED = 4410;
 
 /**
  * @typedef {{onFrame: (frame: import('./protocol.js').Frame) => void,
- *   onMessage: (message: any) => void, onStatus: (status: string) => void,
- *   initialConfig: () => any}} Handlers
+ *   onMessage: (message: any) => void, onStatus: (status: string) => void}} Handlers
  */
+
+/** The join code if this page was opened as /join/CODE, else null. */
+export function joinCodeFromPath() {
+  const match = location.pathname.match(/^\/join\/([A-Za-z0-9-]{3,16})\/?$/);
+  return match ? match[1].toUpperCase() : null;
+}
+
+/** @param {string} name */
+function hashParam(name) {
+  return new URLSearchParams(location.hash.slice(1)).get(name);
+}
+
+/** @param {string} name @param {string | null} value */
+function setHashParam(name, value) {
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (value === null) params.delete(name); else params.set(name, value);
+  history.replaceState(null, '', `${location.pathname}${location.search}#${params}`);
+}
 
 export class Connection {
   /** @param {Handlers} handlers */
@@ -25,32 +44,57 @@ export class Connection {
     /** @type {Map<number, {resolve: (m: any) => void, sent: number}>} */
     this.pending = new Map();
     this.retry = 0;
-    /** @type {{id: string, token: string} | null} */
-    this.session = loadSession();
+    this.joinCode = joinCodeFromPath();
+    this.role = this.joinCode ? 'viewer' : 'presenter';
+    this.ended = false;
+    /** @type {{id: string, token: string | null} | null} */
+    this.session = null;
   }
 
   async start() {
+    if (this.ended) return;
     this.handlers.onStatus('connecting');
     try {
-      if (!this.session || !(await sessionExists(this.session.id))) {
-        this.session = await createSession(this.handlers.initialConfig());
-        storeSession(this.session);
-      }
-      this.open();
+      this.session = this.role === 'viewer' ? await this.resolveJoinCode() : await this.ownSession();
+      if (this.session) this.open();
     } catch (error) {
       this.scheduleReconnect();
     }
   }
 
+  /** The class's session, or null (with a status) when the code is unknown. */
+  async resolveJoinCode() {
+    const response = await fetch(`/api/join/${encodeURIComponent(/** @type {string} */ (this.joinCode))}`);
+    if (response.status === 404) {
+      this.ended = true;
+      this.handlers.onStatus('no-class');
+      return null;
+    }
+    if (!response.ok) throw new Error(`join failed: ${response.status}`);
+    const joined = await response.json();
+    return { id: joined.session, token: null };
+  }
+
+  /** This tab's presenter session: the one in the hash if we hold its token, else a new one. */
+  async ownSession() {
+    const id = hashParam('session');
+    const token = id ? loadTokens()[id] : undefined;
+    if (id && token && (await sessionExists(id))) return { id, token };
+    const created = await createSession();
+    saveToken(created.id, created.presenter_token);
+    setHashParam('session', created.id);
+    return { id: created.id, token: created.presenter_token };
+  }
+
   open() {
-    const session = /** @type {{id: string, token: string}} */ (this.session);
+    const session = /** @type {{id: string, token: string | null}} */ (this.session);
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const socket = new WebSocket(`${scheme}://${location.host}/ws/sessions/${session.id}`);
     socket.binaryType = 'arraybuffer';
     this.socket = socket;
     socket.onopen = () => {
       this.retry = 0;
-      socket.send(hello('presenter', session.token));
+      socket.send(hello(this.role, session.token));
       this.handlers.onStatus('open');
     };
     socket.onmessage = (event) => {
@@ -68,7 +112,12 @@ export class Connection {
     };
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
-      if (event.code === 4404 || event.code === 4403) this.session = null;  // gone: start anew
+      if (event.code === CLASS_ENDED) {
+        this.ended = true;
+        this.handlers.onStatus('class-ended');
+        return;
+      }
+      if (event.code === 4404 || event.code === 4403) setHashParam('session', null);
       this.scheduleReconnect();
     };
   }
@@ -97,24 +146,35 @@ export class Connection {
     });
   }
 
-  /** Forget this session and start a fresh one with ``config`` (e.g. after a server restart). */
-  async restart() {
-    this.session = null;
-    this.socket?.close();
+  /**
+   * Copy the class's current state into a private session of this browser and open it.
+   * @returns {Promise<void>}
+   */
+  async fork() {
+    const id = /** @type {{id: string}} */ (this.session).id;
+    const response = await fetch(`/api/sessions/${encodeURIComponent(id)}/fork`, { method: 'POST' });
+    if (!response.ok) throw new Error(`fork failed: ${response.status}`);
+    const created = await response.json();
+    saveToken(created.id, created.presenter_token);
+    const back = this.joinCode ? `&class=${encodeURIComponent(this.joinCode)}` : '';
+    location.assign(`/#session=${encodeURIComponent(created.id)}${back}`);
   }
 }
 
-/** @returns {{id: string, token: string} | null} */
-function loadSession() {
+/** @returns {Record<string, string>} */
+function loadTokens() {
   try {
-    const saved = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null');
-    return saved && typeof saved.id === 'string' && typeof saved.token === 'string' ? saved : null;
-  } catch { return null; }
+    const saved = JSON.parse(localStorage.getItem(TOKENS_KEY) ?? '{}');
+    return saved && typeof saved === 'object' ? saved : {};
+  } catch { return {}; }
 }
 
-/** @param {{id: string, token: string}} session */
-function storeSession(session) {
-  sessionStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+/** @param {string} id @param {string} token */
+function saveToken(id, token) {
+  const tokens = loadTokens();
+  tokens[id] = token;
+  const recent = Object.entries(tokens).slice(-20);  // keep the storage small
+  localStorage.setItem(TOKENS_KEY, JSON.stringify(Object.fromEntries(recent)));
 }
 
 /** @param {string} id */
@@ -125,13 +185,10 @@ async function sessionExists(id) {
   return true;
 }
 
-/** @param {any} config */
-async function createSession(config) {
+async function createSession() {
   const response = await fetch('/api/sessions', {
-    method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(config ? { config } : {}),
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
   });
   if (!response.ok) throw new Error(`could not create a session: ${response.status}`);
-  const created = await response.json();
-  return { id: created.id, token: created.presenter_token };
+  return response.json();
 }

@@ -32,6 +32,7 @@ class Subscriber:
         self._control: deque[str] = deque()
         self._overflowed = False
         self._wake = asyncio.Event()
+        self.close_code: int | None = None
         self.frames_sent = 0
         self.frames_replaced = 0
         self.connected_at = time.monotonic()
@@ -51,8 +52,13 @@ class Subscriber:
             self._control.append(text)
         self._wake.set()
 
+    def finish(self, close_code: int) -> None:
+        """Send what is queued, then stop (the endpoint closes with ``close_code``)."""
+        self.close_code = close_code
+        self._wake.set()
+
     async def run_sender(self) -> None:
-        """Send queued control messages first, then the latest frame; forever."""
+        """Send queued control messages first, then the latest frame; until finished."""
         while True:
             await self._wake.wait()
             self._wake.clear()
@@ -60,6 +66,8 @@ class Subscriber:
                 raise ClientStalled("control queue overflow")
             while self._control:
                 await self._send(self.socket.send_text(self._control.popleft()))
+            if self.close_code is not None:
+                return
             frame, self._frame = self._frame, None
             if frame is not None:
                 await self._send(self.socket.send_bytes(frame))

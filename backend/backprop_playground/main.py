@@ -11,6 +11,7 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -71,6 +72,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(routes.router)
     app.include_router(ws.router)
     app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)
+
+    @app.get("/join/{code}", include_in_schema=False)
+    def join_page(code: str) -> FileResponse:
+        """The page, opened as a viewer of the class with this code."""
+        return FileResponse(frontend_directory() / "index.html")
+
     app.mount("/", StaticFiles(directory=frontend_directory(), html=True), name="frontend")
     return app
 

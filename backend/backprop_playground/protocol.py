@@ -121,15 +121,35 @@ class Select(Command):
     target: Selection | None = None
 
 
+class Present(Command):
+    """Turn this session into a presented class: a join code for the viewers."""
+
+    type: Literal["present"]
+
+
+class EndClass(Command):
+    """End the class: viewers are told and disconnected; the session goes on privately."""
+
+    type: Literal["end_class"]
+
+
+class View(Command):
+    """What the presenter shows, mirrored on the viewers' pages."""
+
+    type: Literal["view"]
+    projector: bool | None = None
+    panel: Annotated[str, Field(max_length=32, pattern=r"^[a-z_-]*$")] | None = None
+
+
 ClientCommand = Annotated[
-    Hello | Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select,
+    Hello | Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Present
+    | EndClass | View,
     Field(discriminator="type"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientCommand)
 COMMAND_TYPES = ("hello", "play", "pause", "step", "phase_step", "reset", "set_hyper",
-                 "configure", "select")
-CONTROL_COMMANDS = ("play", "pause", "step", "phase_step", "reset", "set_hyper", "configure",
-                    "select")
+                 "configure", "select", "present", "end_class", "view")
+CONTROL_COMMANDS = COMMAND_TYPES[1:]
 
 
 class CommandError(Exception):

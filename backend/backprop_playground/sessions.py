@@ -24,11 +24,14 @@ from .history import History
 from .protocol import (
     CommandError,
     Configure,
+    EndClass,
     PhaseStep,
+    Present,
     Select,
     Selection,
     SetHyper,
     Step,
+    View,
     encode_frame,
     finite_json,
 )
@@ -46,6 +49,9 @@ from .trainer.validation import validate_config
 
 T = TypeVar("T")
 TICK_BUDGET_SECONDS = 0.03
+CLOSE_CLASS_ENDED = 4410
+JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to read aloud
+JOIN_CODE_LENGTH = 6
 
 
 class LimitError(Exception):
@@ -72,6 +78,11 @@ class LiveSession:
         self.last_activity = time.monotonic()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        #: Set while the session is presented to a class: the code viewers join with.
+        self.join_code: str | None = None
+        #: What the presenter shows (mirrored by the viewers' pages).
+        self.view: dict[str, Any] = {"projector": False, "panel": None}
+        self.codes: Callable[[LiveSession | None, str | None], str | None] = lambda s, c: None
 
     # ------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -138,6 +149,9 @@ class LiveSession:
                 "step": divergence.step, "learning_rate": divergence.learning_rate,
                 "message": divergence.message},
             "learning_rate_changes": [[s, r[0]] for s, r in trainer.learning_rate_changes],
+            "class": None if self.join_code is None else {
+                "code": self.join_code, "path": f"/join/{self.join_code}"},
+            "view": dict(self.view),
         }
 
     def data(self) -> dict[str, Any]:
@@ -167,8 +181,10 @@ class LiveSession:
     # -------------------------------------------------------------- run loop
     async def _run_loop(self) -> None:
         loop = asyncio.get_running_loop()
-        period = 1.0 / self.settings.max_frames_per_second
         while True:
+            fps = (self.settings.presented_frames_per_second if self.join_code
+                   else self.settings.max_frames_per_second)
+            period = 1.0 / fps
             if not self.running:
                 self._wake.clear()
                 await self._wake.wait()
@@ -255,6 +271,9 @@ class LiveSession:
             return trainer.step_count
         if isinstance(command, SetHyper):
             return await self._set_hyper(command)
+        if isinstance(command, Present | EndClass | View):
+            self._classroom(command)
+            return trainer.step_count
         if isinstance(command, Select):
             self._check_selection(command.target, command.id)
             self.selection = command.target
@@ -289,6 +308,36 @@ class LiveSession:
             self.broadcast({"type": "event", "event": "diverged", "step": divergence.step,
                             "learning_rate": divergence.learning_rate,
                             "loss": divergence.loss, "message": divergence.message})
+
+    def _classroom(self, command: Present | EndClass | View) -> None:
+        """Start or end presenting, or change what the viewers' pages show."""
+        if isinstance(command, View):
+            if command.projector is not None:
+                self.view["projector"] = command.projector
+            if command.panel is not None:
+                self.view["panel"] = command.panel or None
+        elif isinstance(command, Present):
+            if self.join_code is None:
+                self.join_code = self.codes(self, None)
+        else:
+            self.end_class()
+
+    def end_class(self) -> None:
+        """Tell the viewers the class is over and let them go; the code stops working."""
+        if self.join_code is not None:
+            self.codes(None, self.join_code)
+            self.join_code = None
+        text = finite_json({"type": "event", "event": "class_ended",
+                            "message": "The presenter ended the class."})
+        for subscriber in list(self.subscribers):
+            if subscriber.role == "viewer":
+                subscriber.offer_control(text)
+                subscriber.finish(CLOSE_CLASS_ENDED)
+
+    async def fork(self) -> dict[str, Any]:
+        """The run as it is now (for a private copy), taken between two trainer steps."""
+        async with self.lock:
+            return self.export()
 
     async def ensure_frame(self) -> None:
         """Build a first frame if none was published yet (a new session, for late joiners)."""
@@ -380,7 +429,24 @@ class SessionRegistry:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.sessions: dict[str, LiveSession] = {}
+        self.codes: dict[str, str] = {}  # join code -> session id
         self.executor = ThreadPoolExecutor(settings.trainer_threads, "trainer")
+
+    def _code(self, session: LiveSession | None, code: str | None) -> str | None:
+        """Give ``session`` a fresh join code, or (session None) retire ``code``."""
+        if session is None:
+            self.codes.pop(code or "", None)
+            return None
+        while True:
+            new = "".join(secrets.choice(JOIN_ALPHABET) for _ in range(JOIN_CODE_LENGTH))
+            if new not in self.codes:
+                self.codes[new] = session.id
+                return new
+
+    def by_code(self, code: str) -> LiveSession | None:
+        """The presented session with this join code (case and spaces ignored)."""
+        session_id = self.codes.get(code.strip().upper().replace(" ", "").replace("-", ""))
+        return None if session_id is None else self.sessions.get(session_id)
 
     def create(self, config: dict[str, Any] | None = None,
                exported: dict[str, Any] | None = None) -> LiveSession:
@@ -397,6 +463,7 @@ class SessionRegistry:
         else:
             trainer = TrainingSession(config_from_dict(config or {}))
         session = LiveSession(trainer, self.settings, self.executor)
+        session.codes = self._code
         if history is not None:
             session.history.load(history)
         if exported is not None and "speed" in exported:
@@ -415,6 +482,7 @@ class SessionRegistry:
     async def remove(self, session_id: str) -> None:
         session = self.sessions.pop(session_id, None)
         if session is not None:
+            session.end_class()
             await session.stop()
 
     async def reap_idle(self) -> None:

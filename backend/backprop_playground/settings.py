@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     send_timeout_seconds: float = Field(5.0, gt=0)
     hello_timeout_seconds: float = Field(10.0, gt=0)
     max_frames_per_second: float = Field(60.0, gt=0, le=240)
+    #: A presented session streams to a whole class: a calmer rate keeps 200 viewers fed.
+    presented_frames_per_second: float = Field(30.0, gt=0, le=240)
     max_request_bytes: int = Field(4_000_000, ge=1024)
     trainer_threads: int = Field(2, ge=1, le=32)
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, HTTPException, Request
+import segno
+from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from .. import __version__
@@ -112,3 +114,41 @@ async def export_session(request: Request, session_id: str) -> dict[str, Any]:
     session = _session(request, session_id)
     async with session.lock:  # not while a step is half done in the trainer thread
         return session.export()
+
+
+@router.get("/join/{code}")
+def join(request: Request, code: str) -> dict[str, Any]:
+    """The session a join code belongs to (codes are case-insensitive)."""
+    session = registry(request).by_code(code)
+    if session is None:
+        raise HTTPException(404, detail={"field": "code",
+                                         "message": "no class with this code (it may have ended)"})
+    return {"session": session.id, "code": session.join_code,
+            "websocket": f"/ws/sessions/{session.id}"}
+
+
+@router.get("/join/{code}/qr.svg", response_class=Response)
+def join_qr(request: Request, code: str) -> Response:
+    """A QR code of the join link, as SVG."""
+    session = registry(request).by_code(code)
+    if session is None or session.join_code is None:
+        raise HTTPException(404, detail={"field": "code", "message": "no class with this code"})
+    link = str(request.base_url).rstrip("/") + f"/join/{session.join_code}"
+    svg = io.BytesIO()
+    segno.make(link, error="m").save(svg, kind="svg", scale=8, border=2, dark="#1d2430")
+    return Response(svg.getvalue(), media_type="image/svg+xml")
+
+
+@router.post("/sessions/{session_id}/fork", status_code=201)
+async def fork_session(request: Request, session_id: str) -> CreateSessionResponse:
+    """A private copy of a session as it is now (weights, optimizer state, data order,
+    history), with its own presenter token."""
+    source = _session(request, session_id)
+    exported = await source.fork()
+    try:
+        session = registry(request).create(exported=exported)
+    except LimitError as error:
+        raise HTTPException(503, detail={"field": None, "message": str(error)}) from error
+    return CreateSessionResponse(id=session.id, presenter_token=session.presenter_token,
+                                 websocket=f"/ws/sessions/{session.id}",
+                                 config=session.info()["config"])

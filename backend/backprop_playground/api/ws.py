@@ -84,7 +84,7 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
         session.detach(subscriber)
         if websocket.application_state != WebSocketState.DISCONNECTED:
             with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await websocket.close()
+                await websocket.close(code=subscriber.close_code or 1000)
 
 
 async def _refuse(websocket: WebSocket, message: str, field: str | None, code: int) -> None:
