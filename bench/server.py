@@ -73,12 +73,15 @@ def http(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
 
 
 @contextlib.contextmanager
-def server_process() -> Any:
+def server_process(pids: list[int] | None = None) -> Any:
+    """A server on a free loopback port; yields its base URL (its pid goes into ``pids``)."""
     port = free_port()
     env = {**os.environ, "BACKPROP_LOG_LEVEL": "warning", "BACKPROP_SEND_TIMEOUT_SECONDS": "3"}
     process = subprocess.Popen([sys.executable, "-m", "backprop_playground.main", "--port",
                                 str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
+    if pids is not None:
+        pids.append(process.pid)
     try:
         for _ in range(200):
             with contextlib.suppress(OSError):

@@ -29,7 +29,11 @@ class Subscriber:
         self.socket, self.role = socket, role
         self.send_timeout, self.control_limit = send_timeout, control_limit
         self._frame: bytes | None = None
-        self._control: deque[str] = deque()
+        # One ordered queue of [kind, text]; kind is None for messages that must all arrive
+        # (acks, errors, events) and names the status messages that supersede each other.
+        self._control: deque[list[str | None]] = deque()
+        self._counted = 0  # messages with kind None: these are bounded by control_limit
+        self._latest: dict[str, list[str | None]] = {}
         self._overflowed = False
         self._wake = asyncio.Event()
         self.close_code: int | None = None
@@ -46,10 +50,22 @@ class Subscriber:
 
     def offer_control(self, text: str) -> None:
         """Queue a JSON message; a client that lets the queue fill up is disconnected."""
-        if len(self._control) >= self.control_limit:
+        if self._counted >= self.control_limit:
             self._overflowed = True
         else:
-            self._control.append(text)
+            self._control.append([None, text])
+            self._counted += 1
+        self._wake.set()
+
+    def offer_latest(self, kind: str, text: str) -> None:
+        """Queue a status message that supersedes an unsent one of the same ``kind`` (viewer
+        counts, run state): a burst of them costs one slot, not the control queue."""
+        previous = self._latest.get(kind)
+        if previous is not None:
+            previous[1] = None  # superseded: skipped when its turn comes
+        entry: list[str | None] = [kind, text]
+        self._control.append(entry)
+        self._latest[kind] = entry
         self._wake.set()
 
     def finish(self, close_code: int) -> None:
@@ -65,7 +81,14 @@ class Subscriber:
             if self._overflowed:
                 raise ClientStalled("control queue overflow")
             while self._control:
-                await self._send(self.socket.send_text(self._control.popleft()))
+                entry = self._control.popleft()
+                kind, text = entry
+                if kind is None:
+                    self._counted -= 1
+                elif self._latest.get(kind) is entry:
+                    del self._latest[kind]
+                if text is not None:
+                    await self._send(self.socket.send_text(text))
             if self.close_code is not None:
                 return
             frame, self._frame = self._frame, None

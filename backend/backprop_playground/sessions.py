@@ -50,6 +50,7 @@ from .trainer.validation import validate_config
 T = TypeVar("T")
 TICK_BUDGET_SECONDS = 0.03
 CLOSE_CLASS_ENDED = 4410
+SUPERSEDED = ("state", "viewers")  # message types where only the latest matters
 JOIN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to read aloud
 JOIN_CODE_LENGTH = 6
 
@@ -119,9 +120,15 @@ class LiveSession:
 
     # ------------------------------------------------------------- publishing
     def broadcast(self, message: dict[str, Any]) -> None:
+        """Send a JSON message to every client; run states and viewer counts supersede
+        their unsent predecessors."""
         text = finite_json(message)
+        latest = message["type"] in SUPERSEDED
         for subscriber in self.subscribers:
-            subscriber.offer_control(text)
+            if latest:
+                subscriber.offer_latest(message["type"], text)
+            else:
+                subscriber.offer_control(text)
 
     def publish(self, frame: bytes) -> None:
         self.last_frame = frame

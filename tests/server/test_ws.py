@@ -41,6 +41,9 @@ CONTROL_EXAMPLES: list[Json] = [
     {"type": "reset"}, {"type": "set_hyper", "learning_rate": 0.5, "speed": 4},
     {"type": "configure", "config": {"data": {"dataset": "spiral3"}}},
     {"type": "select", "target": {"layer": 0, "neuron": 0, "source": 1}},
+    {"type": "present"},
+    {"type": "end_class"},
+    {"type": "view", "projector": True},
 ]
 
 
