@@ -7,11 +7,15 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
-if ! command -v chromium >/dev/null 2>&1; then
+# Debian packages the tests drive for real: Chromium (browser tests), redis-server (scale-out).
+missing=""
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null
   else
-    echo "Chromium is missing: run 'sudo apt-get install -y chromium' for the browser tests" >&2
+    echo "Missing:$missing — run 'sudo apt-get install -y$missing' for the tests" >&2
     exit 1
   fi
 fi

@@ -14,7 +14,7 @@ import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -46,6 +46,9 @@ from .trainer import (
     snapshot,
 )
 from .trainer.validation import validate_config
+
+if TYPE_CHECKING:
+    from .broker import Broker, RemoteSession
 
 T = TypeVar("T")
 TICK_BUDGET_SECONDS = 0.03
@@ -84,6 +87,8 @@ class LiveSession:
         #: What the presenter shows (mirrored by the viewers' pages).
         self.view: dict[str, Any] = {"projector": False, "panel": None}
         self.codes: Callable[[LiveSession | None, str | None], str | None] = lambda s, c: None
+        #: Set when frames also go to viewers on other server processes (Redis).
+        self.broker: Broker | None = None
 
     # ------------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -129,11 +134,17 @@ class LiveSession:
                 subscriber.offer_latest(message["type"], text)
             else:
                 subscriber.offer_control(text)
+        if self.broker is not None and self.join_code is not None:
+            self.broker.publish_message(self.id, message["type"], text)
+            if message["type"] in ("state", "config"):
+                self.broker.announce(self.id, self.join_code, self.welcome("viewer"))
 
     def publish(self, frame: bytes) -> None:
         self.last_frame = frame
         for subscriber in self.subscribers:
             subscriber.offer_frame(frame)
+        if self.broker is not None and self.join_code is not None:
+            self.broker.publish_frame(self.id, frame)
 
     def info(self) -> dict[str, Any]:
         """Public facts about the session (no token)."""
@@ -326,6 +337,10 @@ class LiveSession:
         elif isinstance(command, Present):
             if self.join_code is None:
                 self.join_code = self.codes(self, None)
+                if self.broker is not None and self.join_code is not None:
+                    self.broker.announce(self.id, self.join_code, self.welcome("viewer"))
+                    if self.last_frame is not None:
+                        self.broker.publish_frame(self.id, self.last_frame)
         else:
             self.end_class()
 
@@ -333,6 +348,8 @@ class LiveSession:
         """Tell the viewers the class is over and let them go; the code stops working."""
         if self.join_code is not None:
             self.codes(None, self.join_code)
+            if self.broker is not None:
+                self.broker.retire(self.id, self.join_code)
             self.join_code = None
         text = finite_json({"type": "event", "event": "class_ended",
                             "message": "The presenter ended the class."})
@@ -402,6 +419,11 @@ class LiveSession:
                                "target.source", request_id)
 
 
+def normalize_code(code: str) -> str:
+    """Join codes are read aloud and typed: case, spaces and dashes do not matter."""
+    return code.strip().upper().replace(" ", "").replace("-", "")
+
+
 def merge_config(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     """``current`` with the fields of ``changes`` replaced, section by section.
 
@@ -438,6 +460,34 @@ class SessionRegistry:
         self.sessions: dict[str, LiveSession] = {}
         self.codes: dict[str, str] = {}  # join code -> session id
         self.executor = ThreadPoolExecutor(settings.trainer_threads, "trainer")
+        self.broker: Broker | None = None
+        self.remote: dict[str, RemoteSession] = {}  # sessions of other processes we relay
+        if settings.redis_url:
+            from .broker import Broker  # Redis is needed only for scale-out
+
+            self.broker = Broker(settings.redis_url)
+
+    async def find(self, session_id: str) -> LiveSession | RemoteSession | None:
+        """A session of this process, or (with a broker) a relay of another process's."""
+        local = self.sessions.get(session_id)
+        if local is not None or self.broker is None:
+            return local
+        remote = self.remote.get(session_id)
+        if remote is None:
+            remote = await self.broker.remote(session_id)
+            if remote is not None:
+                remote.on_empty = lambda relay: self.remote.pop(relay.id, None)
+                self.remote[session_id] = remote
+        return remote
+
+    async def find_code(self, code: str) -> str | None:
+        """The session id of a join code, here or (with a broker) on another process."""
+        local = self.by_code(code)
+        if local is not None:
+            return local.id
+        if self.broker is None:
+            return None
+        return await self.broker.session_for_code(normalize_code(code))
 
     def _code(self, session: LiveSession | None, code: str | None) -> str | None:
         """Give ``session`` a fresh join code, or (session None) retire ``code``."""
@@ -452,7 +502,7 @@ class SessionRegistry:
 
     def by_code(self, code: str) -> LiveSession | None:
         """The presented session with this join code (case and spaces ignored)."""
-        session_id = self.codes.get(code.strip().upper().replace(" ", "").replace("-", ""))
+        session_id = self.codes.get(normalize_code(code))
         return None if session_id is None else self.sessions.get(session_id)
 
     def create(self, config: dict[str, Any] | None = None,
@@ -471,6 +521,7 @@ class SessionRegistry:
             trainer = TrainingSession(config_from_dict(config or {}))
         session = LiveSession(trainer, self.settings, self.executor)
         session.codes = self._code
+        session.broker = self.broker
         if history is not None:
             session.history.load(history)
         if exported is not None and "speed" in exported:
@@ -504,3 +555,5 @@ class SessionRegistry:
         for session_id in list(self.sessions):
             await self.remove(session_id)
         self.executor.shutdown(wait=False, cancel_futures=True)
+        if self.broker is not None:
+            await self.broker.close()

@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     presented_frames_per_second: float = Field(30.0, gt=0, le=240)
     max_request_bytes: int = Field(4_000_000, ge=1024)
     trainer_threads: int = Field(2, ge=1, le=32)
+    #: e.g. ``redis://localhost:6379/0``: presented sessions are relayed through Redis so that
+    #: viewers on other server processes can follow them. Unset: everything stays here.
+    redis_url: str | None = None
 
     def limits(self) -> dict[str, float]:
         """The server limits a client should know about."""

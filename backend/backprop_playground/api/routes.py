@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .. import __version__
 from ..options import options
-from ..sessions import LimitError, LiveSession, SessionRegistry
+from ..sessions import LimitError, LiveSession, SessionRegistry, normalize_code
 from ..trainer import DATASETS, ConfigError
 
 router = APIRouter(prefix="/api")
@@ -117,14 +117,15 @@ async def export_session(request: Request, session_id: str) -> dict[str, Any]:
 
 
 @router.get("/join/{code}")
-def join(request: Request, code: str) -> dict[str, Any]:
-    """The session a join code belongs to (codes are case-insensitive)."""
-    session = registry(request).by_code(code)
-    if session is None:
+async def join(request: Request, code: str) -> dict[str, Any]:
+    """The session a join code belongs to (codes are case-insensitive); with Redis, also a
+    class presented by another server process."""
+    session_id = await registry(request).find_code(code)
+    if session_id is None:
         raise HTTPException(404, detail={"field": "code",
                                          "message": "no class with this code (it may have ended)"})
-    return {"session": session.id, "code": session.join_code,
-            "websocket": f"/ws/sessions/{session.id}"}
+    return {"session": session_id, "code": normalize_code(code),
+            "websocket": f"/ws/sessions/{session_id}"}
 
 
 @router.get("/join/{code}/qr.svg", response_class=Response)

@@ -12,11 +12,14 @@ import contextlib
 import hmac
 import logging
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
+
+if TYPE_CHECKING:
+    from ..broker import RemoteSession
 
 from ..fanout import ClientStalled, RateLimiter, Subscriber
 from ..protocol import (
@@ -54,7 +57,7 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
         await websocket.close(code=CLOSE_POLICY, reason="origin not allowed")
         return
     await websocket.accept()
-    session = registry.get(session_id)
+    session = await registry.find(session_id)
     if session is None:
         await _refuse(websocket, "no such session", "id", CLOSE_NOT_FOUND)
         return
@@ -93,7 +96,7 @@ async def _refuse(websocket: WebSocket, message: str, field: str | None, code: i
         await websocket.close(code=code, reason=message[:120])
 
 
-async def _receive_hello(websocket: WebSocket, session: LiveSession,
+async def _receive_hello(websocket: WebSocket, session: LiveSession | RemoteSession,
                          settings: Settings) -> Hello | None:
     """The first message must be a hello; a presenter's token must match."""
     try:
@@ -136,7 +139,8 @@ async def _receive_text(websocket: WebSocket, settings: Settings) -> str | None:
     return data if isinstance(data, str) else data.decode("utf-8", errors="replace")
 
 
-async def _receive_commands(websocket: WebSocket, session: LiveSession, subscriber: Subscriber,
+async def _receive_commands(websocket: WebSocket, session: LiveSession | RemoteSession,
+                            subscriber: Subscriber,
                             settings: Settings) -> None:
     """Read commands until the socket closes; answer each with an ack or an error."""
     limiter = RateLimiter(settings.max_messages_per_second)
@@ -152,7 +156,8 @@ async def _receive_commands(websocket: WebSocket, session: LiveSession, subscrib
         subscriber.offer_control(await _answer(text, session, subscriber))
 
 
-async def _answer(text: str, session: LiveSession, subscriber: Subscriber) -> str:
+async def _answer(text: str, session: LiveSession | RemoteSession,
+                  subscriber: Subscriber) -> str:
     """Carry out one command; the ack or the error as JSON text."""
     try:
         command = parse_command(text)
