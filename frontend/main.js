@@ -145,7 +145,26 @@ function disableControls() {
   document.body.classList.add('viewer');
 }
 
+/** The presenter's panel in focus is outlined on every viewer's page. */
+function wireFocus() {
+  for (const panel of document.querySelectorAll('.workspace > .panel')) {
+    panel.addEventListener('pointerdown', () => {
+      const name = /** @type {HTMLElement} */ (panel).dataset.panel ?? '';
+      if (!presenting() || !store.serverState?.class || store.serverState.view?.panel === name) return;
+      command((id) => protocol.view({ panel: name }, id));
+    });
+  }
+}
+
+function renderFocus() {
+  const focus = store.serverState?.class ? store.serverState?.view?.panel : null;
+  for (const panel of document.querySelectorAll('.workspace > .panel')) {
+    panel.classList.toggle('focus', Boolean(focus) && /** @type {HTMLElement} */ (panel).dataset.panel === focus);
+  }
+}
+
 function wireClassroom() {
+  wireFocus();
   $('present').addEventListener('click', () => {
     if (store.serverState?.class) { store.classCardOpen = !store.classCardOpen; store.dirty = true; return; }
     store.classCardOpen = true;
@@ -315,6 +334,7 @@ function render(now) {
     renderInspector($('inspector'), store);
     renderCounters();
     renderClassroom();
+    renderFocus();
     syncControls(document, store);
   }
   requestAnimationFrame(render);
