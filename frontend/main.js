@@ -15,7 +15,8 @@ import { OutputPlot } from './render/output_plot.js';
 import { usePalette } from './render/palette.js';
 import { renderPhases } from './render/phases.js';
 import { acceptFrame, createStore, loadHistory, setHashFlag } from './state.js';
-import { Connection } from './transport.js';
+import { composePng, download, fetchSnapshot, historyCsv, importRun } from './exports.js';
+import { Connection, saveToken } from './transport.js';
 
 const store = createStore();
 const $ = (/** @type {string} */ testid) => /** @type {HTMLElement} */ (
@@ -163,8 +164,38 @@ function renderFocus() {
   }
 }
 
+function wireFiles() {
+  const stamp = () => `backprop-step${store.frame?.step ?? 0}`;
+  $('export-png').addEventListener('click', async () => {
+    const canvases = ['network', 'output-map', 'loss-chart'].map((id) => /** @type {HTMLCanvasElement} */ ($(id)));
+    download(await composePng(canvases), `${stamp()}.png`);
+  });
+  $('export-csv').addEventListener('click', () => download(
+    new Blob([historyCsv(store.history)], { type: 'text/csv' }), `${stamp()}-history.csv`));
+  $('export-json').addEventListener('click', async () => {
+    const id = connection.session?.id;
+    if (!id) return;
+    try {
+      download(new Blob([await fetchSnapshot(id)], { type: 'application/json' }), `${stamp()}-run.json`);
+    } catch (error) { flash(String(error)); }
+  });
+  $('import-json').addEventListener('change', async (event) => {
+    const input = /** @type {HTMLInputElement} */ (event.target);
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file) return;
+    try {
+      const created = await importRun(file);
+      saveToken(created.id, created.presenter_token);
+      location.assign(`/#session=${encodeURIComponent(created.id)}`);
+      location.reload();
+    } catch (error) { flash(error instanceof Error ? error.message : String(error)); }
+  });
+}
+
 function wireClassroom() {
   wireFocus();
+  wireFiles();
   $('present').addEventListener('click', () => {
     if (store.serverState?.class) { store.classCardOpen = !store.classCardOpen; store.dirty = true; return; }
     store.classCardOpen = true;

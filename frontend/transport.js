@@ -169,8 +169,11 @@ function loadTokens() {
   } catch { return {}; }
 }
 
-/** @param {string} id @param {string} token */
-function saveToken(id, token) {
+/**
+ * Remember a presenter token in this browser (never in a URL).
+ * @param {string} id @param {string} token
+ */
+export function saveToken(id, token) {
   const tokens = loadTokens();
   tokens[id] = token;
   const recent = Object.entries(tokens).slice(-20);  // keep the storage small
