@@ -45,7 +45,10 @@ function receive(message) {
     case 'welcome':
       store.role = message.role;
       store.viewers = message.viewers;
-      if (message.role === 'viewer') disableControls();
+      if (message.role === 'viewer') {
+        disableControls();
+        if (message.state.view.projector !== store.ui.projector) setProjector(message.state.view.projector);
+      }
       store.config = message.config;
       store.data = message.data;
       store.serverState = message.state;
@@ -139,7 +142,7 @@ function presenting() {
 /** A viewer's controls are visibly off (the server would refuse them anyway). */
 function disableControls() {
   const selector = '.run-controls button, .hyperbar select, .data-panel input, .dataset, '
-    + '.network-toolbar button, #learning-rate, #projector-toggle';
+    + '.network-toolbar button, #learning-rate, [data-testid="projector-toggle"]';
   for (const element of document.querySelectorAll(selector)) {
     /** @type {HTMLInputElement} */ (element).disabled = true;
   }
@@ -323,6 +326,7 @@ function wireLearningRate() {
 
 /** @param {KeyboardEvent} event */
 function keyboard(event) {
+  if (!presenting()) return;  // a viewer's page follows; its keys change nothing
   const target = /** @type {HTMLElement} */ (event.target);
   if (['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName) && target.getAttribute('type') !== 'checkbox') return;
   if (event.key === ' ') { event.preventDefault(); togglePlay(); }

@@ -192,9 +192,12 @@ class LiveSession:
                 "viewers": self.viewers + (role == "viewer")}  # sent just before attaching
 
     def export(self) -> dict[str, Any]:
-        """The whole run: trainer snapshot, history, speed."""
-        return {"trainer": snapshot(self.trainer), "history": self.history.as_dict(),
-                "speed": self.speed}
+        """The whole run: trainer snapshot, history (not-a-number values as null, so that
+        the export is plain JSON and imports again), speed."""
+        history = self.history.as_dict()
+        history["rows"] = [[value if math.isfinite(value) else None for value in row]
+                           for row in history["rows"]]
+        return {"trainer": snapshot(self.trainer), "history": history, "speed": self.speed}
 
     # -------------------------------------------------------------- run loop
     async def _run_loop(self) -> None:

@@ -148,6 +148,9 @@ async def fork_session(request: Request, session_id: str) -> CreateSessionRespon
     exported = await source.fork()
     try:
         session = registry(request).create(exported=exported)
+    except ConfigError as error:  # not expected: the export is the server's own
+        raise HTTPException(500, detail={"field": error.field, "message": error.message}) \
+            from error
     except LimitError as error:
         raise HTTPException(503, detail={"field": None, "message": str(error)}) from error
     return CreateSessionResponse(id=session.id, presenter_token=session.presenter_token,
