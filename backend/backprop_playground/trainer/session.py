@@ -94,6 +94,8 @@ class TrainingSession(Inspection):
         self._regularization = np.zeros_like(self._weight_mask)  # λ on weights, 0 on biases
         self._reg_buffer = np.zeros_like(self.params.values)
         self._update_norms = np.zeros(len(rates))
+        # One run: its update row as a 1-D view, so the hot path indexes nothing per step.
+        self._single_update = self.params.update[0] if len(rates) == 1 else None
         self._workspaces: dict[int, Workspace] = {}
         self._plans: dict[int, _Plan] = {}
         self._evaluation_workspaces: dict[str, Workspace] = {}
@@ -112,7 +114,7 @@ class TrainingSession(Inspection):
         self.points_seen = 0
         self.phase: str | None = None
         self.workspace: Workspace | None = None
-        self.batch_index: NDArray[np.int64] | None = None
+        self._batch_span: tuple[int, int] | None = None  # this step's slice of the order
         self._ends_epoch = False
         self._pending: Hyperparameters | None = None
         self._pending_rates: Array | None = None
@@ -138,6 +140,14 @@ class TrainingSession(Inspection):
     def divergence(self) -> Divergence | None:
         """The first run's divergence record (the only one when K = 1)."""
         return self.divergences[0]
+
+    @property
+    def batch_index(self) -> NDArray[np.int64] | None:
+        """The training points (indices into the training set) of the current minibatch;
+        None for a given batch or before the first step."""
+        if self._batch_span is None:
+            return None
+        return self._order[self._batch_span[0]:self._batch_span[1]]
 
     @property
     def epoch_progress(self) -> float:
@@ -279,7 +289,7 @@ class TrainingSession(Inspection):
                 return 0
             done = 1
         with np.errstate(**_QUIET):
-            while done < n_steps and not self._all_frozen():
+            while done < n_steps and not (self._any_frozen and self.frozen.all()):
                 plan = self._begin_step(None)
                 run_ops(plan.through_loss)
                 self.phase = "loss"
@@ -438,7 +448,7 @@ class TrainingSession(Inspection):
                 float(label) for label in batch[1]]
             plan = self._plan(len(features))
             plan.workspace.load(features, targets)
-            self.batch_index = None
+            self._batch_span = None
             self._ends_epoch = False
         else:
             if self._cursor >= len(self._order):
@@ -450,7 +460,7 @@ class TrainingSession(Inspection):
             self._cursor = stop
             self._ends_epoch = stop >= model.n_train
             self.points_seen += stop - start
-            self.batch_index = self._order[start:stop]
+            self._batch_span = (start, stop)
         self._batch_size = plan.workspace.batch
         plan.workspace.mark_loss_stale()
         self.workspace = plan.workspace
@@ -477,9 +487,9 @@ class TrainingSession(Inspection):
     def _finish_update(self) -> str:
         """Check the optimizer's update, then apply it: θ ← θ + update."""
         params, norms = self.params, self._update_norms
-        if self.runs == 1:
-            norms[0] = np.dot(params.update[0], params.update[0])
-            worst = norms[0]
+        if self._single_update is not None:
+            worst = np.dot(self._single_update, self._single_update)
+            norms[0] = worst
         else:
             np.vecdot(params.update, params.update, out=norms)
             worst = norms.max()
