@@ -7,10 +7,12 @@ PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
-# Debian packages the tests drive for real: Chromium (browser tests), redis-server (scale-out).
+# Debian packages the tests drive for real: Chromium (browser tests), redis-server (scale-out),
+# docker-compose (validates docker-compose.yml; no engine is needed for that).
 missing=""
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
+command -v docker-compose >/dev/null 2>&1 || missing="$missing docker-compose"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null
