@@ -16,16 +16,21 @@ import { usePalette } from './render/palette.js';
 import { renderPhases } from './render/phases.js';
 import { acceptFrame, createStore, loadHistory, setHashFlag } from './state.js';
 import { composePng, download, fetchSnapshot, historyCsv, importRun } from './exports.js';
+import { configFromHash, hashForConfig, hiddenControls } from './links.js';
 import { Connection, saveToken } from './transport.js';
 
 const store = createStore();
 const $ = (/** @type {string} */ testid) => /** @type {HTMLElement} */ (
   document.querySelector(`[data-testid="${testid}"]`));
 
+/** @type {any} */
+let linkConfig = null;
 const connection = new Connection({
   onFrame: (frame) => acceptFrame(store, frame),
   onMessage: (message) => receive(message),
   onStatus: (status) => { store.connection = status; showConnection(); store.dirty = true; },
+  initialConfig: () => linkConfig,
+  onNotice: (text) => notice(text),
 });
 
 const network = new NetworkView(/** @type {HTMLCanvasElement} */ ($('network')),
@@ -54,14 +59,17 @@ function receive(message) {
       store.serverState = message.state;
       store.lrChanges = message.state.learning_rate_changes;
       loadHistory(store, message.history);
+      keepSetupInLink();
       break;
     case 'config':
       store.config = message.config;
       store.data = message.data;
       loadHistory(store, { rows: [] });
+      keepSetupInLink();
       break;
     case 'state':
       store.serverState = message;
+      if (store.config) keepSetupInLink();
       store.lrChanges = message.learning_rate_changes;
       store.divergence = message.status === 'diverged' ? message.divergence : null;
       if (store.role === 'viewer' && message.view.projector !== store.ui.projector) {
@@ -116,6 +124,23 @@ function changeLayers(delta) {
   if (delta > 0 && layers.length < 8) layers.push(layers[layers.length - 1] ?? 4);
   if (delta < 0 && layers.length > 0) layers.pop();
   configure({ network: { hidden_layers: layers } });
+}
+
+/** The presenter's URL always holds the current setup, so copying it shares the setup. */
+function keepSetupInLink() {
+  if (store.role !== 'presenter' || !store.config) return;
+  history.replaceState(null, '', location.pathname + location.search
+    + hashForConfig({ ...store.config, hyper: store.serverState?.hyper ?? store.config.hyper },
+      location.hash));
+}
+
+/**
+ * A message that stays visible for a while (for example why a link's value was ignored).
+ * @param {string} text
+ */
+function notice(text) {
+  store.notices = [...(store.notices ?? []), text];
+  flash(text);
 }
 
 /** @param {string} text */
@@ -415,6 +440,16 @@ async function start() {
   slider.max = String(Math.log10(limits.learning_rate[1]));
   buildDatasetTiles($('datasets'), store.options.datasets,
     (name) => configure({ data: { dataset: name } }));
+  const link = configFromHash(location.hash, store.options);
+  linkConfig = link.given ? link.config : null;
+  if (link.notices.length) notice(link.notices.join('; '));
+  for (const name of hiddenControls(location.hash)) {
+    for (const element of document.querySelectorAll(`[data-testid="${name}"], [data-panel="${name}"]`)) {
+      const label = element.parentElement?.tagName === 'LABEL' ? element.parentElement : element;
+      /** @type {HTMLElement} */ (label).style.display = 'none';
+    }
+    if (name === 'data') document.body.classList.add('without-data');
+  }
   wireControls();
   wireClassroom();
   new ResizeObserver(() => { store.dirty = true; network.overlayKey = ''; }).observe(document.body);

@@ -15,6 +15,7 @@
  *   animation: {phase: string | null, started: number},
  *   framesReceived: number, framesRendered: number, dirty: boolean,
  *   viewers?: number, classMessage?: string, lastLearningRateAck?: any, classCardOpen?: boolean,
+ *   notices?: string[],
  * }} Store
  */
 

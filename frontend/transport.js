@@ -13,7 +13,8 @@ const CLASS_ENDED = 4410;
 
 /**
  * @typedef {{onFrame: (frame: import('./protocol.js').Frame) => void,
- *   onMessage: (message: any) => void, onStatus: (status: string) => void}} Handlers
+ *   onMessage: (message: any) => void, onStatus: (status: string) => void,
+ *   initialConfig?: () => any, onNotice?: (text: string) => void}} Handlers
  */
 
 /** The join code if this page was opened as /join/CODE, else null. */
@@ -80,10 +81,22 @@ export class Connection {
     const id = hashParam('session');
     const token = id ? loadTokens()[id] : undefined;
     if (id && token && (await sessionExists(id))) return { id, token };
-    const created = await createSession();
+    const created = await this.createFromLink();
     saveToken(created.id, created.presenter_token);
     setHashParam('session', created.id);
     return { id: created.id, token: created.presenter_token };
+  }
+
+  /** A new session with the config the link asks for; the defaults if the server refuses it. */
+  async createFromLink() {
+    const config = this.handlers.initialConfig?.() ?? null;
+    try {
+      return await createSession(config);
+    } catch (error) {
+      if (!config) throw error;
+      this.handlers.onNotice?.(`${error instanceof Error ? error.message : error}; using the defaults`);
+      return createSession(null);
+    }
   }
 
   open() {
@@ -188,10 +201,15 @@ async function sessionExists(id) {
   return true;
 }
 
-async function createSession() {
+/** @param {any} config  a partial trainer config, or null for the defaults */
+async function createSession(config) {
   const response = await fetch('/api/sessions', {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}',
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(config ? { config } : {}),
   });
-  if (!response.ok) throw new Error(`could not create a session: ${response.status}`);
-  return response.json();
+  if (response.ok) return response.json();
+  const detail = (await response.json().catch(() => ({}))).detail;
+  const reason = detail && typeof detail === 'object' && detail.message
+    ? `${detail.field ? `${detail.field}: ` : ''}${detail.message}` : `status ${response.status}`;
+  throw new Error(`the link's setup was refused (${reason})`);
 }
