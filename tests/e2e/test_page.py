@@ -66,7 +66,10 @@ def test_play_trains_and_the_loss_changes(page: Any) -> None:
     wait_for_step(page, 60)
     assert page.get_by_test_id("loss-train").inner_text() != loss_before
     page.get_by_test_id("play").click()
-    page.wait_for_function("() => !window.playground.store.frame.running", timeout=TIMEOUT)
+    page.wait_for_function(  # paused, and the counter shows the last frame (one rAF later)
+        "() => !window.playground.store.frame.running && "
+        f"Number({text_of('step-count')}) === window.playground.store.frame.step",
+        timeout=TIMEOUT)
     stopped = number(page, "step-count")
     page.wait_for_timeout(400)
     assert number(page, "step-count") == stopped
