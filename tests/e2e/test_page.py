@@ -200,5 +200,5 @@ def test_divergence_shows_the_banner_and_recovers(page: Any) -> None:
     banner.wait_for(state="hidden", timeout=TIMEOUT)
     page.wait_for_function("() => window.playground.store.frame.learningRate < 1.5",
                            timeout=TIMEOUT)
-    assert number(page, "step-count") == 0
+    page.wait_for_function(f"() => {text_of('step-count')} === '0'", timeout=TIMEOUT)
     assert page.console_errors == []
