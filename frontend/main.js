@@ -11,11 +11,12 @@ import { AccuracyChart, GradientNormChart, LossChart } from './render/charts.js'
 import { formatNumber } from './render/format.js';
 import { renderInspector } from './render/inspector.js';
 import { NetworkView } from './render/network.js';
-import { OutputPlot } from './render/output_plot.js';
+import { OutputPlot, plotToPlane } from './render/output_plot.js';
 import { usePalette } from './render/palette.js';
 import { renderPhases } from './render/phases.js';
 import { acceptFrame, createStore, loadHistory, setHashFlag } from './state.js';
 import { composePng, download, fetchSnapshot, historyCsv, importRun } from './exports.js';
+import { addPoint, erasePoint, parseCsv } from './custom_data.js';
 import { configFromHash, hashForConfig, hiddenControls } from './links.js';
 import { Connection, saveToken } from './transport.js';
 
@@ -221,8 +222,74 @@ function wireFiles() {
   });
 }
 
+/** The data set's points as [x1, x2, label] rows (the user's own, or the generated ones). */
+function currentPoints() {
+  const data = store.config?.data;
+  if (data?.dataset === 'custom' && data.points) return data.points;
+  return [...(store.data?.train ?? []), ...(store.data?.test ?? [])];
+}
+
+/** Train on these points from now on (the network is rebuilt, as for any data change). */
+function useOwnPoints(points) {
+  const network = store.config.network;
+  return configure({
+    data: { dataset: 'custom', points },
+    network: { problem: network.problem, loss: network.loss, n_classes: store.data?.n_classes ?? 3 },
+  });
+}
+
+function wireOwnData() {
+  const canvas = /** @type {HTMLCanvasElement} */ ($('output-map'));
+  canvas.classList.add('editable');
+  canvas.addEventListener('click', (event) => {
+    if (!presenting() || !store.data) return;
+    const where = plotToPlane(canvas, event.clientX, event.clientY);
+    if (!where) return;
+    const points = currentPoints();
+    if (event.altKey) {
+      const fewer = erasePoint(points, where.x1, where.x2);
+      if (fewer.length && fewer !== points) useOwnPoints(fewer);
+      return;
+    }
+    let label = Number(/** @type {HTMLSelectElement} */ ($('point-class')).value);
+    if (event.shiftKey && store.data.problem === 'binary') label = 1 - label;
+    if (event.shiftKey && store.data.problem === 'regression') label = -label;
+    useOwnPoints(addPoint(points, where.x1, where.x2, label));
+  });
+  $('clear-points').addEventListener('click', () => {
+    const generated = { binary: 'circle', multiclass: 'blobs3', regression: 'plane' };
+    configure({ data: { dataset: generated[store.data?.problem ?? 'binary'] ?? 'circle' } });
+  });
+  $('load-csv').addEventListener('change', async (event) => {
+    const input = /** @type {HTMLInputElement} */ (event.target);
+    const file = input.files?.[0];
+    input.value = '';
+    if (!file || !store.data) return;
+    const parsed = parseCsv(await file.text(), { problem: store.data.problem, nClasses: store.data.n_classes });
+    if (parsed.errors.length) {
+      const more = parsed.errors.length > 3 ? ` (and ${parsed.errors.length - 3} more)` : '';
+      notice(`${file.name} was not loaded: ${parsed.errors.slice(0, 3).join('; ')}${more}`);
+      return;
+    }
+    useOwnPoints(parsed.points);
+  });
+}
+
+/** The class picker offers the problem's classes (regression: a target of −1 or +1). */
+function syncPointClasses() {
+  const select = /** @type {HTMLSelectElement} */ ($('point-class'));
+  const key = `${store.data?.problem}:${store.data?.n_classes}`;
+  if (!store.data || select.dataset.key === key) return;
+  select.dataset.key = key;
+  const values = store.data.problem === 'regression' ? [1, -1]
+    : Array.from({ length: store.data.n_classes }, (_, i) => i);
+  fillSelect(select, store.data.problem === 'binary' ? [1, 0] : values,
+    (v) => (store.data.problem === 'regression' ? `target ${v > 0 ? '+1' : '−1'}` : `class ${v}`));
+}
+
 function wireClassroom() {
   wireFocus();
+  wireOwnData();
   wireFiles();
   $('present').addEventListener('click', () => {
     if (store.serverState?.class) { store.classCardOpen = !store.classCardOpen; store.dirty = true; return; }
@@ -395,6 +462,7 @@ function render(now) {
     renderCounters();
     renderClassroom();
     renderFocus();
+    syncPointClasses();
     syncControls(document, store);
   }
   requestAnimationFrame(render);

@@ -14,6 +14,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,14 +30,24 @@ from backprop_playground.trainer import (
 
 ROOT = Path(__file__).resolve().parents[2]
 NODE = shutil.which("node")
-needs_node = pytest.mark.skipif(NODE is None, reason="node (>= 20) is not on PATH")
+def needs_node(test: Any) -> Any:
+    """Node is part of the toolchain: its absence fails the test rather than skipping it."""
+    return test
 
 
 def _run_node(args: list[str]) -> subprocess.CompletedProcess[str]:
-    assert NODE is not None
+    if NODE is None:
+        pytest.fail("node (>= 20) is not on PATH")
     env = {k: v for k, v in os.environ.items() if k != "FRAME_FIXTURES"}
     return subprocess.run([NODE, *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=60, check=False)
+
+
+@needs_node
+def test_custom_data_node_tests_pass() -> None:
+    """CSV parsing (row errors, nothing half-loaded) and click editing of the user's points."""
+    result = _run_node(["--test", "tests/frontend/custom_data.test.mjs"])
+    assert result.returncode == 0, f"node --test failed:\n{result.stdout}\n{result.stderr}"
 
 
 @needs_node
