@@ -26,6 +26,7 @@ export const HEADER_BYTES = 64;
 export const FLAG_RUNNING = 1;
 export const FLAG_DIVERGED = 2;
 export const FLAG_SELECTION = 4;
+export const FLAG_SWEEP = 8;
 
 /** Floats at the head of the selection block, and floats per batch-point row after it. */
 export const SELECTION_FIELDS = 8;
@@ -91,6 +92,9 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  * @property {boolean} running
  * @property {boolean} diverged
  * @property {boolean} hasSelection
+ * @property {{resolution: number, runs: {learningRate: number, trainLoss: number,
+ *   testLoss: number, diverged: boolean, map: Float32Array}[]} | null} sweep
+ *   a learning-rate sweep's runs (flag 8), else null
  * @property {number[]} layerSizes    [n_0 (features), hidden…, n_L (outputs)]
  * @property {number} batchLoss       NaN before the loss phase of a step
  * @property {number} trainLoss
@@ -173,10 +177,21 @@ export function decodeFrame(buffer) {
   const parameters = layerSizes.slice(1).reduce((sum, n, l) => sum + n * (layerSizes[l] + 1), 0);
   const outputs = layerSizes[nLayers];
   const neuronCount = layerSizes.slice(0, nLayers).reduce((sum, n) => sum + n, 0);
-  const floats = 3 * parameters + 2 * nLayers
+  let floats = 3 * parameters + 2 * nLayers
     + outputs * mainResolution * mainResolution
     + neuronCount * thumbResolution * thumbResolution
     + (hasSelection ? SELECTION_FIELDS + SAMPLE_FIELDS * sampleCount : 0);
+  // A sweep block describes its own size: [K, R], 4 numbers per run, K maps R × R.
+  const hasSweep = (flags & FLAG_SWEEP) !== 0;
+  let sweepRuns = 0;
+  let sweepResolution = 0;
+  if (hasSweep) {
+    const at = sizesEnd + 4 * floats;
+    if (at + 8 > buffer.byteLength) throw new Error('corrupt frame: the sweep block is cut off');
+    sweepRuns = view.getFloat32(at, true);
+    sweepResolution = view.getFloat32(at + 4, true);
+    floats += 2 + 4 * sweepRuns + sweepRuns * sweepResolution * sweepResolution;
+  }
   const expected = sizesEnd + 4 * floats;
   if (expected !== buffer.byteLength) {
     throw new Error(`corrupt frame: the header describes ${expected} bytes, the frame has ${buffer.byteLength}`);
@@ -216,6 +231,19 @@ export function decodeFrame(buffer) {
   const thumbArea = thumbResolution * thumbResolution;
   const neuronMaps = Array.from({ length: neuronCount }, () => take(thumbArea));
   const selection = hasSelection ? decodeSelection(take(SELECTION_FIELDS), sampleCount, take) : null;
+  let sweep = null;
+  if (hasSweep) {
+    take(2);
+    const rows = take(4 * sweepRuns);
+    const area = sweepResolution * sweepResolution;
+    sweep = {
+      resolution: sweepResolution,
+      runs: Array.from({ length: sweepRuns }, (_, k) => ({
+        learningRate: rows[4 * k], trainLoss: rows[4 * k + 1], testLoss: rows[4 * k + 2],
+        diverged: rows[4 * k + 3] > 0.5, map: take(area),
+      })),
+    };
+  }
 
   return {
     sequence: view.getUint32(8, true),
@@ -226,6 +254,7 @@ export function decodeFrame(buffer) {
     running: (flags & FLAG_RUNNING) !== 0,
     diverged: (flags & FLAG_DIVERGED) !== 0,
     hasSelection,
+    sweep,
     layerSizes,
     batchLoss: view.getFloat32(28, true),
     trainLoss: view.getFloat32(32, true),
@@ -453,6 +482,22 @@ export function select(target, id = undefined) {
   };
   return command('select', { target: wire }, id);
 }
+
+/**
+ * Train one run per learning rate side by side (2–8 rates), or one run again (null).
+ * @param {number[] | null} learningRates
+ * @param {number} [id]
+ */
+export function sweep(learningRates, id = undefined) {
+  return command('sweep', { learning_rates: learningRates }, id);
+}
+
+/**
+ * Show run ``run`` of the sweep in the main view.
+ * @param {number} run
+ * @param {number} [id]
+ */
+export function promote(run, id = undefined) { return command('promote', { run }, id); }
 
 /** @param {number} [id] Start presenting this session to a class (a join code). */
 export function present(id = undefined) { return command('present', {}, id); }

@@ -87,7 +87,26 @@ def build_frame(
         output_maps=maps[-1],
         neuron_maps=np.concatenate(hidden_and_inputs) if hidden_and_inputs else np.zeros(0),
         selection=selection_block(trainer, selection, run),
+        sweep=sweep_block(trainer, metrics),
     )
+
+
+SWEEP_MAP_RESOLUTION = 24  # 8 runs: 18 KB of maps
+
+
+def sweep_block(trainer: TrainingSession, metrics: Metrics) -> NDArray[Any] | None:
+    """Every run of a sweep, for the small multiples: ``[K, R]``, per run ``[η, train loss,
+    test loss, diverged]``, then K maps R×R of the output (multiclass: winning class)."""
+    if not trainer.sweep:
+        return None
+    runs, resolution = trainer.runs, SWEEP_MAP_RESOLUTION
+    rows = np.column_stack([trainer.learning_rates, metrics.train_loss, metrics.test_loss,
+                            trainer.frozen.astype(float)])
+    maps = []
+    for run in range(runs):
+        output = trainer.output_maps(resolution, run=run)[-1]
+        maps.append(output.argmax(axis=0) if len(output) > 1 else output[0])
+    return np.concatenate([[runs, resolution], rows.ravel(), np.stack(maps).ravel()])
 
 
 def _step_gradients(trainer: TrainingSession, run: int) -> tuple[

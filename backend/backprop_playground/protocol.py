@@ -141,14 +141,32 @@ class View(Command):
     panel: Annotated[str, Field(max_length=32, pattern=r"^[a-z_-]*$")] | None = None
 
 
+class Sweep(Command):
+    """Train 2–8 runs side by side from the same initial weights and data order, one per
+    learning rate (None: back to one run at the first rate). Rebuilds from the seed."""
+
+    type: Literal["sweep"]
+    learning_rates: Annotated[
+        list[Annotated[float, Field(**_range("learning_rate"))]],
+        Field(min_length=2, max_length=8),
+    ] | None = None
+
+
+class Promote(Command):
+    """Show run ``run`` of a sweep in the main view (network, output plot, inspector)."""
+
+    type: Literal["promote"]
+    run: Annotated[int, Field(ge=0, le=7)]
+
+
 ClientCommand = Annotated[
     Hello | Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Present
-    | EndClass | View,
+    | EndClass | View | Sweep | Promote,
     Field(discriminator="type"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Any] = TypeAdapter(ClientCommand)
 COMMAND_TYPES = ("hello", "play", "pause", "step", "phase_step", "reset", "set_hyper",
-                 "configure", "select", "present", "end_class", "view")
+                 "configure", "select", "present", "end_class", "view", "sweep", "promote")
 CONTROL_COMMANDS = COMMAND_TYPES[1:]
 
 
@@ -264,7 +282,7 @@ def error_message(error: CommandError) -> str:
 FRAME_MAGIC = b"BPF1"
 HEADER = struct.Struct("<4sHHIIIfBBBBffffffHHHHI")
 PHASE_CODES = {None: 0, "forward": 1, "loss": 2, "backward": 3, "update": 4}
-FLAG_RUNNING, FLAG_DIVERGED, FLAG_SELECTION = 1, 2, 4
+FLAG_RUNNING, FLAG_DIVERGED, FLAG_SELECTION, FLAG_SWEEP = 1, 2, 4, 8
 SELECTION_FIELDS = 8  # kind, layer, source, neuron, weight, gradient, update, samples
 SAMPLE_FIELDS = 6  # a_source, z, a, dL/da, da/dz, delta per batch point
 MAX_SELECTION_SAMPLES = 32
@@ -300,6 +318,9 @@ class FrameData:
     output_maps: NDArray[Any]  # (n_outputs, G, G)
     neuron_maps: NDArray[Any]  # (features + hidden neurons, T, T)
     selection: NDArray[Any] | None = field(default=None)  # (8 + 6·S,)
+    #: A sweep's runs: ``[K, R]``, then per run ``[learning rate, train loss, test loss,
+    #: diverged]``, then K output maps R×R (the first output; multiclass: the winning class).
+    sweep: NDArray[Any] | None = field(default=None)
 
 
 def encode_frame(frame: FrameData) -> bytes:
@@ -315,10 +336,13 @@ def encode_frame(frame: FrameData) -> bytes:
               frame.gradient_norms, frame.update_ratios, frame.output_maps, frame.neuron_maps]
     if frame.selection is not None:
         arrays.append(frame.selection)
+    if frame.sweep is not None:
+        arrays.append(frame.sweep)
     body = b"".join(np.ascontiguousarray(a, dtype="<f4").tobytes() for a in arrays)
     size_bytes = bytes(sizes) + bytes(-(len(sizes)) % 4)
     flags = ((FLAG_RUNNING if frame.running else 0) | (FLAG_DIVERGED if frame.diverged else 0)
-             | (FLAG_SELECTION if frame.selection is not None else 0))
+             | (FLAG_SELECTION if frame.selection is not None else 0)
+             | (FLAG_SWEEP if frame.sweep is not None else 0))
     total = HEADER.size + len(size_bytes) + len(body)
     header = HEADER.pack(
         FRAME_MAGIC, PROTOCOL_VERSION, flags, frame.sequence & 0xFFFFFFFF, frame.step,

@@ -14,6 +14,7 @@ import secrets
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
@@ -27,10 +28,12 @@ from .protocol import (
     EndClass,
     PhaseStep,
     Present,
+    Promote,
     Select,
     Selection,
     SetHyper,
     Step,
+    Sweep,
     View,
     encode_frame,
     finite_json,
@@ -82,6 +85,8 @@ class LiveSession:
         self.last_activity = time.monotonic()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        #: The run of a learning-rate sweep shown in the main view.
+        self.main_run = 0
         #: Set while the session is presented to a class: the code viewers join with.
         self.join_code: str | None = None
         #: What the presenter shows (mirrored by the viewers' pages).
@@ -170,6 +175,8 @@ class LiveSession:
             "class": None if self.join_code is None else {
                 "code": self.join_code, "path": f"/join/{self.join_code}"},
             "view": dict(self.view),
+            "sweep": {"learning_rates": [float(r) for r in trainer.learning_rates],
+                      "main_run": self.main_run} if trainer.sweep else None,
         }
 
     def data(self) -> dict[str, Any]:
@@ -242,9 +249,11 @@ class LiveSession:
         trainer = self.trainer
         metrics = trainer.evaluate()
         self.sequence += 1
+        run = min(self.main_run, trainer.runs - 1)
         frame = build_frame(trainer, sequence=self.sequence, running=self.running,
-                            metrics=metrics, selection=self.selection)
-        self.history.record(trainer.step_count, trainer.epoch_progress, metrics, frame.batch_loss)
+                            metrics=metrics, selection=self.selection, run=run)
+        self.history.record(trainer.step_count, trainer.epoch_progress, metrics, frame.batch_loss,
+                            run=run)
         return encode_frame(frame)
 
     def _after_trainer_work(self, frame: bytes | None) -> None:
@@ -295,6 +304,17 @@ class LiveSession:
         if isinstance(command, Present | EndClass | View):
             self._classroom(command)
             return trainer.step_count
+        if isinstance(command, Promote):
+            if command.run >= trainer.runs:
+                raise CommandError(f"the sweep has {trainer.runs} runs", "run", command.id)
+            self.main_run = command.run
+            self.history.clear()
+            await self._emit_frame()
+            return trainer.step_count
+        if isinstance(command, Sweep):
+            self.running = False
+            await self._sweep(command.learning_rates)
+            return 0
         if isinstance(command, Select):
             self._check_selection(command.target, command.id)
             self.selection = command.target
@@ -389,6 +409,22 @@ class LiveSession:
         if changes and not self.running:  # the views show the new values at once
             await self._emit_frame()
         return step
+
+    async def _sweep(self, rates: list[float] | None) -> None:
+        """Rebuild as a sweep over ``rates`` (or as one run again) from the same seed."""
+        config = self.trainer.config
+        if rates is not None:
+            config = replace(config, hyper=replace(config.hyper, learning_rate=rates[0]))
+        fresh = TrainingSession(config, rates)
+
+        def swap() -> None:
+            self.trainer = fresh
+
+        self.main_run = 0
+        self.selection = None
+        await self._trainer_work(swap)
+        self.history.clear()
+        self.broadcast(self.config_message())
 
     def _validated_config(self, command: Configure) -> TrainerConfig:
         """The merged, fully validated config of a configure command, or CommandError

@@ -122,7 +122,21 @@ def expected_frame(frame: FrameData) -> dict[str, Any]:
         "outputMaps": [_floats(m) for m in frame.output_maps],
         "neuronMaps": [_floats(m) for m in frame.neuron_maps],
         "selection": _selection(frame.selection),
+        "sweep": _sweep(frame.sweep),
     }
+
+
+def _sweep(block: Any) -> dict[str, Any] | None:
+    """The sweep block as decodeFrame returns it."""
+    if block is None:
+        return None
+    runs, resolution = int(block[0]), int(block[1])
+    rows = block[2:2 + 4 * runs].reshape(runs, 4)
+    maps = block[2 + 4 * runs:].reshape(runs, -1)
+    return {"resolution": resolution, "runs": [
+        {"learningRate": _number(row[0]), "trainLoss": _number(row[1]),
+         "testLoss": _number(row[2]), "diverged": bool(row[3] > 0.5), "map": _floats(m)}
+        for row, m in zip(rows, maps, strict=True)]}
 
 
 # ----------------------------------------------------------------------- fixtures
@@ -191,6 +205,13 @@ def _cases() -> dict[str, Callable[[], FrameData]]:
         Selection(layer=8, neuron=0, source=15), running=True)
     cases["diverged_selected"] = lambda: _frame(_diverged(), Selection(layer=1, neuron=0,
                                                                        source=1))
+
+    def sweep() -> FrameData:
+        session = TrainingSession(DEFAULT, learning_rates=[0.01, 0.1, 1.0])
+        session.run(5)
+        return _frame(session, EDGE)
+
+    cases["sweep_selected"] = sweep
     return cases
 
 
