@@ -14,6 +14,7 @@ import { NetworkView } from './render/network.js';
 import { OutputPlot, plotToPlane } from './render/output_plot.js';
 import { usePalette } from './render/palette.js';
 import { renderPhases } from './render/phases.js';
+import { renderSweep } from './render/sweep.js';
 import { acceptFrame, createStore, loadHistory, setHashFlag } from './state.js';
 import { composePng, download, fetchSnapshot, historyCsv, importRun } from './exports.js';
 import { addPoint, erasePoint, parseCsv } from './custom_data.js';
@@ -287,8 +288,28 @@ function syncPointClasses() {
     (v) => (store.data.problem === 'regression' ? `target ${v > 0 ? '+1' : '−1'}` : `class ${v}`));
 }
 
+/** Rates typed as "0.001, 0.01 0.1": 2 to 8 numbers within the learning-rate limits. */
+function parseRates(text) {
+  const [low, high] = store.options.limits.learning_rate;
+  const rates = text.split(/[\s,;]+/).filter(Boolean).map(Number);
+  const bad = rates.find((r) => !Number.isFinite(r) || r < low || r > high);
+  if (bad !== undefined) return `each rate must lie between ${low} and ${high}`;
+  if (rates.length < 2 || rates.length > 8) return 'give 2 to 8 learning rates';
+  return rates;
+}
+
+function wireSweep() {
+  $('sweep-toggle').addEventListener('click', () => {
+    if (store.serverState?.sweep) { command((id) => protocol.sweep(null, id)); return; }
+    const rates = parseRates(/** @type {HTMLInputElement} */ ($('sweep-rates')).value);
+    if (typeof rates === 'string') { notice(rates); return; }
+    command((id) => protocol.sweep(rates, id));
+  });
+}
+
 function wireClassroom() {
   wireFocus();
+  wireSweep();
   wireOwnData();
   wireFiles();
   $('present').addEventListener('click', () => {
@@ -462,6 +483,8 @@ function render(now) {
     renderCounters();
     renderClassroom();
     renderFocus();
+    renderSweep($('sweep-panel'), store, (run) => command((id) => protocol.promote(run, id)));
+    $('sweep-toggle').textContent = store.serverState?.sweep ? 'Stop sweep' : 'Sweep';
     syncPointClasses();
     syncControls(document, store);
   }

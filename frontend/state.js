@@ -15,7 +15,7 @@
  *   animation: {phase: string | null, started: number},
  *   framesReceived: number, framesRendered: number, dirty: boolean,
  *   viewers?: number, classMessage?: string, lastLearningRateAck?: any, classCardOpen?: boolean,
- *   notices?: string[],
+ *   notices?: string[], sweepHistory?: {step: number, losses: number[]}[],
  * }} Store
  */
 
@@ -51,6 +51,11 @@ export function acceptFrame(store, frame) {
     }
     trim(store.history);
     trim(store.gradHistory);
+    if (frame.sweep) {
+      store.sweepHistory = store.sweepHistory ?? [];
+      store.sweepHistory.push({ step: frame.step, losses: frame.sweep.runs.map((r) => r.trainLoss) });
+      trim(store.sweepHistory);
+    }
   }
   if (!frame.running && frame.phase && (!previous || previous.phase !== frame.phase
       || previous.step !== frame.step)) {
@@ -76,6 +81,7 @@ function trim(rows) {
 export function loadHistory(store, history) {
   store.history = (history?.rows ?? []).map((row) => row.map((v) => (v === null ? NaN : v)));
   store.gradHistory = [];
+  store.sweepHistory = [];
   store.dirty = true;
 }
 
