@@ -118,4 +118,37 @@ function drawLossCurves(canvas, store) {
     ctx.lineWidth = 2 * p.lineScale;
     ctx.stroke();
   }
+  labelCurves(ctx, history, runs, store, { x, y, right: left + width, font });
+}
+
+/**
+ * Each curve's rate written at its last point, nudged apart so labels never overlap.
+ * @param {CanvasRenderingContext2D} ctx
+ * @param {{step: number, losses: number[]}[]} history
+ * @param {number} runs
+ * @param {import('../state.js').Store} store
+ * @param {{x: (s: number) => number, y: (v: number) => number, right: number, font: number}} axes
+ */
+function labelCurves(ctx, history, runs, store, { y, right, font }) {
+  const last = history[history.length - 1];
+  const rates = store.frame?.sweep?.runs.map((r) => r.learningRate) ?? [];
+  const labels = [];
+  for (let run = 0; run < runs; run++) {
+    const v = last.losses[run];
+    if (Number.isFinite(v) && v > 0) labels.push({ run, at: y(v) });
+  }
+  labels.sort((a, b) => a.at - b.at);
+  for (let i = 1; i < labels.length; i++) {
+    labels[i].at = Math.max(labels[i].at, labels[i - 1].at + font + 1);
+  }
+  ctx.textAlign = 'right';
+  ctx.font = `600 ${font}px system-ui, sans-serif`;
+  for (const { run, at } of labels) {
+    const text = `η ${formatNumber(rates[run] ?? NaN)}`;
+    const width = ctx.measureText(text).width;
+    ctx.fillStyle = 'rgba(255,255,255,0.85)';
+    ctx.fillRect(right - width - 6, at - font + 2, width + 4, font + 2);
+    ctx.fillStyle = runColor(run);
+    ctx.fillText(text, right - 4, at);
+  }
 }
