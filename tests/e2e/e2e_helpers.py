@@ -14,3 +14,17 @@ def screenshot(page: Any, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def edge_point(page: Any, layer: int, neuron: int, source: int) -> tuple[float, float]:
+    """Page coordinates of the middle of an edge of the network diagram."""
+    point = page.evaluate(
+        """([layer, neuron, source]) => {
+            const view = window.playground.network;
+            const edge = view.layout.edges.find((e) => e.level === layer && e.neuron === neuron
+                                                   && e.source === source);
+            const [x, y] = edge.points[Math.floor(edge.points.length / 2)];
+            const rect = view.canvas.getBoundingClientRect();
+            return [rect.left + x, rect.top + y];
+        }""", [layer, neuron, source])
+    return point[0], point[1]

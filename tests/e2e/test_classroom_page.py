@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from e2e_helpers import screenshot
+from e2e_helpers import edge_point, screenshot
 
 TIMEOUT = 15_000
 VIEWPORT = {"width": 1280, "height": 720}
@@ -109,20 +109,6 @@ def info(room: Classroom, tab: Any) -> dict[str, Any]:
     with urllib.request.urlopen(url) as response:
         result: dict[str, Any] = json.load(response)
     return result
-
-
-def edge_point(tab: Any, layer: int, neuron: int, source: int) -> tuple[float, float]:
-    """Page coordinates of the middle of an edge of the network diagram."""
-    x, y = tab.evaluate(
-        """([layer, neuron, source]) => {
-            const view = window.playground.network;
-            const edge = view.layout.edges.find((e) => e.level === layer && e.neuron === neuron
-                                                   && e.source === source);
-            const [x, y] = edge.points[Math.floor(edge.points.length / 2)];
-            const rect = view.canvas.getBoundingClientRect();
-            return [rect.left + x, rect.top + y];
-        }""", [layer, neuron, source])
-    return x, y
 
 
 def gradient(tab: Any) -> str:

@@ -9,7 +9,7 @@ import urllib.request
 from typing import Any
 
 import numpy as np
-from e2e_helpers import screenshot
+from e2e_helpers import edge_point, screenshot
 
 from backprop_playground.trainer import restore
 
@@ -119,20 +119,6 @@ def test_phase_step_walks_the_four_phases(page: Any) -> None:
     assert "Backward pass" in seen[2] and "Update" in seen[3]
     assert number(page, "step-count") == 1
     assert page.console_errors == []
-
-
-def edge_point(page: Any, layer: int, neuron: int, source: int) -> tuple[float, float]:
-    """Page coordinates of the middle of an edge of the network diagram."""
-    point = page.evaluate(
-        """([layer, neuron, source]) => {
-            const view = window.playground.network;
-            const edge = view.layout.edges.find((e) => e.level === layer && e.neuron === neuron
-                                                   && e.source === source);
-            const [x, y] = edge.points[Math.floor(edge.points.length / 2)];
-            const rect = view.canvas.getBoundingClientRect();
-            return [rect.left + x, rect.top + y];
-        }""", [layer, neuron, source])
-    return point[0], point[1]
 
 
 def test_inspector_chain_rule_matches_the_server_gradient(page: Any) -> None:

@@ -41,6 +41,7 @@ VIEWER_COMMANDS: list[Json] = [
     {"type": "configure", "config": {"data": {"dataset": "circle"}}},
     {"type": "select", "target": {"layer": 0, "neuron": 0, "source": 1}},
     {"type": "present"}, {"type": "end_class"}, {"type": "view", "projector": True},
+    {"type": "sweep", "learning_rates": [0.01, 0.1]}, {"type": "promote", "run": 0},
     {"type": "view", "panel": "loss"},
 ]
 

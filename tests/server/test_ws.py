@@ -44,6 +44,8 @@ CONTROL_EXAMPLES: list[Json] = [
     {"type": "present"},
     {"type": "end_class"},
     {"type": "view", "projector": True},
+    {"type": "sweep", "learning_rates": [0.01, 0.1]},
+    {"type": "promote", "run": 0},
 ]
 
 

@@ -109,14 +109,19 @@ class TrainerConfig:
         return replace(self, hyper=replace(self.hyper, **changes))
 
 
+def as_float(value: Any) -> float:
+    """``float(value)``, with integers too large for a float as infinity (not an error)."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def check_finite_range(name: str, value: Any, key: str | None = None) -> float:
     """``value`` as a float inside ``LIMITS[key or last part of name]``, else ConfigError."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(name, f"must be a number, got {type(value).__name__}")
-    try:
-        number = float(value)
-    except OverflowError:
-        number = math.inf
+    number = as_float(value)
     if not math.isfinite(number):
         raise ConfigError(name, f"must be a finite number, got {value!r}")
     low, high = LIMITS[key or name.rsplit(".", 1)[-1]]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .config import LIMITS, DataConfig
+from .config import LIMITS, DataConfig, as_float
 from .errors import ConfigError
 
 FloatArray = NDArray[Any]
@@ -188,10 +188,7 @@ def _validate_row(
     for name, value in zip(("x1", "x2", "label"), row, strict=True):
         if isinstance(value, bool) or not isinstance(value, int | float | np.number):
             raise ConfigError(where, f"{name} must be a number, got {value!r}")
-        try:
-            number = float(value)
-        except OverflowError:
-            number = math.inf
+        number = as_float(value)
         if not math.isfinite(number):
             raise ConfigError(where, f"{name} must be finite, got {value!r}")
         values.append(number)
