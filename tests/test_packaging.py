@@ -31,3 +31,10 @@ def test_frontend_package_data_covers_every_page_file() -> None:
                 f".{part}" for part in path.parent.relative_to(ROOT / "frontend").parts)
             extensions = {p.rsplit(".", 1)[-1] for p in data.get(package, [])}
             assert path.suffix.lstrip(".") in extensions, path
+
+
+def test_test_file_basenames_are_unique() -> None:
+    """Test folders have no __init__.py, so two test files with one basename would stop
+    pytest's collection ("import file mismatch")."""
+    names = [path.name for path in (ROOT / "tests").rglob("test_*.py")]
+    assert len(names) == len(set(names)), sorted({n for n in names if names.count(n) > 1})
