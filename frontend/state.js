@@ -85,20 +85,33 @@ export function loadHistory(store, history) {
   store.dirty = true;
 }
 
-/** @param {string} name */
-export function hashFlag(name) {
-  const params = new URLSearchParams(location.hash.slice(1));
-  return params.get(name) === '1' || params.has(name) && params.get(name) === '';
+/**
+ * A value from the URL hash (`#a=1&b=x`), or null.
+ * @param {string} name
+ */
+export function hashParam(name) {
+  return new URLSearchParams(location.hash.slice(1)).get(name);
 }
 
 /**
- * Set or clear a flag in the URL hash without reloading.
+ * Set (or, with null, remove) a value in the URL hash without reloading.
  * @param {string} name
- * @param {boolean} on
+ * @param {string | null} value
  */
-export function setHashFlag(name, on) {
+export function setHashParam(name, value) {
   const params = new URLSearchParams(location.hash.slice(1));
-  if (on) params.set(name, '1'); else params.delete(name);
+  if (value === null) params.delete(name); else params.set(name, value);
   const text = params.toString();
-  history.replaceState(null, '', text ? `#${text}` : location.pathname + location.search);
+  history.replaceState(null, '', `${location.pathname}${location.search}${text ? `#${text}` : ''}`);
+}
+
+/** @param {string} name  a flag is on as `#name=1` (or a bare `#name`) */
+export function hashFlag(name) {
+  const value = hashParam(name);
+  return value === '1' || value === '';
+}
+
+/** @param {string} name @param {boolean} on */
+export function setHashFlag(name, on) {
+  setHashParam(name, on ? '1' : null);
 }

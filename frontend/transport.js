@@ -7,6 +7,7 @@
  */
 
 import { decodeFrame, hello, parseServerMessage } from './protocol.js';
+import { hashParam, setHashParam } from './state.js';
 
 const TOKENS_KEY = 'backprop-playground.tokens';
 const CLASS_ENDED = 4410;
@@ -21,18 +22,6 @@ const CLASS_ENDED = 4410;
 export function joinCodeFromPath() {
   const match = location.pathname.match(/^\/join\/([A-Za-z0-9-]{3,16})\/?$/);
   return match ? match[1].toUpperCase() : null;
-}
-
-/** @param {string} name */
-function hashParam(name) {
-  return new URLSearchParams(location.hash.slice(1)).get(name);
-}
-
-/** @param {string} name @param {string | null} value */
-function setHashParam(name, value) {
-  const params = new URLSearchParams(location.hash.slice(1));
-  if (value === null) params.delete(name); else params.set(name, value);
-  history.replaceState(null, '', `${location.pathname}${location.search}#${params}`);
 }
 
 export class Connection {

@@ -15,6 +15,7 @@
  */
 
 import { palette } from './palette.js';
+import { fitCanvas, roundRect } from './canvas.js';
 import {
   formatNumber, formatPercent, formatTick, formatLogTick, niceStep, niceTicks, logTicks,
 } from './format.js';
@@ -90,16 +91,9 @@ class Chart {
    * @returns {Env | null}
    */
   begin(store) {
-    const canvas = this.canvas;
-    const width = canvas.clientWidth;
-    const height = canvas.clientHeight;
-    if (width <= 0 || height <= 0) return null;
-    const dpr = (typeof window !== 'undefined' && window.devicePixelRatio) || 1;
-    const w = Math.round(width * dpr);
-    const h = Math.round(height * dpr);
-    if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
-    const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
-    ctx.setTransform(w / width, 0, 0, h / height, 0, 0);
+    const fitted = fitCanvas(this.canvas);
+    if (!fitted) return null;
+    const { ctx, width, height } = fitted;
     const p = palette();
     ctx.fillStyle = p.background;
     ctx.fillRect(0, 0, width, height);
@@ -449,20 +443,6 @@ class Chart {
 function isPower(v) {
   const k = Math.round(Math.log10(v));
   return Math.abs(v / Number(`1e${k}`) - 1) < 1e-9;
-}
-
-/**
- * @param {CanvasRenderingContext2D} ctx @param {number} x @param {number} y
- * @param {number} w @param {number} h @param {number} r
- */
-function roundRect(ctx, x, y, w, h, r) {
-  ctx.beginPath();
-  ctx.moveTo(x + r, y);
-  ctx.arcTo(x + w, y, x + w, y + h, r);
-  ctx.arcTo(x + w, y + h, x, y + h, r);
-  ctx.arcTo(x, y + h, x, y, r);
-  ctx.arcTo(x, y, x + w, y, r);
-  ctx.closePath();
 }
 
 /**

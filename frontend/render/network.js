@@ -10,6 +10,7 @@
  */
 
 import { mapAt } from '../protocol.js';
+import { fitCanvas, roundRect } from './canvas.js';
 import { paintMap, palette, signColor } from './palette.js';
 
 const PHASE_SECONDS = 1.6;
@@ -115,28 +116,17 @@ export class NetworkView {
     });
   }
 
-  /** Keep the backing store at the CSS size × devicePixelRatio. */
-  resize() {
-    const rect = this.canvas.getBoundingClientRect();
-    const ratio = window.devicePixelRatio || 1;
-    if (rect.width !== this.cssWidth || rect.height !== this.cssHeight) {
-      this.cssWidth = rect.width;
-      this.cssHeight = rect.height;
-      this.canvas.width = Math.round(rect.width * ratio);
-      this.canvas.height = Math.round(rect.height * ratio);
-    }
-    return ratio;
-  }
-
   /**
    * @param {import('../state.js').Store} store
    * @param {number} now  performance.now()
    */
   draw(store, now) {
     const frame = store.frame;
-    const ratio = this.resize();
-    const ctx = /** @type {CanvasRenderingContext2D} */ (this.canvas.getContext('2d'));
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    const fitted = fitCanvas(this.canvas);
+    if (!fitted) return;
+    const { ctx } = fitted;
+    this.cssWidth = fitted.width;
+    this.cssHeight = fitted.height;
     ctx.clearRect(0, 0, this.cssWidth, this.cssHeight);
     if (!frame || !store.options || !store.config) return;
     const enabled = new Set(store.config.network.features);
@@ -409,14 +399,4 @@ function strokePath(ctx, points, color, width, dash = []) {
   ctx.strokeStyle = color;
   ctx.lineWidth = width;
   ctx.stroke();
-}
-
-function roundRect(ctx, x, y, w, h, r) {
-  ctx.beginPath();
-  ctx.moveTo(x + r, y);
-  ctx.arcTo(x + w, y, x + w, y + h, r);
-  ctx.arcTo(x + w, y + h, x, y + h, r);
-  ctx.arcTo(x, y + h, x, y, r);
-  ctx.arcTo(x, y, x + w, y, r);
-  ctx.closePath();
 }

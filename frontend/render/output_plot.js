@@ -17,6 +17,7 @@
  */
 
 import { palette, diverging } from './palette.js';
+import { fitCanvas } from './canvas.js';
 import { MINUS } from './format.js';
 
 /** The plane spans [−EXTENT, EXTENT] on both axes. */
@@ -45,25 +46,6 @@ const layouts = new WeakMap();
  * @property {import('../protocol.js').Frame | null} [frame]
  * @property {{projector?: boolean, showTest?: boolean, discretize?: boolean}} [ui]
  */
-
-/**
- * Resize the backing store to CSS size × devicePixelRatio and return a context scaled to CSS
- * pixels, or null when the canvas has no size (hidden).
- * @param {HTMLCanvasElement} canvas
- * @returns {{ctx: CanvasRenderingContext2D, width: number, height: number} | null}
- */
-function prepare(canvas) {
-  const width = canvas.clientWidth;
-  const height = canvas.clientHeight;
-  if (width <= 0 || height <= 0) return null;
-  const dpr = (typeof window !== 'undefined' && window.devicePixelRatio) || 1;
-  const w = Math.round(width * dpr);
-  const h = Math.round(height * dpr);
-  if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
-  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
-  ctx.setTransform(w / width, 0, 0, h / height, 0, 0);
-  return { ctx, width, height };
-}
 
 /** @param {string} hex '#rrggbb' @returns {number[]} */
 function hexToRgb(hex) {
@@ -127,7 +109,7 @@ export class OutputPlot {
 
   /** @param {PlotStore} store */
   draw(store) {
-    const prepared = prepare(this.canvas);
+    const prepared = fitCanvas(this.canvas);
     if (!prepared) return;
     const { ctx, width, height } = prepared;
     const p = palette();

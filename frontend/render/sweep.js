@@ -7,6 +7,7 @@
  */
 
 import { formatNumber } from './format.js';
+import { fitCanvas } from './canvas.js';
 import { paintMap, palette } from './palette.js';
 
 /**
@@ -67,12 +68,10 @@ function mapScale(store) {
  * @param {import('../state.js').Store} store
  */
 function drawLossCurves(canvas, store) {
-  const rect = canvas.getBoundingClientRect();
-  const ratio = window.devicePixelRatio || 1;
-  canvas.width = Math.max(1, Math.round(rect.width * ratio));
-  canvas.height = Math.max(1, Math.round(rect.height * ratio));
-  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
-  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  const fitted = fitCanvas(canvas);
+  if (!fitted) return;
+  const { ctx } = fitted;
+  ctx.clearRect(0, 0, fitted.width, fitted.height);
   const history = store.sweepHistory ?? [];
   const p = palette();
   const font = store.ui.projector ? 16 : 12;
@@ -81,8 +80,8 @@ function drawLossCurves(canvas, store) {
   const right = 8;
   const top = 8;
   const bottom = 20;
-  const width = rect.width - left - right;
-  const height = rect.height - top - bottom;
+  const width = fitted.width - left - right;
+  const height = fitted.height - top - bottom;
   ctx.strokeStyle = p.grid;
   ctx.strokeRect(left, top, width, height);
   const values = history.flatMap((row) => row.losses).filter((v) => Number.isFinite(v) && v > 0);
