@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .protocol import MAX_SELECTION_SAMPLES, FrameData, Selection
-from .trainer import Metrics, TrainingSession
+from .trainer import Metrics, StepTensors, TrainingSession
 
 FRAME_BUDGET = 60_000
 #: (main map resolution, thumbnail resolution); thumbnails subsample the main map.
@@ -86,7 +86,7 @@ def build_frame(
         update_ratios=ratios,
         output_maps=maps[-1],
         neuron_maps=np.concatenate(hidden_and_inputs) if hidden_and_inputs else np.zeros(0),
-        selection=selection_block(trainer, selection, run),
+        selection=selection_block(trainer, selection, run, tensors, grads, updates),
         sweep=sweep_block(trainer, metrics),
     )
 
@@ -132,9 +132,11 @@ def _accuracy(values: NDArray[Any] | None, run: int) -> float:
 
 
 def selection_block(
-    trainer: TrainingSession, selection: Selection | None, run: int = 0
+    trainer: TrainingSession, selection: Selection | None, run: int, tensors: StepTensors,
+    grads: list[NDArray[Any]], updates: list[NDArray[Any]],
 ) -> NDArray[Any] | None:
-    """The selected edge's (or neuron's bias's) numbers for the current step:
+    """The selected edge's (or neuron's bias's) numbers for the current step, from the
+    frame's ``tensors`` and ``grads``/``updates`` blocks (see :func:`_step_gradients`):
     ``[kind, layer, source, neuron, weight, dL/dw, update, S]`` then, for the first S batch
     points, ``[a_source, z, a, dL/da, da/dz, delta]``; NaN where a phase has not run yet.
     kind is 1 for a neuron (source −1, its bias: a_source = 1), 2 for an edge."""
@@ -147,10 +149,8 @@ def selection_block(
         return None
     block = trainer.params.weights[layer][run]
     column = block.shape[1] - 1 if source is None else source
-    grads, updates, _, _ = _step_gradients(trainer, run)
     head = [1.0 if source is None else 2.0, layer, -1.0 if source is None else source, neuron,
             block[neuron, column], grads[layer][neuron, column], updates[layer][neuron, column]]
-    tensors = trainer.tensors(run)
     this = tensors.layers[layer]
     if this.z is None or this.a is None:
         return np.array([*head, 0.0])

@@ -132,18 +132,8 @@ class Workspace:
         self._loss_stale = True
 
     def forward(self) -> None:
-        """z and a for every layer, from ``x``."""
-        for function, args in self.forward_ops:
-            function(*args)
-
-    def loss(self) -> None:
-        """The output layer's delta (and dL/da); the loss itself unless the head is bounded,
-        in which case :attr:`loss_value` computes it when read."""
-        for function, args in self.loss_ops:
-            function(*args)
-        self._loss_stale = self.head.bounded
-        if not self._loss_stale:
-            self.head.batch_loss(self.output)
+        """z and a for every layer, from ``x`` (the session runs the other phases' ops)."""
+        run_ops(self.forward_ops)
 
     @property
     def loss_value(self) -> Array:
@@ -152,7 +142,3 @@ class Workspace:
             self.head.batch_loss(self.output)
             self._loss_stale = False
         return self.output.loss
-
-    def backward(self) -> None:
-        """delta, dL/da and dL/d[W | b] for every layer, from the output layer's delta."""
-        run_ops(self.backward_ops)
