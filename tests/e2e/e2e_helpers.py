@@ -17,13 +17,14 @@ def screenshot(page: Any, name: str) -> Path:
 
 
 def edge_point(page: Any, layer: int, neuron: int, source: int) -> tuple[float, float]:
-    """Page coordinates of the middle of an edge of the network diagram."""
+    """Page coordinates of a point on an edge of the network diagram (away from crossings)."""
     point = page.evaluate(
         """([layer, neuron, source]) => {
             const view = window.playground.network;
             const edge = view.layout.edges.find((e) => e.level === layer && e.neuron === neuron
                                                    && e.source === source);
-            const [x, y] = edge.points[Math.floor(edge.points.length / 2)];
+            // a third of the way along: mirrored edges cross exactly at their middles
+            const [x, y] = edge.points[Math.floor(edge.points.length / 3)];
             const rect = view.canvas.getBoundingClientRect();
             return [rect.left + x, rect.top + y];
         }""", [layer, neuron, source])

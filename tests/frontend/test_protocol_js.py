@@ -11,15 +11,13 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
-import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from node_runner import run_node
 
 from backprop_playground.frames import build_frame
 from backprop_playground.protocol import (
@@ -44,8 +42,6 @@ from backprop_playground.trainer import (
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL_JS = ROOT / "frontend" / "protocol.js"
-NODE = shutil.which("node")
-needs_node = pytest.mark.skipif(NODE is None, reason="node (>= 20) is not on PATH")
 
 
 # ------------------------------------------------------------------ expected values
@@ -238,12 +234,6 @@ def fixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-def _run_node(args: list[str], env: dict[str, str] | None = None
-              ) -> subprocess.CompletedProcess[str]:
-    assert NODE is not None
-    return subprocess.run([NODE, *args], cwd=ROOT, env={**os.environ, **(env or {})},
-                          capture_output=True, text=True, timeout=60, check=False)
-
 
 # -------------------------------------------------------------------------- tests
 def test_fixture_grid_covers_the_layout() -> None:
@@ -262,9 +252,8 @@ def test_fixture_grid_covers_the_layout() -> None:
     assert any(np.isnan(f.selection).any() for f in frames.values() if f.selection is not None)
 
 
-@needs_node
 def test_node_decodes_python_frames(fixture_dir: Path) -> None:
-    result = _run_node(["--test", "tests/frontend/"], {"FRAME_FIXTURES": str(fixture_dir)})
+    result = run_node(["--test", "tests/frontend/"], {"FRAME_FIXTURES": str(fixture_dir)})
     assert result.returncode == 0, f"node --test failed:\n{result.stdout}\n{result.stderr}"
 
 
@@ -294,10 +283,9 @@ for (const line of lines) console.log(line);
 """
 
 
-@needs_node
 def test_command_builders_are_accepted_by_the_server() -> None:
     script = BUILDERS_SCRIPT.replace("PROTOCOL_JS", json.dumps(PROTOCOL_JS.as_uri()))
-    result = _run_node(["--input-type=module", "-e", script])
+    result = run_node(["--input-type=module", "-e", script])
     assert result.returncode == 0, result.stderr
     commands = [parse_command(line) for line in result.stdout.splitlines()]
     dumped = [c.model_dump(exclude_defaults=False) for c in commands]
@@ -324,13 +312,12 @@ def test_command_builders_are_accepted_by_the_server() -> None:
     assert dumped[15]["target"] is None
 
 
-@needs_node
 def test_builders_refuse_non_finite_numbers() -> None:
     """JSON.stringify would send NaN as null; the builders throw instead."""
     script = (f"import * as p from {json.dumps(PROTOCOL_JS.as_uri())};\n"
               "for (const f of [() => p.setHyper({learning_rate: NaN}), () => p.step(Infinity)])"
               " { try { f(); console.log('sent'); } catch (e) { console.log(e.name); } }")
-    result = _run_node(["--input-type=module", "-e", script])
+    result = run_node(["--input-type=module", "-e", script])
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["RangeError", "RangeError"]
     # Why: the null JSON.stringify would send reads as "not given", a silent no-op.

@@ -10,13 +10,9 @@ gradient the server reports (the loss is the batch mean, so ∂L/∂z already ho
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
-from typing import Any
 
-import pytest
+from node_runner import run_node
 
 from backprop_playground.frames import build_frame
 from backprop_playground.protocol import Selection, encode_frame
@@ -29,30 +25,16 @@ from backprop_playground.trainer import (
 )
 
 ROOT = Path(__file__).resolve().parents[2]
-NODE = shutil.which("node")
-def needs_node(test: Any) -> Any:
-    """Node is part of the toolchain: its absence fails the test rather than skipping it."""
-    return test
 
 
-def _run_node(args: list[str]) -> subprocess.CompletedProcess[str]:
-    if NODE is None:
-        pytest.fail("node (>= 20) is not on PATH")
-    env = {k: v for k, v in os.environ.items() if k != "FRAME_FIXTURES"}
-    return subprocess.run([NODE, *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
-
-
-@needs_node
 def test_custom_data_node_tests_pass() -> None:
     """CSV parsing (row errors, nothing half-loaded) and click editing of the user's points."""
-    result = _run_node(["--test", "tests/frontend/custom_data.test.mjs"])
+    result = run_node(["--test", "tests/frontend/custom_data.test.mjs"])
     assert result.returncode == 0, f"node --test failed:\n{result.stdout}\n{result.stderr}"
 
 
-@needs_node
 def test_views_node_tests_pass() -> None:
-    result = _run_node(["--test", "tests/frontend/views.test.mjs"])
+    result = run_node(["--test", "tests/frontend/views.test.mjs"])
     assert result.returncode == 0, f"node --test failed:\n{result.stdout}\n{result.stderr}"
 
 
@@ -107,7 +89,6 @@ def _cases() -> dict[str, tuple[TrainerConfig, Selection]]:
     }
 
 
-@needs_node
 def test_chain_rule_sum_matches_the_trainer_gradient(tmp_path: Path) -> None:
     paths = {}
     for name, (config, selection) in _cases().items():
@@ -121,7 +102,7 @@ def test_chain_rule_sum_matches_the_trainer_gradient(tmp_path: Path) -> None:
     protocol_js = json.dumps((ROOT / "frontend/protocol.js").as_uri())
     inspector_js = json.dumps((ROOT / "frontend/render/inspector.js").as_uri())
     script = CHAIN_SCRIPT.replace("PROTOCOL_JS", protocol_js).replace("INSPECTOR_JS", inspector_js)
-    result = _run_node(["--input-type=module", "-e", script, json.dumps(paths)])
+    result = run_node(["--input-type=module", "-e", script, json.dumps(paths)])
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
 
