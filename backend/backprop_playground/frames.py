@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .protocol import MAX_SELECTION_SAMPLES, FrameData, Selection
+from .protocol import Selection
 from .trainer import Metrics, StepTensors, TrainingSession
+from .wire.frame import MAX_SELECTION_SAMPLES, FrameData
 
 FRAME_BUDGET = 60_000
 #: (main map resolution, thumbnail resolution); thumbnails subsample the main map.

@@ -35,7 +35,6 @@ from .protocol import (
     Step,
     Sweep,
     View,
-    encode_frame,
     finite_json,
 )
 from .settings import Settings
@@ -49,6 +48,7 @@ from .trainer import (
     snapshot,
 )
 from .trainer.validation import validate_config
+from .wire.frame import encode_frame
 
 if TYPE_CHECKING:
     from .broker import Broker, RemoteSession

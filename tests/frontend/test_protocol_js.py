@@ -21,12 +21,8 @@ from node_runner import run_node
 
 from backprop_playground.frames import build_frame
 from backprop_playground.protocol import (
-    SAMPLE_FIELDS,
-    SELECTION_FIELDS,
     CommandError,
-    FrameData,
     Selection,
-    encode_frame,
     error_message,
     finite_json,
     parse_command,
@@ -39,6 +35,7 @@ from backprop_playground.trainer import (
     TrainerConfig,
     TrainingSession,
 )
+from backprop_playground.wire.frame import SAMPLE_FIELDS, SELECTION_FIELDS, FrameData, encode_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL_JS = ROOT / "frontend" / "protocol.js"

@@ -15,7 +15,7 @@ from pathlib import Path
 from node_runner import run_node
 
 from backprop_playground.frames import build_frame
-from backprop_playground.protocol import Selection, encode_frame
+from backprop_playground.protocol import Selection
 from backprop_playground.trainer import (
     DataConfig,
     Hyperparameters,
@@ -23,6 +23,7 @@ from backprop_playground.trainer import (
     TrainerConfig,
     TrainingSession,
 )
+from backprop_playground.wire.frame import encode_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 

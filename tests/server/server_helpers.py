@@ -17,7 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.testclient import WebSocketTestSession
 
-from backprop_playground.protocol import FRAME_MAGIC, HEADER, decode_header
+from backprop_playground.wire.frame import FRAME_MAGIC, HEADER, decode_header
 
 Json = dict[str, Any]
 DEFAULT_TIMEOUT = 10.0
