@@ -6,38 +6,66 @@
  * - Server → client JSON: `parseServerMessage`.
  * - Server → client binary training frames: `decodeFrame`.
  *
- * The server's side is backend/backprop_playground/protocol.py; the layout is documented
- * byte by byte in docs/protocol.md. Keep the three in step.
+ * Frames are decoded from the one layout definition (backend/backprop_playground/wire/frame.py),
+ * generated into wire.gen.js; docs/protocol.md shows the same tables.
  *
  * @module protocol
  */
 
-export const PROTOCOL_VERSION = 1;
+import { FRAME_LAYOUT } from './wire.gen.js';
+
+export const PROTOCOL_VERSION = FRAME_LAYOUT.version;
 
 /** Phase names by phase code (index = code; 0 = no phase of the current step has run). */
-export const PHASES = /** @type {const} */ ([null, 'forward', 'loss', 'backward', 'update']);
+export const PHASES = FRAME_LAYOUT.phases;
 
 /** The four bytes every binary frame starts with. */
-export const FRAME_MAGIC = 'BPF1';
+export const FRAME_MAGIC = FRAME_LAYOUT.magic;
 /** Size of the fixed frame header, in bytes. */
-export const HEADER_BYTES = 64;
+export const HEADER_BYTES = FRAME_LAYOUT.header_bytes;
 
+/** @param {string} name @returns {number} the header flag bit of `name` */
+const flagBit = (name) => 1 << FRAME_LAYOUT.flags.indexOf(/** @type {any} */ (name));
 /** Bits of the header's `flags` field. */
-export const FLAG_RUNNING = 1;
-export const FLAG_DIVERGED = 2;
-export const FLAG_SELECTION = 4;
-export const FLAG_SWEEP = 8;
+export const FLAG_RUNNING = flagBit('running');
+export const FLAG_DIVERGED = flagBit('diverged');
+export const FLAG_SELECTION = flagBit('selection');
+export const FLAG_SWEEP = flagBit('sweep');
 
+/**
+ * @typedef {(typeof FRAME_LAYOUT.blocks)[number]} LayoutBlock
+ * @typedef {(typeof FRAME_LAYOUT.header)[number]} LayoutField
+ */
+
+/** @param {string} name @returns {LayoutBlock} */
+function layoutBlock(name) {
+  const block = FRAME_LAYOUT.blocks.find((b) => b.name === name);
+  if (!block) throw new Error(`the frame layout has no block ${name}`);
+  return block;
+}
+
+/**
+ * Column indexes of a record block's rows, by field name.
+ * @param {string} name @returns {Record<string, number>}
+ */
+function columns(name) {
+  return Object.fromEntries(layoutBlock(name).fields.map((field, i) => [field, i]));
+}
+
+const SELECTION = columns('selection');
+const SAMPLE = columns('selection_samples');
+const SWEEP = columns('sweep');
+const SWEEP_FIELDS = layoutBlock('sweep').fields.length;
 /** Floats at the head of the selection block, and floats per batch-point row after it. */
-export const SELECTION_FIELDS = 8;
-export const SAMPLE_FIELDS = 6;
+export const SELECTION_FIELDS = layoutBlock('selection').fields.length;
+export const SAMPLE_FIELDS = layoutBlock('selection_samples').fields.length;
 
-/** Selection kind codes (first float of the selection block). */
+/** Selection kind codes (the selection block's `kind`). */
 const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
 
 // ---------------------------------------------------------------------------- types
 
-/** @typedef {null | 'forward' | 'loss' | 'backward' | 'update'} Phase */
+/** @typedef {(typeof PHASES)[number]} Phase */
 
 /**
  * One layer's parameters as float32 views into the frame's buffer (no copies).
@@ -119,10 +147,10 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
 /**
  * Decode one binary training frame.
  *
- * Header fields are read with a little-endian DataView. The float32 arrays are
- * `Float32Array` views on `buffer` (zero copy; every offset is a multiple of 4). A
- * Float32Array uses the platform's byte order, which is little-endian on every platform a
- * browser (or Node) runs on, matching the frame's little-endian floats.
+ * Header fields are read with a little-endian DataView at the offsets of FRAME_LAYOUT. The
+ * blocks are `Float32Array` views on `buffer` (zero copy; the header is a multiple of 4
+ * bytes and every block is float32). A Float32Array uses the platform's byte order, which
+ * is little-endian on every platform a browser (or Node) runs on, matching the frame.
  * Keep `buffer` alive and unmodified as long as the frame is in use.
  *
  * @param {ArrayBuffer} buffer  one whole binary WebSocket message (binaryType 'arraybuffer')
@@ -136,176 +164,197 @@ export function decodeFrame(buffer) {
   if (buffer.byteLength < HEADER_BYTES) {
     throw new Error(`frame too short: ${buffer.byteLength} bytes, the header alone is ${HEADER_BYTES}`);
   }
-  const view = new DataView(buffer);
-  const magic = String.fromCharCode(
-    view.getUint8(0), view.getUint8(1), view.getUint8(2), view.getUint8(3));
-  if (magic !== FRAME_MAGIC) {
-    throw new Error(`not a training frame: magic ${JSON.stringify(magic)}, expected "${FRAME_MAGIC}"`);
+  const header = readHeader(new DataView(buffer));
+  if (header.magic !== FRAME_MAGIC) {
+    throw new Error(`not a training frame: magic ${JSON.stringify(header.magic)}, expected "${FRAME_MAGIC}"`);
   }
-  const version = view.getUint16(4, true);
-  if (version !== PROTOCOL_VERSION) {
-    throw new Error(`frame protocol version ${version} is not supported (expected ${PROTOCOL_VERSION})`);
+  if (header.version !== PROTOCOL_VERSION) {
+    throw new Error(`frame protocol version ${header.version} is not supported (expected ${PROTOCOL_VERSION})`);
   }
-  const totalBytes = view.getUint32(60, true);
-  if (totalBytes !== buffer.byteLength) {
-    throw new Error(`frame length mismatch: header says ${totalBytes} bytes, got ${buffer.byteLength}`);
+  if (header.total_bytes !== buffer.byteLength) {
+    throw new Error(`frame length mismatch: header says ${header.total_bytes} bytes, got ${buffer.byteLength}`);
   }
-  const flags = view.getUint16(6, true);
-  const phaseCode = view.getUint8(24);
-  if (phaseCode >= PHASES.length) {
-    throw new Error(`unknown phase code ${phaseCode}`);
+  if (header.phase >= PHASES.length) throw new Error(`unknown phase code ${header.phase}`);
+  const layerSizes = header.layer_sizes.slice(0, header.n_layers + 1);
+  if (layerSizes[0] !== header.n_features) {
+    throw new Error(`corrupt frame: n_features ${header.n_features} but layer sizes start with ${layerSizes[0]}`);
   }
-  const nLayers = view.getUint8(25);
-  const nFeatures = view.getUint8(26);
-  const mainResolution = view.getUint16(52, true);
-  const thumbResolution = view.getUint16(54, true);
-  const sampleCount = view.getUint16(58, true);
-  const hasSelection = (flags & FLAG_SELECTION) !== 0;
+  const blocks = readBlocks(buffer, header, layerSizes);
+  return assemble(header, layerSizes, blocks);
+}
 
-  // Layer sizes: n_layers + 1 bytes, zero-padded to a multiple of 4.
-  const sizeBytes = nLayers + 1;
-  const sizesEnd = HEADER_BYTES + Math.ceil(sizeBytes / 4) * 4;
-  if (sizesEnd > buffer.byteLength) {
-    throw new Error(`frame truncated in the layer sizes (${buffer.byteLength} bytes)`);
+/**
+ * Every header field by name: numbers, the magic as text, the layer sizes as bytes.
+ * @param {DataView} view
+ * @returns {Record<string, number> & {magic: string, layer_sizes: number[]}}
+ */
+function readHeader(view) {
+  /** @type {Record<string, any>} */
+  const header = {};
+  for (const field of FRAME_LAYOUT.header) {
+    const at = field.offset;
+    if (field.type === 'magic' || field.type === 'sizes') {
+      const bytes = Array.from(new Uint8Array(view.buffer, at, field.size));
+      header[field.name] = field.type === 'magic' ? String.fromCharCode(...bytes) : bytes;
+    } else if (field.type === 'u8') header[field.name] = view.getUint8(at);
+    else if (field.type === 'u16') header[field.name] = view.getUint16(at, true);
+    else if (field.type === 'u32') header[field.name] = view.getUint32(at, true);
+    else header[field.name] = view.getFloat32(at, true);
   }
-  const layerSizes = Array.from(new Uint8Array(buffer, HEADER_BYTES, sizeBytes));
-  if (layerSizes[0] !== nFeatures) {
-    throw new Error(`corrupt frame: n_features ${nFeatures} but layer sizes start with ${layerSizes[0]}`);
-  }
+  return /** @type {any} */ (header);
+}
 
-  // Check the whole float body's size before making any view, for a clear error.
-  const parameters = layerSizes.slice(1).reduce((sum, n, l) => sum + n * (layerSizes[l] + 1), 0);
-  const outputs = layerSizes[nLayers];
-  const neuronCount = layerSizes.slice(0, nLayers).reduce((sum, n) => sum + n, 0);
-  let floats = 3 * parameters + 2 * nLayers
-    + outputs * mainResolution * mainResolution
-    + neuronCount * thumbResolution * thumbResolution
-    + (hasSelection ? SELECTION_FIELDS + SAMPLE_FIELDS * sampleCount : 0);
-  // A sweep block describes its own size: [K, R], 4 numbers per run, K maps R × R.
-  const hasSweep = (flags & FLAG_SWEEP) !== 0;
-  let sweepRuns = 0;
-  let sweepResolution = 0;
-  if (hasSweep) {
-    const at = sizesEnd + 4 * floats;
-    if (at + 8 > buffer.byteLength) throw new Error('corrupt frame: the sweep block is cut off');
-    sweepRuns = view.getFloat32(at, true);
-    sweepResolution = view.getFloat32(at + 4, true);
-    floats += 2 + 4 * sweepRuns + sweepRuns * sweepResolution * sweepResolution;
-  }
-  const expected = sizesEnd + 4 * floats;
+/**
+ * The shapes of a block's arrays (one per layer for a per-layer block).
+ * @param {LayoutBlock} block @param {Record<string, number>} header @param {number[]} sizes
+ * @returns {number[]} the float count of each array
+ */
+function blockLengths(block, header, sizes) {
+  /** @param {Record<string, number>} symbols */
+  const length = (symbols) => block.shape.reduce(
+    (/** @type {number} */ product, /** @type {string | number} */ dim) =>
+      product * (typeof dim === 'number' ? dim : symbols[dim]), 1);
+  if (!block.per_layer) return [length(header)];
+  return sizes.slice(1).map((nOut, l) => length({ ...header, n_in: sizes[l], n_out: nOut }));
+}
+
+/**
+ * Float32Array views of every present block (per-layer blocks: one per layer), after
+ * checking that the header's sizes describe exactly the buffer's length.
+ * @param {ArrayBuffer} buffer @param {Record<string, number>} header @param {number[]} sizes
+ * @returns {Record<string, Float32Array[]>}
+ */
+function readBlocks(buffer, header, sizes) {
+  const present = FRAME_LAYOUT.blocks.filter(
+    (block) => block.flag === null || (header.flags & flagBit(block.flag)) !== 0);
+  const lengths = present.map((block) => blockLengths(block, header, sizes));
+  const floats = lengths.flat().reduce((sum, n) => sum + n, 0);
+  const expected = HEADER_BYTES + 4 * floats;
   if (expected !== buffer.byteLength) {
     throw new Error(`corrupt frame: the header describes ${expected} bytes, the frame has ${buffer.byteLength}`);
   }
+  let offset = HEADER_BYTES;
+  /** @type {Record<string, Float32Array[]>} */
+  const views = {};
+  present.forEach((block, b) => {
+    views[block.name] = lengths[b].map((length) => {
+      const array = new Float32Array(buffer, offset, length);
+      offset += 4 * length;
+      return array;
+    });
+  });
+  return views;
+}
 
-  let offset = sizesEnd;
-  /** @param {number} length @returns {Float32Array} */
-  const take = (length) => {
-    const array = new Float32Array(buffer, offset, length);
-    offset += 4 * length;
-    return array;
-  };
-  /** @returns {{weights: Float32Array, bias: Float32Array}[]} */
-  const parameterSet = () => layerSizes.slice(1).map((nOut, l) => ({
-    weights: take(nOut * layerSizes[l]),
-    bias: take(nOut),
-  }));
-
-  const values = parameterSet();
-  const grads = parameterSet();
-  const updates = parameterSet();
+/**
+ * The Frame object the views read, from the header and the block views.
+ * @param {Record<string, number>} header @param {number[]} layerSizes
+ * @param {Record<string, Float32Array[]>} blocks
+ * @returns {Frame}
+ */
+function assemble(header, layerSizes, blocks) {
+  const G = header.main_res;
+  const T = header.thumb_res;
   /** @type {FrameLayer[]} */
-  const layers = values.map((value, l) => ({
-    weights: value.weights,
-    bias: value.bias,
-    gradWeights: grads[l].weights,
-    gradBias: grads[l].bias,
-    updateWeights: updates[l].weights,
-    updateBias: updates[l].bias,
-    nIn: layerSizes[l],
-    nOut: layerSizes[l + 1],
+  const layers = layerSizes.slice(1).map((nOut, l) => ({
+    weights: blocks.weights[l], bias: blocks.biases[l],
+    gradWeights: blocks.grad_weights[l], gradBias: blocks.grad_biases[l],
+    updateWeights: blocks.update_weights[l], updateBias: blocks.update_biases[l],
+    nIn: layerSizes[l], nOut,
   }));
-  const gradientNorms = take(nLayers);
-  const updateRatios = take(nLayers);
-  const mainArea = mainResolution * mainResolution;
-  const outputMaps = Array.from({ length: outputs }, () => take(mainArea));
-  const thumbArea = thumbResolution * thumbResolution;
-  const neuronMaps = Array.from({ length: neuronCount }, () => take(thumbArea));
-  const selection = hasSelection ? decodeSelection(take(SELECTION_FIELDS), sampleCount, take) : null;
-  let sweep = null;
-  if (hasSweep) {
-    take(2);
-    const rows = take(4 * sweepRuns);
-    const area = sweepResolution * sweepResolution;
-    sweep = {
-      resolution: sweepResolution,
-      runs: Array.from({ length: sweepRuns }, (_, k) => ({
-        learningRate: rows[4 * k], trainLoss: rows[4 * k + 1], testLoss: rows[4 * k + 2],
-        diverged: rows[4 * k + 3] > 0.5, map: take(area),
-      })),
-    };
-  }
-
+  const hasSelection = (header.flags & FLAG_SELECTION) !== 0;
   return {
-    sequence: view.getUint32(8, true),
-    step: view.getUint32(12, true),
-    epoch: view.getUint32(16, true),
-    epochProgress: view.getFloat32(20, true),
-    phase: PHASES[phaseCode],
-    running: (flags & FLAG_RUNNING) !== 0,
-    diverged: (flags & FLAG_DIVERGED) !== 0,
+    sequence: header.sequence,
+    step: header.step,
+    epoch: header.epoch,
+    epochProgress: header.epoch_progress,
+    phase: PHASES[header.phase],
+    running: (header.flags & FLAG_RUNNING) !== 0,
+    diverged: (header.flags & FLAG_DIVERGED) !== 0,
     hasSelection,
-    sweep,
+    sweep: blocks.sweep ? decodeSweep(blocks.sweep[0], blocks.sweep_maps[0], header) : null,
     layerSizes,
-    batchLoss: view.getFloat32(28, true),
-    trainLoss: view.getFloat32(32, true),
-    testLoss: view.getFloat32(36, true),
-    trainAccuracy: view.getFloat32(40, true),
-    testAccuracy: view.getFloat32(44, true),
-    learningRate: view.getFloat32(48, true),
-    batchSize: view.getUint16(56, true),
-    mainResolution,
-    thumbResolution,
+    batchLoss: header.batch_loss,
+    trainLoss: header.train_loss,
+    testLoss: header.test_loss,
+    trainAccuracy: header.train_accuracy,
+    testAccuracy: header.test_accuracy,
+    learningRate: header.learning_rate,
+    batchSize: header.batch_size,
+    mainResolution: G,
+    thumbResolution: T,
     layers,
-    gradientNorms,
-    updateRatios,
-    outputMaps,
-    neuronMaps,
-    selection,
+    gradientNorms: blocks.gradient_norms[0],
+    updateRatios: blocks.update_ratios[0],
+    outputMaps: split(blocks.output_maps[0], G * G),
+    neuronMaps: split(blocks.neuron_maps[0], T * T),
+    selection: hasSelection
+      ? decodeSelection(blocks.selection[0], blocks.selection_samples[0], header.selection_samples)
+      : null,
   };
 }
 
 /**
- * @param {Float32Array} head  [kind, layer, source, neuron, weight, gradient, update, S]
+ * Consecutive views of `size` floats on the same buffer.
+ * @param {Float32Array} array @param {number} size @returns {Float32Array[]}
+ */
+function split(array, size) {
+  const count = size === 0 ? 0 : array.length / size;
+  return Array.from({ length: count },
+    (_, i) => new Float32Array(array.buffer, array.byteOffset + 4 * i * size, size));
+}
+
+/**
+ * @param {Float32Array} rows  K × 4 run rows  @param {Float32Array} maps  K maps R × R
+ * @param {Record<string, number>} header
+ */
+function decodeSweep(rows, maps, header) {
+  const width = SWEEP_FIELDS;
+  const area = header.sweep_res * header.sweep_res;
+  const runMaps = split(maps, area);
+  return {
+    resolution: header.sweep_res,
+    runs: Array.from({ length: header.sweep_runs }, (_, k) => ({
+      learningRate: rows[width * k + SWEEP.learning_rate],
+      trainLoss: rows[width * k + SWEEP.train_loss],
+      testLoss: rows[width * k + SWEEP.test_loss],
+      diverged: rows[width * k + SWEEP.diverged] > 0.5,
+      map: runMaps[k],
+    })),
+  };
+}
+
+/**
+ * @param {Float32Array} head  the selection block (kind, layer, source, neuron, …)
+ * @param {Float32Array} rows  S × SAMPLE_FIELDS per batch point
  * @param {number} sampleCount  S from the header
- * @param {(length: number) => Float32Array} take
  * @returns {FrameSelection}
  */
-function decodeSelection(head, sampleCount, take) {
-  const kind = SELECTION_KINDS[/** @type {1 | 2} */ (head[0])];
+function decodeSelection(head, rows, sampleCount) {
+  const kind = SELECTION_KINDS[/** @type {1 | 2} */ (head[SELECTION.kind])];
   if (kind === undefined) {
-    throw new Error(`corrupt frame: unknown selection kind ${head[0]}`);
+    throw new Error(`corrupt frame: unknown selection kind ${head[SELECTION.kind]}`);
   }
-  if (head[7] !== sampleCount) {
-    throw new Error(`corrupt frame: selection has ${head[7]} samples, header says ${sampleCount}`);
+  if (head[SELECTION.samples] !== sampleCount) {
+    throw new Error(`corrupt frame: selection has ${head[SELECTION.samples]} samples, header says ${sampleCount}`);
   }
-  const rows = take(SAMPLE_FIELDS * sampleCount);
   /** @type {SelectionSample[]} */
   const samples = [];
   for (let s = 0; s < sampleCount; s += 1) {
     const r = s * SAMPLE_FIELDS;
     samples.push({
-      aSource: rows[r], z: rows[r + 1], a: rows[r + 2],
-      gradA: rows[r + 3], dadz: rows[r + 4], delta: rows[r + 5],
+      aSource: rows[r + SAMPLE.a_source], z: rows[r + SAMPLE.z], a: rows[r + SAMPLE.a],
+      gradA: rows[r + SAMPLE.grad_a], dadz: rows[r + SAMPLE.da_dz], delta: rows[r + SAMPLE.delta],
     });
   }
   return {
     kind,
-    layer: head[1],
-    source: kind === 'neuron' ? null : head[2],
-    neuron: head[3],
-    weight: head[4],
-    gradient: head[5],
-    update: head[6],
+    layer: head[SELECTION.layer],
+    source: kind === 'neuron' ? null : head[SELECTION.source],
+    neuron: head[SELECTION.neuron],
+    weight: head[SELECTION.weight],
+    gradient: head[SELECTION.gradient],
+    update: head[SELECTION.update],
     samples,
   };
 }

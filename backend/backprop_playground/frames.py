@@ -7,7 +7,6 @@ is that map subsampled to T×T. G and T are chosen per network so that a frame s
 
 from __future__ import annotations
 
-import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,14 @@ from numpy.typing import NDArray
 
 from .protocol import Selection
 from .trainer import Metrics, StepTensors, TrainingSession
-from .wire.frame import MAX_SELECTION_SAMPLES, FrameData
+from .wire.frame import (
+    FLAG_SELECTION,
+    HEADER,
+    MAX_SELECTION_SAMPLES,
+    SAMPLE_FIELDS,
+    FrameData,
+    frame_floats,
+)
 
 FRAME_BUDGET = 60_000
 #: (main map resolution, thumbnail resolution); thumbnails subsample the main map.
@@ -31,13 +37,14 @@ class MapResolution:
 
 
 def choose_resolution(layer_sizes: list[int]) -> MapResolution:
-    """The finest (G, T) whose maps fit the frame budget for this network."""
-    outputs, neurons = layer_sizes[-1], sum(layer_sizes[:-1])
-    parameters = sum((a + 1) * b for a, b in itertools.pairwise(layer_sizes))
-    selection = 4 * (8 + 6 * MAX_SELECTION_SAMPLES)
-    fixed = 64 + 4 * (3 * parameters + 2 * len(layer_sizes)) + selection
+    """The finest (G, T) whose maps fit the frame budget for this network (with a full
+    selection block)."""
+    symbols = {"n_layers": len(layer_sizes) - 1, "n_outputs": layer_sizes[-1],
+               "n_neurons": sum(layer_sizes[:-1]), "selection_samples": MAX_SELECTION_SAMPLES}
     for main, thumb in RESOLUTIONS:
-        if fixed + 4 * (outputs * main * main + neurons * thumb * thumb) <= FRAME_BUDGET:
+        floats = frame_floats({**symbols, "main_res": main, "thumb_res": thumb}, layer_sizes,
+                              FLAG_SELECTION)
+        if HEADER.size + 4 * floats <= FRAME_BUDGET:
             return MapResolution(main, thumb)
     return MapResolution(*RESOLUTIONS[-1])
 
@@ -87,27 +94,27 @@ def build_frame(
         update_ratios=ratios,
         output_maps=maps[-1],
         neuron_maps=np.concatenate(hidden_and_inputs) if hidden_and_inputs else np.zeros(0),
-        selection=selection_block(trainer, selection, run, tensors, grads, updates),
-        sweep=sweep_block(trainer, metrics),
+        **selection_blocks(trainer, selection, run, tensors, grads, updates),
+        **sweep_blocks(trainer, metrics),
     )
 
 
 SWEEP_MAP_RESOLUTION = 24  # 8 runs: 18 KB of maps
 
 
-def sweep_block(trainer: TrainingSession, metrics: Metrics) -> NDArray[Any] | None:
-    """Every run of a sweep, for the small multiples: ``[K, R]``, per run ``[η, train loss,
-    test loss, diverged]``, then K maps R×R of the output (multiclass: winning class)."""
+def sweep_blocks(trainer: TrainingSession, metrics: Metrics) -> dict[str, NDArray[Any]]:
+    """Every run of a sweep, for the small multiples: ``sweep`` (K, 4) rows ``[η, train loss,
+    test loss, diverged]`` and ``sweep_maps`` (K, R, R) of the output (multiclass: the
+    winning class); nothing outside a sweep."""
     if not trainer.sweep:
-        return None
-    runs, resolution = trainer.runs, SWEEP_MAP_RESOLUTION
+        return {}
     rows = np.column_stack([trainer.learning_rates, metrics.train_loss, metrics.test_loss,
                             trainer.frozen.astype(float)])
     maps = []
-    for run in range(runs):
-        output = trainer.output_maps(resolution, run=run)[-1]
+    for run in range(trainer.runs):
+        output = trainer.output_maps(SWEEP_MAP_RESOLUTION, run=run)[-1]
         maps.append(output.argmax(axis=0) if len(output) > 1 else output[0])
-    return np.concatenate([[runs, resolution], rows.ravel(), np.stack(maps).ravel()])
+    return {"sweep": rows, "sweep_maps": np.stack(maps)}
 
 
 def _step_gradients(trainer: TrainingSession, run: int) -> tuple[
@@ -132,31 +139,33 @@ def _accuracy(values: NDArray[Any] | None, run: int) -> float:
     return math.nan if values is None else float(values[run])
 
 
-def selection_block(
+def selection_blocks(
     trainer: TrainingSession, selection: Selection | None, run: int, tensors: StepTensors,
     grads: list[NDArray[Any]], updates: list[NDArray[Any]],
-) -> NDArray[Any] | None:
+) -> dict[str, NDArray[Any]]:
     """The selected edge's (or neuron's bias's) numbers for the current step, from the
     frame's ``tensors`` and ``grads``/``updates`` blocks (see :func:`_step_gradients`):
-    ``[kind, layer, source, neuron, weight, dL/dw, update, S]`` then, for the first S batch
-    points, ``[a_source, z, a, dL/da, da/dz, delta]``; NaN where a phase has not run yet.
-    kind is 1 for a neuron (source −1, its bias: a_source = 1), 2 for an edge."""
+    ``selection`` = ``[kind, layer, source, neuron, weight, dL/dw, update, S]`` and
+    ``selection_samples`` (S, 6), for the first S batch points ``[a_source, z, a, dL/da,
+    da/dz, delta]``; NaN where a phase has not run yet. kind is 1 for a neuron (source −1,
+    its bias: a_source = 1), 2 for an edge. Nothing when nothing (valid) is selected."""
     if selection is None:
-        return None
+        return {}
     sizes = trainer.model.layout.sizes
     layer, neuron, source = selection.layer, selection.neuron, selection.source
     if layer >= len(sizes) - 1 or neuron >= sizes[layer + 1] or (
             source is not None and source >= sizes[layer]):
-        return None
+        return {}
     block = trainer.params.weights[layer][run]
     column = block.shape[1] - 1 if source is None else source
     head = [1.0 if source is None else 2.0, layer, -1.0 if source is None else source, neuron,
             block[neuron, column], grads[layer][neuron, column], updates[layer][neuron, column]]
     this = tensors.layers[layer]
     if this.z is None or this.a is None:
-        return np.array([*head, 0.0])
+        return {"selection": np.array([*head, 0.0]),
+                "selection_samples": np.zeros((0, SAMPLE_FIELDS))}
     count = min(len(this.z), MAX_SELECTION_SAMPLES)
-    samples = np.full((count, 6), np.nan)
+    samples = np.full((count, SAMPLE_FIELDS), np.nan)
     inputs = tensors.inputs if layer == 0 else tensors.layers[layer - 1].a
     assert inputs is not None
     samples[:, 0] = 1.0 if source is None else inputs[:count, source]
@@ -166,7 +175,7 @@ def selection_block(
         samples[:, 3] = this.grad_a[:count, neuron]
         samples[:, 5] = this.delta[:count, neuron]
         samples[:, 4] = _local_derivative(trainer, layer, this.z, this.a)[:count, neuron]
-    return np.concatenate([np.array([*head, count]), samples.ravel()])
+    return {"selection": np.array([*head, count]), "selection_samples": samples}
 
 
 def _local_derivative(

@@ -8,10 +8,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import * as protocol from '../../frontend/protocol.js';
+import { FRAME_LAYOUT } from '../../frontend/wire.gen.js';
 
 const {
   decodeFrame, parseServerMessage, weightAt, gradientAt, updateAt, mapAt, PHASES, PROTOCOL_VERSION,
 } = protocol;
+
+/** A header field's byte offset, from the generated layout. */
+const at = (name) => FRAME_LAYOUT.header.find((field) => field.name === name).offset;
 
 const FIXTURES = process.env.FRAME_FIXTURES;
 const NO_FIXTURES = 'FRAME_FIXTURES is not set: run this test through pytest '
@@ -140,13 +144,13 @@ test('rejects what is not a valid frame', { skip: !FIXTURES }, () => {
   const { buffer } = loadFixture(names[0]);
   assert.throws(() => decodeFrame(new Uint8Array(buffer)), TypeError);
   assert.throws(() => decodeFrame(new ArrayBuffer(10)), /too short/);
-  assert.throws(() => decodeFrame(corrupted((v) => v.setUint8(3, 0x32))), /magic "BPF2"/);
-  assert.throws(() => decodeFrame(corrupted((v) => v.setUint16(4, 2, true))), /version 2/);
+  assert.throws(() => decodeFrame(corrupted((v) => v.setUint8(at('magic') + 3, 0x32))), /magic "BPF2"/);
+  assert.throws(() => decodeFrame(corrupted((v) => v.setUint16(at('version'), 2, true))), /version 2/);
   assert.throws(() => decodeFrame(buffer.slice(0, buffer.byteLength - 4)), /length mismatch/);
-  assert.throws(() => decodeFrame(corrupted((v) => v.setUint32(60, 99, true))), /length mismatch/);
-  assert.throws(() => decodeFrame(corrupted((v) => v.setUint8(24, 5))), /phase code 5/);
-  assert.throws(() => decodeFrame(corrupted((v) => v.setUint16(52, 65, true))), /corrupt frame/);
-  assert.throws(() => decodeFrame(corrupted((v) => v.setUint8(64, 3))), /n_features/);
+  assert.throws(() => decodeFrame(corrupted((v) => v.setUint32(at('total_bytes'), 99, true))), /length mismatch/);
+  assert.throws(() => decodeFrame(corrupted((v) => v.setUint8(at('phase'), 5))), /phase code 5/);
+  assert.throws(() => decodeFrame(corrupted((v) => v.setUint16(at('main_res'), 65, true))), /corrupt frame/);
+  assert.throws(() => decodeFrame(corrupted((v) => v.setUint8(at('layer_sizes'), 3))), /n_features/);
 });
 
 test('parses server JSON messages', { skip: !FIXTURES }, () => {

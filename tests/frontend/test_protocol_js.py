@@ -55,10 +55,10 @@ def _floats(array: Any) -> list[float | str]:
     return [_number(v) for v in np.asarray(array, dtype=np.float64).ravel()]
 
 
-def _selection(block: Any) -> dict[str, Any] | None:
-    if block is None:
+def _selection(head: Any, rows: Any) -> dict[str, Any] | None:
+    if head is None:
         return None
-    head, rows = block[:SELECTION_FIELDS], block[SELECTION_FIELDS:].reshape(-1, SAMPLE_FIELDS)
+    assert len(head) == SELECTION_FIELDS and rows.shape[1:] == (SAMPLE_FIELDS,)
     kind = {1: "neuron", 2: "edge"}[int(head[0])]
     assert int(head[7]) == len(rows)
     names = ("aSource", "z", "a", "gradA", "dadz", "delta")
@@ -114,19 +114,16 @@ def expected_frame(frame: FrameData) -> dict[str, Any]:
         "updateRatios": _floats(frame.update_ratios),
         "outputMaps": [_floats(m) for m in frame.output_maps],
         "neuronMaps": [_floats(m) for m in frame.neuron_maps],
-        "selection": _selection(frame.selection),
-        "sweep": _sweep(frame.sweep),
+        "selection": _selection(frame.selection, frame.selection_samples),
+        "sweep": _sweep(frame.sweep, frame.sweep_maps),
     }
 
 
-def _sweep(block: Any) -> dict[str, Any] | None:
-    """The sweep block as decodeFrame returns it."""
-    if block is None:
+def _sweep(rows: Any, maps: Any) -> dict[str, Any] | None:
+    """The sweep blocks as decodeFrame returns them."""
+    if rows is None:
         return None
-    runs, resolution = int(block[0]), int(block[1])
-    rows = block[2:2 + 4 * runs].reshape(runs, 4)
-    maps = block[2 + 4 * runs:].reshape(runs, -1)
-    return {"resolution": resolution, "runs": [
+    return {"resolution": maps.shape[-1], "runs": [
         {"learningRate": _number(row[0]), "trainLoss": _number(row[1]),
          "testLoss": _number(row[2]), "diverged": bool(row[3] > 0.5), "map": _floats(m)}
         for row, m in zip(rows, maps, strict=True)]}
@@ -234,7 +231,7 @@ def fixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # -------------------------------------------------------------------------- tests
 def test_fixture_grid_covers_the_layout() -> None:
-    """The cases exercise every padding of the size block, both selection kinds, every
+    """The cases exercise nets of every depth modulo 4, both selection kinds, every
     flag and several phases, so the node test sees each branch of the decoder."""
     frames = {name: make() for name, make in _cases().items()}
     assert {len(f.layer_sizes) % 4 for f in frames.values()} == {0, 1, 2, 3}
@@ -244,9 +241,10 @@ def test_fixture_grid_covers_the_layout() -> None:
     assert kinds == {1, 2}
     assert {f.phase for f in frames.values()} == {None, "forward", "loss", "update"}
     assert any(f.running for f in frames.values()) and any(f.diverged for f in frames.values())
-    assert any(f.selection is not None and len(f.selection) == SELECTION_FIELDS
+    assert any(f.selection_samples is not None and len(f.selection_samples) == 0
                for f in frames.values())  # a selection with S = 0 samples
-    assert any(np.isnan(f.selection).any() for f in frames.values() if f.selection is not None)
+    assert any(np.isnan(f.selection_samples).any() for f in frames.values()
+               if f.selection_samples is not None)
 
 
 def test_node_decodes_python_frames(fixture_dir: Path) -> None:

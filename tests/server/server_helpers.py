@@ -35,9 +35,9 @@ def strict_json(text: str | bytes) -> Any:
 
 
 def layer_sizes(frame: bytes) -> list[int]:
-    """The layer sizes a frame carries right after its header (features, ..., outputs)."""
-    count = decode_header(frame)["n_layers"] + 1
-    return list(frame[HEADER.size:HEADER.size + count])
+    """The layer sizes a frame's header carries (features, ..., outputs)."""
+    sizes: list[int] = decode_header(frame)["layer_sizes"]
+    return sizes
 
 
 def frame_header(data: bytes) -> Json:

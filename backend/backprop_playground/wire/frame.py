@@ -1,7 +1,21 @@
-"""The binary training frame: its layout and its encoder (see docs/protocol.md)."""
+"""The binary training frame, declared once: a header of named fields and a body of named
+float32 arrays whose shapes are written in the network's sizes.
+
+:data:`HEADER_FIELDS` and :data:`BLOCKS` are the only description of the layout. The server
+encodes from them (:func:`encode_frame` checks every array against its declared shape), the
+page decodes from them (``frontend/wire.gen.js`` is generated from this module by
+``python -m backprop_playground.wire.generate``; a test fails when it is stale), and the
+tables in ``docs/protocol.md`` are generated from them too.
+
+Shape symbols are header fields (``n_outputs``, ``main_res`` …) or, for per-layer blocks,
+``n_in``/``n_out``: the sizes of layer l's inputs and outputs, ``layer_sizes[l]`` and
+``layer_sizes[l + 1]``. A per-layer block holds its L arrays one after the other, first
+hidden layer first. A block with a ``flag`` is present only when that header flag is set.
+"""
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,17 +25,114 @@ from numpy.typing import NDArray
 
 PROTOCOL_VERSION = 1
 FRAME_MAGIC = b"BPF1"
-HEADER = struct.Struct("<4sHHIIIfBBBBffffffHHHHI")
-PHASE_CODES = {None: 0, "forward": 1, "loss": 2, "backward": 3, "update": 4}
-FLAG_RUNNING, FLAG_DIVERGED, FLAG_SELECTION, FLAG_SWEEP = 1, 2, 4, 8
-SELECTION_FIELDS = 8  # kind, layer, source, neuron, weight, gradient, update, samples
-SAMPLE_FIELDS = 6  # a_source, z, a, dL/da, da/dz, delta per batch point
+#: Phase names by header code (0: no phase of the current step has run yet).
+PHASES: tuple[str | None, ...] = (None, "forward", "loss", "backward", "update")
+#: Header ``flags`` bits by name: bit i is FLAGS[i].
+FLAGS: tuple[str, ...] = ("running", "diverged", "selection", "sweep")
+FLAG_RUNNING, FLAG_DIVERGED, FLAG_SELECTION, FLAG_SWEEP = (1 << i for i in range(len(FLAGS)))
+#: The most layer sizes a frame carries (input, 8 hidden layers, output).
+MAX_SIZES = 10
 MAX_SELECTION_SAMPLES = 32
+#: Types of header fields: struct code, the JS DataView getter's type and its byte size.
+FIELD_TYPES: dict[str, tuple[str, int]] = {
+    "magic": ("4s", 4), "u8": ("B", 1), "u16": ("H", 2), "u32": ("I", 4), "f32": ("f", 4),
+    "sizes": (f"{MAX_SIZES + 2}s", MAX_SIZES + 2),
+}
+
+
+@dataclass(frozen=True)
+class HeaderField:
+    """One little-endian header field (``type`` is a key of :data:`FIELD_TYPES`)."""
+
+    name: str
+    type: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class Block:
+    """A float32 array of the body. ``fields`` names the entries of the last axis when the
+    array is a table of records (one row per batch point, per sweep run …)."""
+
+    name: str
+    shape: tuple[str | int, ...]
+    doc: str
+    per_layer: bool = False
+    flag: str | None = None
+    fields: tuple[str, ...] = ()
+
+
+HEADER_FIELDS: tuple[HeaderField, ...] = (
+    HeaderField("magic", "magic", 'ASCII "BPF1"'),
+    HeaderField("version", "u16", "protocol version"),
+    HeaderField("flags", "u16", "bit i set: FLAGS[i] (running, diverged, selection, sweep)"),
+    HeaderField("sequence", "u32", "frame counter of the session (wraps)"),
+    HeaderField("step", "u32", "completed updates"),
+    HeaderField("epoch", "u32", "completed passes over the training data"),
+    HeaderField("epoch_progress", "f32", "fractional epochs"),
+    HeaderField("phase", "u8", "last completed phase of the current step: index in PHASES"),
+    HeaderField("n_layers", "u8", "L: weight layers (hidden layers + output layer)"),
+    HeaderField("n_features", "u8", "input features (= layer_sizes[0])"),
+    HeaderField("n_outputs", "u8", "output neurons (= layer_sizes[L])"),
+    HeaderField("batch_loss", "f32", "loss of the current minibatch (NaN before the loss phase)"),
+    HeaderField("train_loss", "f32", "loss over the training set"),
+    HeaderField("test_loss", "f32", "loss over the test set"),
+    HeaderField("train_accuracy", "f32", "fraction right on the training set (NaN: regression)"),
+    HeaderField("test_accuracy", "f32", "fraction right on the test set (NaN: regression)"),
+    HeaderField("learning_rate", "f32", "η of the shown run"),
+    HeaderField("main_res", "u16", "G: output maps are G × G"),
+    HeaderField("thumb_res", "u16", "T: neuron maps are T × T"),
+    HeaderField("batch_size", "u16", "size of the current minibatch (0 before the first step)"),
+    HeaderField("selection_samples", "u16", "S: batch points in the selection block"),
+    HeaderField("n_neurons", "u16", "features + hidden neurons (= Σ layer_sizes[0:L])"),
+    HeaderField("sweep_runs", "u8", "K: runs of a learning-rate sweep (0: no sweep)"),
+    HeaderField("sweep_res", "u8", "R: sweep maps are R × R"),
+    HeaderField("layer_sizes", "sizes",
+                f"n_0 (features), hidden sizes …, n_L (outputs); zero-padded to {MAX_SIZES + 2}"),
+    HeaderField("total_bytes", "u32", "length of the whole frame"),
+)
+
+BLOCKS: tuple[Block, ...] = (
+    Block("weights", ("n_out", "n_in"), "W_l; row j, column i: weight from input i to neuron j",
+          per_layer=True),
+    Block("biases", ("n_out",), "b_l", per_layer=True),
+    Block("grad_weights", ("n_out", "n_in"), "dL/dW_l of this step (NaN before backward)",
+          per_layer=True),
+    Block("grad_biases", ("n_out",), "dL/db_l of this step (NaN before backward)",
+          per_layer=True),
+    Block("update_weights", ("n_out", "n_in"), "ΔW_l applied by this step (NaN before update)",
+          per_layer=True),
+    Block("update_biases", ("n_out",), "Δb_l applied by this step (NaN before update)",
+          per_layer=True),
+    Block("gradient_norms", ("n_layers",), "‖dL/d[W_l ∣ b_l]‖₂ per layer"),
+    Block("update_ratios", ("n_layers",), "‖Δθ_l‖ / ‖θ_l‖ per layer"),
+    Block("output_maps", ("n_outputs", "main_res", "main_res"),
+          "each output over the plane [−6, 6]²; row 0 is the top (x2 = +6), column 0 x1 = −6"),
+    Block("neuron_maps", ("n_neurons", "thumb_res", "thumb_res"),
+          "each input feature, then each hidden neuron layer by layer, sampled like the maps"),
+    Block("selection", (8,), "the selected neuron's bias (kind 1, source −1) or edge (kind 2)",
+          flag="selection",
+          fields=("kind", "layer", "source", "neuron", "weight", "gradient", "update", "samples")),
+    Block("selection_samples", ("selection_samples", 6),
+          "per batch point (the first S): the selected parameter's chain-rule factors",
+          flag="selection", fields=("a_source", "z", "a", "grad_a", "da_dz", "delta")),
+    Block("sweep", ("sweep_runs", 4), "per run of a learning-rate sweep", flag="sweep",
+          fields=("learning_rate", "train_loss", "test_loss", "diverged")),
+    Block("sweep_maps", ("sweep_runs", "sweep_res", "sweep_res"),
+          "each run's output (multiclass: the winning class index)", flag="sweep"),
+)
+
+HEADER = struct.Struct("<" + "".join(FIELD_TYPES[f.type][0] for f in HEADER_FIELDS))
+BLOCK: dict[str, Block] = {block.name: block for block in BLOCKS}
+SELECTION_FIELDS = len(BLOCK["selection"].fields)
+SAMPLE_FIELDS = len(BLOCK["selection_samples"].fields)
+Array = NDArray[Any]
 
 
 @dataclass
 class FrameData:
-    """What one binary frame carries; array shapes as in docs/protocol.md."""
+    """What one frame carries: the header's own values and every block's arrays (named as in
+    :data:`BLOCKS`; per-layer blocks as lists, first hidden layer first)."""
 
     sequence: int
     step: int
@@ -38,61 +149,109 @@ class FrameData:
     test_accuracy: float
     learning_rate: float
     batch_size: int
-    weights: list[NDArray[Any]]  # per layer (n_out, n_in)
-    biases: list[NDArray[Any]]  # per layer (n_out,)
-    grad_weights: list[NDArray[Any]]
-    grad_biases: list[NDArray[Any]]
-    update_weights: list[NDArray[Any]]
-    update_biases: list[NDArray[Any]]
-    gradient_norms: NDArray[Any]  # (L,)
-    update_ratios: NDArray[Any]  # (L,)
-    output_maps: NDArray[Any]  # (n_outputs, G, G)
-    neuron_maps: NDArray[Any]  # (features + hidden neurons, T, T)
-    selection: NDArray[Any] | None = field(default=None)  # (8 + 6·S,)
-    #: A sweep's runs: ``[K, R]``, then per run ``[learning rate, train loss, test loss,
-    #: diverged]``, then K output maps R×R (the first output; multiclass: the winning class).
-    sweep: NDArray[Any] | None = field(default=None)
+    weights: list[Array]  # per layer (n_out, n_in)
+    biases: list[Array]  # per layer (n_out,)
+    grad_weights: list[Array]
+    grad_biases: list[Array]
+    update_weights: list[Array]
+    update_biases: list[Array]
+    gradient_norms: Array  # (L,)
+    update_ratios: Array  # (L,)
+    output_maps: Array  # (n_outputs, G, G)
+    neuron_maps: Array  # (n_neurons, T, T)
+    selection: Array | None = field(default=None)  # (8,)
+    selection_samples: Array | None = field(default=None)  # (S, 6)
+    sweep: Array | None = field(default=None)  # (K, 4)
+    sweep_maps: Array | None = field(default=None)  # (K, R, R)
+
+    def flags(self) -> int:
+        present = {"running": self.running, "diverged": self.diverged,
+                   "selection": self.selection is not None, "sweep": self.sweep is not None}
+        return sum(1 << i for i, name in enumerate(FLAGS) if present[name])
+
+    def symbols(self) -> dict[str, int]:
+        """The header's shape symbols, read off the arrays."""
+        sizes = self.layer_sizes
+        maps, thumbs = self.output_maps, self.neuron_maps
+        return {
+            "n_layers": len(sizes) - 1, "n_features": sizes[0], "n_outputs": sizes[-1],
+            "n_neurons": sum(sizes[:-1]), "main_res": maps.shape[-1],
+            "thumb_res": thumbs.shape[-1] if thumbs.size else 0,
+            "selection_samples": 0 if self.selection_samples is None
+            else len(self.selection_samples),
+            "sweep_runs": 0 if self.sweep is None else len(self.sweep),
+            "sweep_res": 0 if self.sweep_maps is None else self.sweep_maps.shape[-1],
+        }
+
+
+def block_shapes(block: Block, symbols: dict[str, int], sizes: list[int]) -> list[tuple[int, ...]]:
+    """The shape of each array of ``block`` (one per layer for a per-layer block)."""
+    def evaluate(extra: dict[str, int]) -> tuple[int, ...]:
+        every = {**symbols, **extra}
+        return tuple(dim if isinstance(dim, int) else every[dim] for dim in block.shape)
+
+    if not block.per_layer:
+        return [evaluate({})]
+    return [evaluate({"n_in": sizes[layer], "n_out": sizes[layer + 1]})
+            for layer in range(len(sizes) - 1)]
 
 
 def encode_frame(frame: FrameData) -> bytes:
-    """The binary frame: header, layer sizes (padded to 4 bytes), then float32 arrays."""
-    sizes = frame.layer_sizes
-    main_res = frame.output_maps.shape[-1]
-    thumb_res = frame.neuron_maps.shape[-1] if frame.neuron_maps.size else 0
-    samples = 0 if frame.selection is None else (
-        (len(frame.selection) - SELECTION_FIELDS) // SAMPLE_FIELDS)
-    arrays = [*_interleave(frame.weights, frame.biases),
-              *_interleave(frame.grad_weights, frame.grad_biases),
-              *_interleave(frame.update_weights, frame.update_biases),
-              frame.gradient_norms, frame.update_ratios, frame.output_maps, frame.neuron_maps]
-    if frame.selection is not None:
-        arrays.append(frame.selection)
-    if frame.sweep is not None:
-        arrays.append(frame.sweep)
-    body = b"".join(np.ascontiguousarray(a, dtype="<f4").tobytes() for a in arrays)
-    size_bytes = bytes(sizes) + bytes(-(len(sizes)) % 4)
-    flags = ((FLAG_RUNNING if frame.running else 0) | (FLAG_DIVERGED if frame.diverged else 0)
-             | (FLAG_SELECTION if frame.selection is not None else 0)
-             | (FLAG_SWEEP if frame.sweep is not None else 0))
-    total = HEADER.size + len(size_bytes) + len(body)
-    header = HEADER.pack(
-        FRAME_MAGIC, PROTOCOL_VERSION, flags, frame.sequence & 0xFFFFFFFF, frame.step,
-        frame.epoch, frame.epoch_progress, PHASE_CODES[frame.phase], len(sizes) - 1,
-        sizes[0], 0, frame.batch_loss, frame.train_loss, frame.test_loss,
-        frame.train_accuracy, frame.test_accuracy, frame.learning_rate, main_res, thumb_res,
-        min(frame.batch_size, 0xFFFF), samples, total,
-    )
-    return header + size_bytes + body
-
-
-def _interleave(first: list[NDArray[Any]], second: list[NDArray[Any]]) -> list[NDArray[Any]]:
-    return [array for pair in zip(first, second, strict=True) for array in pair]
+    """The frame's bytes: header, then every present block as little-endian float32.
+    ValueError if an array's shape is not the one its block declares."""
+    symbols, sizes, flags = frame.symbols(), frame.layer_sizes, frame.flags()
+    if len(sizes) > MAX_SIZES:
+        raise ValueError(f"a frame carries at most {MAX_SIZES} layer sizes, got {len(sizes)}")
+    parts: list[bytes] = []
+    for block in BLOCKS:
+        if block.flag is not None and not flags & (1 << FLAGS.index(block.flag)):
+            continue
+        value = getattr(frame, block.name)
+        arrays = value if block.per_layer else [value]
+        for array, shape in zip(arrays, block_shapes(block, symbols, sizes), strict=True):
+            data = np.ascontiguousarray(array, dtype="<f4")
+            if data.shape != shape:
+                raise ValueError(f"frame block {block.name}: shape {data.shape}, expected {shape}")
+            parts.append(data.tobytes())
+    body = b"".join(parts)
+    values = {**symbols, **{name: getattr(frame, name) for name in (
+        "step", "epoch", "epoch_progress", "batch_loss", "train_loss", "test_loss",
+        "train_accuracy", "test_accuracy", "learning_rate")}}
+    values.update(magic=FRAME_MAGIC, version=PROTOCOL_VERSION, flags=flags,
+                  sequence=frame.sequence & 0xFFFFFFFF, phase=PHASES.index(frame.phase),
+                  batch_size=min(frame.batch_size, 0xFFFF), layer_sizes=bytes(sizes),
+                  total_bytes=HEADER.size + len(body))
+    return HEADER.pack(*(values[f.name] for f in HEADER_FIELDS)) + body
 
 
 def decode_header(data: bytes) -> dict[str, Any]:
-    """The header fields of a frame (tests and tools; the page uses frontend/protocol.js)."""
-    names = ("magic", "version", "flags", "sequence", "step", "epoch", "epoch_progress",
-             "phase", "n_layers", "n_features", "reserved", "batch_loss", "train_loss",
-             "test_loss", "train_accuracy", "test_accuracy", "learning_rate", "main_res",
-             "thumb_res", "batch_size", "selection_samples", "total_bytes")
-    return dict(zip(names, HEADER.unpack_from(data), strict=True))
+    """The header fields of a frame by name (tests and tools; the page decodes with
+    frontend/protocol.js from the generated layout)."""
+    header = dict(zip((f.name for f in HEADER_FIELDS), HEADER.unpack_from(data), strict=True))
+    header["layer_sizes"] = list(header["layer_sizes"][:header["n_layers"] + 1])
+    return header
+
+
+def layout_document() -> dict[str, Any]:
+    """The layout as plain data (for the generated ``frontend/wire.gen.js``): header fields
+    with their byte offsets, blocks in order, flags and phases."""
+    offset, fields = 0, []
+    for f in HEADER_FIELDS:
+        size = FIELD_TYPES[f.type][1]
+        fields.append({"name": f.name, "type": f.type, "offset": offset, "size": size})
+        offset += size
+    return {
+        "version": PROTOCOL_VERSION, "magic": FRAME_MAGIC.decode(), "header_bytes": HEADER.size,
+        "header": fields, "flags": list(FLAGS), "phases": list(PHASES),
+        "blocks": [{"name": b.name, "shape": list(b.shape), "per_layer": b.per_layer,
+                    "flag": b.flag, "fields": list(b.fields)} for b in BLOCKS],
+    }
+
+
+def frame_floats(symbols: dict[str, int], sizes: list[int], flags: int) -> int:
+    """How many floats the body of a frame with these symbols holds (frame budgets)."""
+    total = 0
+    for block in BLOCKS:
+        if block.flag is None or flags & (1 << FLAGS.index(block.flag)):
+            total += sum(math.prod(shape) for shape in block_shapes(block, symbols, sizes))
+    return total
