@@ -5,11 +5,11 @@
  * points go to the server as a `custom` data set, which validates them again.
  */
 
-export const MAX_POINTS = 2000;
-export const EXTENT = 6;
-
 /**
- * @typedef {{problem: string, nClasses: number}} Problem
+ * The limits that apply to points, from GET /api/options: ``custom_points`` [min, max],
+ * ``coordinate`` [low, high] for x1 and x2, ``regression_target`` [low, high].
+ * @typedef {{custom_points: number[], coordinate: number[], regression_target: number[]}} PointLimits
+ * @typedef {{problem: string, nClasses: number, limits: PointLimits}} Problem
  * @typedef {{points: number[][], errors: string[]}} Parsed
  */
 
@@ -19,7 +19,9 @@ export const EXTENT = 6;
  * @param {Problem} problem
  * @returns {Parsed}
  */
-export function parseCsv(text, { problem, nClasses }) {
+export function parseCsv(text, { problem, nClasses, limits }) {
+  const [low, high] = limits.coordinate;
+  const most = limits.custom_points[1];
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const errors = [];
   const header = (lines[0] ?? '').split(',').map((cell) => cell.trim().toLowerCase());
@@ -37,28 +39,34 @@ export function parseCsv(text, { problem, nClasses }) {
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) { errors.push(`row ${row}: ${['x1', 'x2', 'label'][bad]} “${cells[bad].slice(0, 20)}” is not a number`); continue; }
     const [x1, x2, label] = values;
-    if (Math.abs(x1) > EXTENT || Math.abs(x2) > EXTENT) {
-      errors.push(`row ${row}: x1 and x2 must lie between −${EXTENT} and ${EXTENT}`);
+    if (x1 < low || x1 > high || x2 < low || x2 > high) {
+      errors.push(`row ${row}: x1 and x2 must lie between ${signed(low)} and ${high}`);
       continue;
     }
-    const labelError = checkLabel(label, problem, nClasses);
+    const labelError = checkLabel(label, problem, nClasses, limits.regression_target);
     if (labelError) { errors.push(`row ${row}: ${labelError}`); continue; }
     points.push([x1, x2, label]);
   }
-  if (points.length + errors.length > MAX_POINTS) {
-    errors.unshift(`too many points: at most ${MAX_POINTS}, the file has ${points.length + errors.length}`);
+  if (points.length + errors.length > most) {
+    errors.unshift(`too many points: at most ${most}, the file has ${points.length + errors.length}`);
   }
   if (!errors.length && !points.length) errors.push('the file has no points');
   return errors.length ? { points: [], errors } : { points, errors };
 }
 
+/** @param {number} value @returns {string} with a true minus sign */
+const signed = (value) => String(value).replace('-', '−');
+
 /**
  * Why a label does not fit the problem, or null.
  * @param {number} label @param {string} problem @param {number} nClasses
+ * @param {number[]} targets  [low, high] of a regression target
  */
-export function checkLabel(label, problem, nClasses) {
+export function checkLabel(label, problem, nClasses, targets) {
   if (problem === 'regression') {
-    return Math.abs(label) <= 10 ? null : `the target ${label} must lie between −10 and 10`;
+    const [low, high] = targets;
+    return label >= low && label <= high ? null
+      : `the target ${label} must lie between ${signed(low)} and ${high}`;
   }
   if (!Number.isInteger(label) || label < 0 || label >= nClasses) {
     return `label ${label} is not a class (0 to ${nClasses - 1})`;
@@ -67,12 +75,15 @@ export function checkLabel(label, problem, nClasses) {
 }
 
 /**
- * The point list with one point added (at most MAX_POINTS).
+ * The point list with one point added (at most ``limits.custom_points[1]``, the oldest
+ * dropped), its coordinates rounded to 0.01 inside ``limits.coordinate``.
  * @param {number[][]} points @param {number} x1 @param {number} x2 @param {number} label
+ * @param {PointLimits} limits
  */
-export function addPoint(points, x1, x2, label) {
-  const clamp = (/** @type {number} */ v) => Math.max(-EXTENT, Math.min(EXTENT, Math.round(v * 100) / 100));
-  return [...points, [clamp(x1), clamp(x2), label]].slice(-MAX_POINTS);
+export function addPoint(points, x1, x2, label, limits) {
+  const [low, high] = limits.coordinate;
+  const clamp = (/** @type {number} */ v) => Math.max(low, Math.min(high, Math.round(v * 100) / 100));
+  return [...points, [clamp(x1), clamp(x2), label]].slice(-limits.custom_points[1]);
 }
 
 /**

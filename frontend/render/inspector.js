@@ -48,10 +48,12 @@
  * @module render/inspector
  */
 
+import { activationEntry, activationNameOf, lossOf, rightHandSide } from '../catalogue.js';
 import { formatNumber, formatSigned, MINUS } from './format.js';
 
 /** @typedef {import('../protocol.js').FrameSelection} FrameSelection */
 /** @typedef {import('../protocol.js').Frame} Frame */
+/** @typedef {import('../catalogue.js').Catalogue} Catalogue */
 
 /**
  * @typedef {object} ChainSample
@@ -160,39 +162,15 @@ export function featureHtml(name) {
   return math(html);
 }
 
-const ACTIVATION_NAMES = /** @type {Record<string, string>} */ ({
-  tanh: 'tanh', relu: 'ReLU', leaky_relu: 'leaky ReLU', sigmoid: 'sigmoid', linear: 'linear',
-  softmax: 'softmax',
-});
-
-/** The local derivative written in terms of z or a. */
-const DERIVATIVES = /** @type {Record<string, string>} */ ({
-  tanh: `1 ${MINUS} <i>a</i><sup>2</sup>`,
-  sigmoid: `<i>a</i>(1 ${MINUS} <i>a</i>)`,
-  relu: '1 if <i>z</i> &gt; 0, else 0',
-  leaky_relu: '1 if <i>z</i> &gt; 0, else 0.01',
-  linear: '1',
-});
+/** Single-letter variables of the catalogue's formulas, set in italics. */
+const VARIABLE = /(?<![A-Za-z])([abwyzBL])(?![A-Za-z])/g;
 
 /**
- * The activation of layer `layer` (0 = first hidden) in a net of `layers` layers.
- * @param {any} config @param {any} data @param {number} layer @param {number} layers @param {number} outputs
- * @returns {string}
+ * A catalogue formula (plain text such as "1 − a²") as HTML with italic variables.
+ * @param {string} text @returns {string}
  */
-function activationOf(config, data, layer, layers, outputs) {
-  const network = config?.network ?? {};
-  if (layer === layers - 1) {
-    const loss = network.loss;
-    if (loss === 'cross_entropy' || outputs > 1) return 'softmax';
-    if (loss === 'squared_error') return 'tanh';
-    if (loss === 'mse') return 'linear';
-    if (loss === 'bce') return 'sigmoid';
-    const problem = data?.problem ?? network.problem;
-    return problem === 'regression' ? 'linear' : problem === 'multiclass' ? 'softmax' : 'sigmoid';
-  }
-  const activation = network.activation;
-  if (Array.isArray(activation)) return activation[layer] ?? activation[activation.length - 1] ?? 'tanh';
-  return typeof activation === 'string' ? activation : 'tanh';
+export function formulaHtml(text) {
+  return escapeHtml(text).replace(VARIABLE, '<i>$1</i>');
 }
 
 /**
@@ -216,7 +194,7 @@ const lastHtml = new WeakMap();
 /**
  * Fill `element` with the inspector for store.frame.selection.
  * @param {HTMLElement} element
- * @param {{frame?: Frame | null, config?: any, data?: any}} store
+ * @param {{frame?: Frame | null, config?: any, data?: any, options?: Catalogue | null}} store
  */
 export function renderInspector(element, store) {
   const frame = store.frame ?? null;
@@ -227,7 +205,7 @@ export function renderInspector(element, store) {
       + 'gradient is computed.</p></div>';
   } else {
     const open = element.querySelector('details.insp-details')?.hasAttribute('open') ?? false;
-    html = inspectorHtml(frame, selection, store.config, store.data, open);
+    html = inspectorHtml(frame, selection, store.config, store.options ?? null, open);
   }
   if (lastHtml.get(element) === html) return;
   lastHtml.set(element, html);
@@ -235,18 +213,19 @@ export function renderInspector(element, store) {
 }
 
 /**
- * @param {Frame} frame @param {FrameSelection} sel @param {any} config @param {any} data
+ * @param {Frame} frame @param {FrameSelection} sel @param {any} config
+ * @param {Catalogue | null} catalogue  GET /api/options
  * @param {boolean} detailsOpen
  * @returns {string}
  */
-function inspectorHtml(frame, sel, config, data, detailsOpen) {
+function inspectorHtml(frame, sel, config, catalogue, detailsOpen) {
   const layers = frame.layers.length;
   const outputs = frame.layerSizes[frame.layerSizes.length - 1] ?? 1;
   const isOutput = sel.layer === layers - 1;
   const isEdge = sel.kind === 'edge';
   const w = isEdge ? 'w' : 'b';
   const features = /** @type {string[]} */ (config?.network?.features ?? []);
-  const activation = activationOf(config, data, sel.layer, layers, outputs);
+  const activation = activationNameOf(catalogue, config, sel.layer, layers);
   const diverged = frame.diverged;
   const B = frame.batchSize;
   const samples = sel.samples;
@@ -314,8 +293,11 @@ function inspectorHtml(frame, sel, config, data, detailsOpen) {
       chain.push(`<div class="insp-note">Softmax with cross-entropy: ${math(`${dd('L', 'z')} = (<i>a</i> ${MINUS} <i>y</i>) / <i>B</i>${fraction}`)}`
         + ' directly; softmax has no elementwise ∂a/∂z, so that factor is skipped.</div>');
     } else {
-      const derivative = DERIVATIVES[activation];
-      const activationText = `${math(`${dd('a', 'z')} = ${escapeHtml(ACTIVATION_NAMES[activation] ?? activation)}′(<i>z</i>)`
+      const entry = isOutput ? undefined : activationEntry(catalogue, activation);
+      const loss = isOutput ? lossOf(catalogue, config) : undefined;
+      const derivative = formulaHtml(rightHandSide(entry?.derivative ?? loss?.output_derivative));
+      const activationTitle = entry?.title ?? activation;
+      const activationText = `${math(`${dd('a', 'z')} = ${escapeHtml(activationTitle)}′(<i>z</i>)`
         + `${derivative ? ` = ${derivative}` : ''}`)} at ${math(`<i>z</i> = ${num(first.z)}`)}`;
       const sourceText = isEdge
         ? `${math(`${dzdw} = ${A_SOURCE}`)}${sel.layer === 0 ? `, the value of ${sourceName} at this point` : `, the activation of ${sourceName}`}`

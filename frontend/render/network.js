@@ -9,6 +9,7 @@
  * Draws only what the server sent.
  */
 
+import { lossOf, signedScale } from '../catalogue.js';
 import { mapAt } from '../protocol.js';
 import { fitCanvas, roundRect } from './canvas.js';
 import { paintMap, palette, signColor } from './palette.js';
@@ -180,6 +181,7 @@ export class NetworkView {
         const half = node.size / 2;
         const x = node.x - half;
         const y = node.y - half;
+        /** @type {Float32Array | null} */
         let values = null;
         let resolution = frame.thumbResolution;
         if (node.kind === 'input') {
@@ -315,12 +317,13 @@ export class NetworkView {
       pair.className = 'pair secondary';
       pair.style.left = `${column[0].x}px`;
       pair.style.top = '18px';
-      for (const [text, delta, title] of [['−', -1, 'Remove a neuron'], ['+', 1, 'Add a neuron']]) {
+      for (const { text, delta, title } of [{ text: '−', delta: -1, title: 'Remove a neuron' },
+        { text: '+', delta: 1, title: 'Add a neuron' }]) {
         const button = document.createElement('button');
-        button.textContent = /** @type {string} */ (text);
-        button.title = /** @type {string} */ (title);
+        button.textContent = text;
+        button.title = title;
         button.dataset.testid = `neurons-${delta > 0 ? 'add' : 'remove'}-${layer}`;
-        button.addEventListener('click', () => this.handlers.onNeurons(layer, /** @type {number} */ (delta)));
+        button.addEventListener('click', () => this.handlers.onNeurons(layer, delta));
         pair.append(button);
       }
       this.overlay.append(pair);
@@ -341,6 +344,7 @@ export class NetworkView {
         }
       }
     }
+    /** @type {EdgePath | null} */
     let best = null;
     let bestDistance = HIT_RADIUS;
     for (const edge of layout.edges) {
@@ -381,13 +385,16 @@ function maxAbs(arrays) {
   return best;
 }
 
-/** How a node's raw values map to [−1, 1] for colouring. */
+/**
+ * How a node's raw values map to [−1, 1] for colouring: inputs over the plane's extent,
+ * outputs over their loss's value range (catalogue), hidden units squashed by tanh.
+ */
 function mapScale(node, store) {
-  const loss = store.config?.network?.loss;
-  if (node.kind === 'input') return (/** @type {number} */ v) => v / 6;
-  if (node.kind === 'output' && (loss === 'bce' || loss === 'cross_entropy')) {
-    return (/** @type {number} */ v) => 2 * v - 1;
+  if (node.kind === 'input') {
+    const extent = store.options?.limits?.coordinate?.[1] ?? 6;
+    return (/** @type {number} */ v) => v / extent;
   }
+  if (node.kind === 'output') return signedScale(lossOf(store.options, store.config)?.output_range);
   return (/** @type {number} */ v) => Math.tanh(v);
 }
 

@@ -16,6 +16,7 @@
  * @module render/output_plot
  */
 
+import { lossOf } from '../catalogue.js';
 import { palette, diverging } from './palette.js';
 import { fitCanvas } from './canvas.js';
 import { MINUS } from './format.js';
@@ -42,6 +43,7 @@ const layouts = new WeakMap();
  * The minimal store this view reads (see state.js for the whole store).
  * @typedef {object} PlotStore
  * @property {any} [config]
+ * @property {import('../catalogue.js').Catalogue | null} [options]  GET /api/options
  * @property {{problem?: string, n_classes?: number, train?: number[][], test?: number[][]} | null} [data]
  * @property {import('../protocol.js').Frame | null} [frame]
  * @property {{projector?: boolean, showTest?: boolean, discretize?: boolean}} [ui]
@@ -80,7 +82,8 @@ export function outputKind(store) {
     return { kind: 'multiclass', classes };
   }
   if (problem === 'regression') return { kind: 'regression', classes: 0 };
-  return { kind: store.config?.network?.loss === 'squared_error' ? 'tanh' : 'sigmoid', classes: 2 };
+  const activation = lossOf(store.options, store.config)?.output_activation;
+  return { kind: activation === 'tanh' ? 'tanh' : 'sigmoid', classes: 2 };
 }
 
 /**

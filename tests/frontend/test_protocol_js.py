@@ -27,6 +27,7 @@ from backprop_playground.protocol import (
     finite_json,
     parse_command,
 )
+from backprop_playground.settings import Settings
 from backprop_playground.trainer import (
     FEATURES,
     DataConfig,
@@ -35,6 +36,7 @@ from backprop_playground.trainer import (
     TrainerConfig,
     TrainingSession,
 )
+from backprop_playground.wire.catalogue import options
 from backprop_playground.wire.frame import SAMPLE_FIELDS, SELECTION_FIELDS, FrameData, encode_frame
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,6 +227,8 @@ def fixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         names.append(name)
     (directory / "index.json").write_text(json.dumps(names))
     (directory / "server_messages.json").write_text(json.dumps(_server_messages()))
+    # The catalogue as GET /api/options serves it, for the tests of code that reads it.
+    (directory / "options.json").write_text(json.dumps(options(Settings())))
     return directory
 
 

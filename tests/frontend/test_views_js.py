@@ -16,6 +16,7 @@ from node_runner import run_node
 
 from backprop_playground.frames import build_frame
 from backprop_playground.protocol import Selection
+from backprop_playground.settings import Settings
 from backprop_playground.trainer import (
     DataConfig,
     Hyperparameters,
@@ -23,14 +24,18 @@ from backprop_playground.trainer import (
     TrainerConfig,
     TrainingSession,
 )
+from backprop_playground.wire.catalogue import options
 from backprop_playground.wire.frame import encode_frame
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_custom_data_node_tests_pass() -> None:
-    """CSV parsing (row errors, nothing half-loaded) and click editing of the user's points."""
-    result = run_node(["--test", "tests/frontend/custom_data.test.mjs"])
+def test_custom_data_node_tests_pass(tmp_path: Path) -> None:
+    """CSV parsing (row errors, nothing half-loaded) and click editing of the user's points,
+    within the limits the server's catalogue serves."""
+    (tmp_path / "options.json").write_text(json.dumps(options(Settings())))
+    result = run_node(["--test", "tests/frontend/custom_data.test.mjs"],
+                      {"FRAME_FIXTURES": str(tmp_path)})
     assert result.returncode == 0, f"node --test failed:\n{result.stdout}\n{result.stderr}"
 
 

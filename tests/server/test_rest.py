@@ -75,10 +75,10 @@ def test_options_list_every_choice(client: TestClient) -> None:
     assert {d["name"] for d in options["datasets"]} == set(DATASETS)
     assert all({"name", "title", "problem", "n_classes"} <= set(d) for d in options["datasets"])
     assert [f["name"] for f in options["features"]] == list(FEATURES)
-    assert options["activations"] == list(ACTIVATIONS)
+    assert [a["name"] for a in options["activations"]] == list(ACTIVATIONS)
     assert {loss["name"]: loss["problem"] for loss in options["losses"]} == LOSSES
-    assert options["optimizers"] == list(OPTIMIZERS)
-    assert options["regularizations"] == list(REGULARIZATIONS)
+    assert [o["name"] for o in options["optimizers"]] == list(OPTIMIZERS)
+    assert [r["name"] for r in options["regularizations"]] == list(REGULARIZATIONS)
     assert options["protocol"] == 1
 
 

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from .. import __version__
-from ..options import options
+from ..wire.catalogue import options
 from ..sessions import LimitError, LiveSession, SessionRegistry, normalize_code
 from ..trainer import DATASETS, ConfigError
 

@@ -43,8 +43,11 @@ class Activation:
     """Base class: subclasses define the three methods and a readable formula."""
 
     name: ClassVar[str]
+    title: ClassVar[str]
     formula: ClassVar[str]
     derivative_formula: ClassVar[str]
+    #: The interval a = f(z) lies in; None for an unbounded end.
+    output_range: ClassVar[tuple[float | None, float | None]] = (None, None)
     #: An input s with f(s) == 1.0 exactly: a workspace stores it under each hidden layer's
     #: pre-activations so that f over the whole buffer also writes the next layer's row of
     #: ones, and every activation op runs on one contiguous array.
@@ -68,6 +71,8 @@ class Activation:
 
 class Tanh(Activation):
     name = "tanh"
+    title = "tanh"
+    output_range = (-1.0, 1.0)
     sentinel = 20.0  # tanh(20) = 1 − 8.5e-18, which rounds to 1.0
     formula = "a = tanh(z)"
     derivative_formula = "da/dz = 1 − a²"
@@ -92,6 +97,8 @@ class Sigmoid(Activation):
     """σ(z) = 1 / (1 + e^−z), computed as ½(1 + tanh(z/2)) so that it never overflows."""
 
     name = "sigmoid"
+    title = "sigmoid"
+    output_range = (0.0, 1.0)
     sentinel = 40.0  # ½(1 + tanh(20)) = 1.0
     formula = "a = 1 / (1 + e^−z)"
     derivative_formula = "da/dz = a · (1 − a)"
@@ -122,6 +129,8 @@ class Relu(Activation):
     """max(0, z); the derivative at z = 0 is taken as 0."""
 
     name = "relu"
+    title = "ReLU"
+    output_range = (0.0, None)
     formula = "a = max(0, z)"
     derivative_formula = "da/dz = 1 if z > 0 else 0"
 
@@ -141,6 +150,7 @@ class LeakyRelu(Activation):
     """max(αz, z) with α = 0.01; the derivative at z = 0 is taken as α."""
 
     name = "leaky_relu"
+    title = "leaky ReLU"
     formula = f"a = max({LEAKY_SLOPE}·z, z)"
     derivative_formula = f"da/dz = 1 if z > 0 else {LEAKY_SLOPE}"
 
@@ -166,6 +176,7 @@ class LeakyRelu(Activation):
 
 class Linear(Activation):
     name = "linear"
+    title = "linear"
     formula = "a = z"
     derivative_formula = "da/dz = 1"
 

@@ -29,6 +29,13 @@ LOSSES: dict[str, str] = {
 DEFAULT_LOSS: dict[str, str] = {"binary": "bce", "multiclass": "cross_entropy", "regression": "mse"}
 OPTIMIZERS: tuple[str, ...] = ("sgd", "momentum", "adam")
 REGULARIZATIONS: tuple[str, ...] = ("none", "l1", "l2")
+#: Each regularization's penalty added to the loss and its term added to dL/dw (weights
+#: only: biases are never penalized), λ = regularization_rate.
+REGULARIZATION_FORMULAS: dict[str, tuple[str, str]] = {
+    "none": ("0", "0"),
+    "l1": ("λ · Σ|w|", "λ · sign(w)"),
+    "l2": ("½λ · Σw²", "λ · w"),
+}
 
 #: Numeric limits, inclusive. The server reports these so the page builds its controls.
 LIMITS: dict[str, tuple[float, float]] = {
@@ -93,6 +100,13 @@ class Hyperparameters:
     epsilon: float = 1e-8
     regularization: str = "none"
     regularization_rate: float = 0.0
+
+
+#: The hyperparameters that are a choice among names; every other one is a number within
+#: ``LIMITS[name]`` (whole if its default is an int).
+HYPER_CHOICES: dict[str, tuple[str, ...]] = {
+    "optimizer": OPTIMIZERS, "regularization": REGULARIZATIONS,
+}
 
 
 @dataclass(frozen=True)

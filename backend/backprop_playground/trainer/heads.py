@@ -61,7 +61,16 @@ class Head:
     """
 
     name: ClassVar[str]
+    title: ClassVar[str]
+    #: The output activation a = f(z) this loss is paired with, and the interval its
+    #: values lie in (None: unbounded).
+    output_activation: ClassVar[str]
+    output_range: ClassVar[tuple[float, float] | None]
+    #: The math as text, for the page: the loss, dL/da, da/dz and their product dL/dz.
     formula: ClassVar[str]
+    grad_output_formula: ClassVar[str]
+    output_derivative_formula: ClassVar[str]
+    delta_formula: ClassVar[str] = "dL/dz = (a − y) / B"
     classification: ClassVar[bool] = True
     bounded: ClassVar[bool] = False
 
@@ -121,7 +130,13 @@ class _SquaredError(Head):
 
 class TanhSquaredError(_SquaredError):
     name = "squared_error"
+    title = "tanh · squared error"
+    output_activation = "tanh"
+    output_range = (-1.0, 1.0)
     formula = "L = 1/(2B) · Σ (a − y)², a = tanh(z), y = ±1"
+    grad_output_formula = "dL/da = (a − y) / B"
+    output_derivative_formula = "da/dz = 1 − a²"
+    delta_formula = "dL/dz = (a − y)(1 − a²) / B"
     bounded = True
 
     def targets(self, labels: NDArray[np.float64], n_classes: int) -> NDArray[np.float64]:
@@ -141,7 +156,12 @@ class TanhSquaredError(_SquaredError):
 
 class LinearSquaredError(_SquaredError):
     name = "mse"
+    title = "linear · squared error"
+    output_activation = "linear"
+    output_range = None
     formula = "L = 1/(2B) · Σ (a − y)², a = z"
+    grad_output_formula = "dL/da = (a − y) / B"
+    output_derivative_formula = "da/dz = 1"
     classification = False
 
     def forward_ops(self, z: Array, a: Array) -> list[Op]:
@@ -153,7 +173,12 @@ class LinearSquaredError(_SquaredError):
 
 class SigmoidCrossEntropy(Head):
     name = "bce"
-    formula = "L = −1/B · Σ [y·log a + (1 − y)·log(1 − a)], a = σ(z)"
+    title = "sigmoid · cross-entropy"
+    output_activation = "sigmoid"
+    output_range = (0.0, 1.0)
+    formula = "L = −1/B · Σ [y·log a + (1 − y)·log(1 − a)] = 1/B · Σ [softplus(z) − y·z], a = σ(z)"
+    grad_output_formula = "dL/da = (a − y) / (B · a(1 − a))"
+    output_derivative_formula = "da/dz = a(1 − a)"
 
     def forward_ops(self, z: Array, a: Array) -> list[Op]:
         return ACTIVATION_FUNCTIONS["sigmoid"].forward_ops(z, a)
@@ -180,7 +205,12 @@ def _softmax(z: Array, a: Array) -> None:
 
 class SoftmaxCrossEntropy(Head):
     name = "cross_entropy"
+    title = "softmax · cross-entropy"
+    output_activation = "softmax"
+    output_range = (0.0, 1.0)
     formula = "L = −1/B · Σ log a_label, a = softmax(z)"
+    grad_output_formula = "dL/da_k = −y_k / (B · a_k)"
+    output_derivative_formula = "da_k/dz_j = a_k(δ_kj − a_j): not elementwise"
 
     def n_outputs(self, n_classes: int) -> int:
         return n_classes

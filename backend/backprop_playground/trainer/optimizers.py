@@ -22,6 +22,11 @@ Array = NDArray[Any]
 
 class Optimizer:
     name = "base"
+    title = "base"
+    #: The update rule as text, for the page; g is dL/dθ plus the regularization term.
+    rule = ""
+    #: The hyperparameters the rule reads (fields of Hyperparameters).
+    hyperparameters: tuple[str, ...] = ("learning_rate",)
     #: Names of the arrays that make up the optimizer's memory (cleared on divergence).
     memory: tuple[str, ...] = ()
 
@@ -55,6 +60,8 @@ class Sgd(Optimizer):
     """update = −η · g"""
 
     name = "sgd"
+    title = "SGD"
+    rule = "Δθ = −η·g"
 
     def ops(self, grads: Array, neg_lr: Array, update: Array) -> list[Op]:
         return [(np.multiply, (grads, neg_lr, update))]
@@ -64,6 +71,9 @@ class Momentum(Optimizer):
     """velocity ← μ · velocity − η · g;  update = velocity"""
 
     name = "momentum"
+    title = "SGD + momentum"
+    rule = "v ← μ·v − η·g;  Δθ = v"
+    hyperparameters = ("learning_rate", "momentum")
     memory = ("velocity",)
 
     def __init__(self, shape: tuple[int, int], hyper: Hyperparameters) -> None:
@@ -89,6 +99,10 @@ class Adam(Optimizer):
     with the bias corrections m̂ = m / (1 − β₁ᵗ), v̂ = v / (1 − β₂ᵗ), t counted per run."""
 
     name = "adam"
+    title = "Adam"
+    rule = ("t ← t + 1;  m ← β₁·m + (1 − β₁)·g;  v ← β₂·v + (1 − β₂)·g²;  "
+            "m̂ = m / (1 − β₁ᵗ);  v̂ = v / (1 − β₂ᵗ);  Δθ = −η·m̂ / (√v̂ + ε)")
+    hyperparameters = ("learning_rate", "beta1", "beta2", "epsilon")
     memory = ("first", "second", "t")
 
     def __init__(self, shape: tuple[int, int], hyper: Hyperparameters) -> None:

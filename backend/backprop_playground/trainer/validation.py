@@ -6,18 +6,17 @@ set, ``activation`` expanded to one name per hidden layer, sequences turned into
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 from .config import (
     ACTIVATIONS,
     DEFAULT_LOSS,
     FEATURES,
+    HYPER_CHOICES,
     LIMITS,
     LOSSES,
-    OPTIMIZERS,
     PROBLEMS,
-    REGULARIZATIONS,
     DataConfig,
     Hyperparameters,
     NetworkConfig,
@@ -149,9 +148,12 @@ def validate_hyper(hyper: Any, where: str = "hyper") -> Hyperparameters:
     """Return ``hyper`` if every value is in range, else ConfigError naming the field."""
     if not isinstance(hyper, Hyperparameters):
         raise ConfigError(where, f"must be Hyperparameters, got {type(hyper).__name__}")
-    for name in ("learning_rate", "regularization_rate", "momentum", "beta1", "beta2", "epsilon"):
-        check_finite_range(f"{where}.{name}", getattr(hyper, name))
-    check_int_range(f"{where}.batch_size", hyper.batch_size)
-    check_choice(f"{where}.optimizer", hyper.optimizer, OPTIMIZERS)
-    check_choice(f"{where}.regularization", hyper.regularization, REGULARIZATIONS)
+    for item in fields(Hyperparameters):
+        name, value = f"{where}.{item.name}", getattr(hyper, item.name)
+        if item.name in HYPER_CHOICES:
+            check_choice(name, value, HYPER_CHOICES[item.name])
+        elif isinstance(item.default, int):
+            check_int_range(name, value)
+        else:
+            check_finite_range(name, value)
     return hyper
