@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from .protocol import Selection
 from .trainer import Metrics, StepTensors, TrainingSession
+from .trainer.activations import ACTIVATION_FUNCTIONS
 from .wire.frame import (
     FLAG_SELECTION,
     HEADER,
@@ -181,18 +182,9 @@ def selection_blocks(
 def _local_derivative(
     trainer: TrainingSession, layer: int, z: NDArray[Any], a: NDArray[Any]
 ) -> NDArray[Any]:
-    """da/dz (B, n): the activation's derivative, or for the output layer the head's own
-    (sigmoid a(1−a), tanh 1−a², linear 1; softmax has no elementwise one: delta/dL/da)."""
-    from .trainer.activations import ACTIVATION_FUNCTIONS
-
+    """da/dz (B, n): the hidden activation's derivative, or the output head's (NaN for a
+    softmax output, which has no elementwise one)."""
     model = trainer.model
     if layer < len(model.activations):
         return ACTIVATION_FUNCTIONS[model.activations[layer]].derivative(z, a)
-    head = model.head.name
-    if head == "bce":
-        return a * (1.0 - a)
-    if head == "squared_error":
-        return 1.0 - a * a
-    if head == "mse":
-        return np.ones_like(a)
-    return np.full_like(a, np.nan)
+    return model.head.output_derivative(z, a)

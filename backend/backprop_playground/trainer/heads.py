@@ -105,6 +105,10 @@ class Head:
         """dL/da as a new array ``(runs, outputs, batch)``, for the inspector."""
         return (a - y) / y.shape[-1]
 
+    def output_derivative(self, z: Array, a: Array) -> Array:
+        """da/dz of the output activation, elementwise (for the inspector)."""
+        return ACTIVATION_FUNCTIONS[self.output_activation].derivative(z, a)
+
     def predictions(self, a: Array) -> NDArray[np.int64]:
         """Predicted class per point, ``(runs, batch)``."""
         return (a[:, 0, :] > 0.5).astype(np.int64)
@@ -231,6 +235,10 @@ class SoftmaxCrossEntropy(Head):
         # −y/a/B, 0 for the other classes even where a underflowed to 0.
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(y > 0, -y / a, 0.0) / y.shape[-1]
+
+    def output_derivative(self, z: Array, a: Array) -> Array:
+        """Softmax has no elementwise da/dz (da_k/dz_j = a_k(δ_kj − a_j)): NaN."""
+        return np.full_like(a, np.nan)
 
     def predictions(self, a: Array) -> NDArray[np.int64]:
         return a.argmax(axis=-2)
