@@ -140,6 +140,9 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  * @property {Float32Array[]} neuronMaps   one T × T map per input feature, then per hidden
  *                                         neuron (layer by layer)
  * @property {FrameSelection | null} selection
+ * @property {Record<string, Float32Array[]>} blocks  every present block of the layout by
+ *   name (wire.gen.js), one view per layer for per-layer blocks: a new block reaches the
+ *   page here without a change to this module
  */
 
 // ---------------------------------------------------------------------- binary frames
@@ -264,6 +267,7 @@ function assemble(header, layerSizes, blocks) {
   }));
   const hasSelection = (header.flags & FLAG_SELECTION) !== 0;
   return {
+    blocks,
     sequence: header.sequence,
     step: header.step,
     epoch: header.epoch,

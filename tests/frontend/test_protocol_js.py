@@ -37,7 +37,14 @@ from backprop_playground.trainer import (
     TrainingSession,
 )
 from backprop_playground.wire.catalogue import options
-from backprop_playground.wire.frame import SAMPLE_FIELDS, SELECTION_FIELDS, FrameData, encode_frame
+from backprop_playground.wire.frame import (
+    BLOCKS,
+    FLAGS,
+    SAMPLE_FIELDS,
+    SELECTION_FIELDS,
+    FrameData,
+    encode_frame,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL_JS = ROOT / "frontend" / "protocol.js"
@@ -93,6 +100,7 @@ def expected_frame(frame: FrameData) -> dict[str, Any]:
         for l in range(len(sizes) - 1)  # noqa: E741
     ]
     return {
+        "blocks": _blocks(frame),
         "sequence": frame.sequence & 0xFFFFFFFF,
         "step": frame.step,
         "epoch": frame.epoch,
@@ -119,6 +127,17 @@ def expected_frame(frame: FrameData) -> dict[str, Any]:
         "selection": _selection(frame.selection, frame.selection_samples),
         "sweep": _sweep(frame.sweep, frame.sweep_maps),
     }
+
+
+def _blocks(frame: FrameData) -> dict[str, list[list[float | str]]]:
+    """Every present block of the layout table, each array flattened (frame.blocks)."""
+    present = {name: bool(frame.flags() & (1 << i)) for i, name in enumerate(FLAGS)}
+    blocks = {}
+    for block in BLOCKS:
+        if block.flag is None or present[block.flag]:
+            value = getattr(frame, block.name)
+            blocks[block.name] = [_floats(a) for a in (value if block.per_layer else [value])]
+    return blocks
 
 
 def _sweep(rows: Any, maps: Any) -> dict[str, Any] | None:
