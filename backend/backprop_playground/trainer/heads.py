@@ -194,10 +194,10 @@ class SigmoidCrossEntropy(Head):
         return result
 
     def grad_output(self, z: Array, a: Array, y: Array) -> Array:
-        # (a − y) / (a(1 − a)) / B, written per target so that a saturated a = 0 or 1 gives
-        # the true (possibly infinite) slope, never 0/0.
-        with np.errstate(divide="ignore"):
-            return np.where(y > 0.5, -1.0 / a, 1.0 / (1.0 - a)) / y.shape[-1]
+        # dL/da = (a − y) / (a(1 − a)) / B, from z so that it stays exact when a saturates:
+        # y = 1: −1/(aB) = −(1 + e^−z)/B;  y = 0: 1/((1 − a)B) = (1 + e^z)/B.
+        with np.errstate(over="ignore"):
+            return np.where(y > 0.5, -(1.0 + np.exp(-z)), 1.0 + np.exp(z)) / y.shape[-1]
 
 
 def _softmax(z: Array, a: Array) -> None:
