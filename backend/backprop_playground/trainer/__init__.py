@@ -17,10 +17,14 @@ from .config import (
     TrainerConfig,
 )
 from .datasets import DATASETS
+from .divergence import LOSS_LIMIT, UPDATE_LIMIT, Divergence
 from .errors import ConfigError, PhaseOrderError, TrainerError
-from .inspection import LayerTensors, Metrics, StepTensors, grid_points
+from .evaluation import Metrics
+from .inspection import LayerTensors, StepTensors
+from .maps import grid_points
+from .plans import PHASES
 from .serialize import config_from_dict, config_to_dict, restore, snapshot
-from .session import LOSS_LIMIT, PHASES, UPDATE_LIMIT, Divergence, TrainingSession
+from .session import TrainingSession
 
 __all__ = [
     "ACTIVATIONS",

@@ -123,29 +123,15 @@ def _step_start(session: TrainingSession) -> dict[str, Any]:
 def restore(data: Any) -> TrainingSession:
     """A session from :func:`snapshot` data; ConfigError (field ``snapshot.…``) if the data
     is malformed, inconsistent or tampered with."""
-    from .session import TrainingSession
-
     if not isinstance(data, dict):
         raise ConfigError("snapshot", "must be an object")
     if data.get("version") != SNAPSHOT_VERSION:
         raise ConfigError("snapshot.version", f"must be {SNAPSHOT_VERSION}")
     config = config_from_dict(data.get("config"), "snapshot.config")
     rates = _list(data, "learning_rates")
-    try:
-        session = TrainingSession(config, rates if data.get("sweep") else None)
-    except ConfigError as error:
-        field = error.field if error.field.startswith("snapshot") else f"snapshot.{error.field}"
-        raise ConfigError(field, error.message) from error
+    session = _new_session(config, rates if data.get("sweep") else None)
     session.params.values[...] = _array(data, "parameters", session.params.values.shape)
-    optimizer_state = data.get("optimizer")
-    if not isinstance(optimizer_state, dict) or set(optimizer_state) != set(
-            session.optimizer.memory):
-        raise ConfigError("snapshot.optimizer", "does not match the configured optimizer")
-    session.optimizer.load_state({
-        name: _array(optimizer_state, name, getattr(session.optimizer, name).shape,
-                     "snapshot.optimizer")
-        for name in session.optimizer.memory
-    })
+    _load_optimizer(session, data.get("optimizer"))
     session.restore_position(
         generator=data.get("order_generator"), order=_list(data, "order"),
         cursor=data.get("cursor"), points_seen=data.get("points_seen"),
@@ -155,7 +141,37 @@ def restore(data: Any) -> TrainingSession:
         frozen=_list(data, "frozen"), divergences=_list(data, "divergences"),
         learning_rate_changes=_list(data, "learning_rate_changes"),
     )
-    recovery = data.get("recovery", {})
+    _load_recovery(session, data.get("recovery", {}))
+    phase = data.get("phase")
+    if phase is not None:
+        session.replay_to(phase, data.get("given_batch"))
+    return session
+
+
+def _new_session(config: TrainerConfig, rates: list[Any] | None) -> TrainingSession:
+    """A fresh session; its ConfigError's field is put under ``snapshot.``."""
+    from .session import TrainingSession
+
+    try:
+        return TrainingSession(config, rates)
+    except ConfigError as error:
+        field = error.field if error.field.startswith("snapshot") else f"snapshot.{error.field}"
+        raise ConfigError(field, error.message) from error
+
+
+def _load_optimizer(session: TrainingSession, state: Any) -> None:
+    """Load saved optimizer memory, which must name exactly the configured optimizer's."""
+    optimizer = session.optimizer
+    if not isinstance(state, dict) or set(state) != set(optimizer.memory):
+        raise ConfigError("snapshot.optimizer", "does not match the configured optimizer")
+    optimizer.load_state({
+        name: _array(state, name, getattr(optimizer, name).shape, "snapshot.optimizer")
+        for name in optimizer.memory
+    })
+
+
+def _load_recovery(session: TrainingSession, recovery: Any) -> None:
+    """Load saved recovery points ``{run: weights (P,)}``, each for a diverged run."""
     if not isinstance(recovery, dict):
         raise ConfigError("snapshot.recovery", "must be an object")
     for run in recovery:
@@ -163,10 +179,6 @@ def restore(data: Any) -> TrainingSession:
             raise ConfigError("snapshot.recovery", f"names no diverged run: {run!r}")
         session.recovery[int(run)] = _array(recovery, run, session.params.values.shape[1:],
                                             "snapshot.recovery")
-    phase = data.get("phase")
-    if phase is not None:
-        session.replay_to(phase, data.get("given_batch"))
-    return session
 
 
 def _list(data: dict[str, Any], key: str) -> list[Any]:

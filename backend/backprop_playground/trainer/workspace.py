@@ -64,6 +64,23 @@ class Workspace:
         self.x: Array = self.batch_columns[:sizes[0] + 1]
         self.y: Array = self.batch_columns[sizes[0] + 1:][None]
         hidden = [ACTIVATION_FUNCTIONS[name] for name in activations]
+        self._allocate_layers(hidden, dtype)
+        self.output = OutputLayer(
+            self.z[-1], self.a[-1], self.grad_a[-1], self.delta[-1], self.scratch[-1], self.y,
+            loss=np.zeros(runs), inv_batch=np.array(1.0 / batch), half_batch=np.array(batch / 2),
+        )
+        self._loss_stale = False
+        self._product = np.dot if runs == 1 else np.matmul
+        self.forward_ops = self._forward_ops(hidden, weights)
+        self.loss_ops = head.delta_ops(self.output)
+        self.backward_ops: list[Op] = []
+        if weights_no_bias_t is not None and grad_weights is not None:
+            self.backward_ops = self._backward_ops(hidden, weights_no_bias_t, grad_weights)
+
+    def _allocate_layers(self, hidden: Sequence[Activation], dtype: Any) -> None:
+        """Per layer l the views ``z[l]``, ``a[l]``, ``grad_a[l]``, ``delta[l]``,
+        ``(K, n_l, B)``, and ``scratch[l]``, into contiguous full buffers."""
+        sizes, runs, batch = self.layout.sizes, self.runs, self.batch
         # Hidden layers get one extra row: z holds the activation's sentinel there, so that
         # f over the whole (contiguous) buffer writes the next layer's row of ones.
         shapes = [(runs, n + 1, batch) for n in sizes[1:-1]] + [(runs, sizes[-1], batch)]
@@ -80,17 +97,6 @@ class Workspace:
         self.grad_a = [full[:, :n, :] for full, n in zip(self._grad_a_full, sizes[1:], strict=True)]
         self.delta = [full[:, :n, :] for full, n in zip(self._delta_full, sizes[1:], strict=True)]
         self.scratch = self._scratch_full
-        self.output = OutputLayer(
-            self.z[-1], self.a[-1], self.grad_a[-1], self.delta[-1], self.scratch[-1], self.y,
-            loss=np.zeros(runs), inv_batch=np.array(1.0 / batch), half_batch=np.array(batch / 2),
-        )
-        self._loss_stale = False
-        self._product = np.dot if runs == 1 else np.matmul
-        self.forward_ops = self._forward_ops(hidden, weights)
-        self.loss_ops = head.delta_ops(self.output)
-        self.backward_ops: list[Op] = []
-        if weights_no_bias_t is not None and grad_weights is not None:
-            self.backward_ops = self._backward_ops(hidden, weights_no_bias_t, grad_weights)
 
     def _forward_ops(self, hidden: Sequence[Activation], weights: Sequence[Array]) -> list[Op]:
         inputs = [self.x, *compute_views(self.a_with_ones)]
