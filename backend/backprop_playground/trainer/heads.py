@@ -73,6 +73,9 @@ class Head:
     delta_formula: ClassVar[str] = "dL/dz = (a − y) / B"
     classification: ClassVar[bool] = True
     bounded: ClassVar[bool] = False
+    #: Whether the delta ops leave dL/da in ``grad_a`` (squared errors); otherwise the
+    #: inspector computes it with :meth:`grad_output`.
+    fills_grad_a: ClassVar[bool] = False
 
     def n_outputs(self, n_classes: int) -> int:
         return 1
@@ -116,6 +119,8 @@ class Head:
 
 class _SquaredError(Head):
     """Shared by ``squared_error`` (tanh) and ``mse`` (linear): grad_a = (a − y)/B."""
+
+    fills_grad_a = True
 
     def delta_ops(self, out: OutputLayer) -> list[Op]:
         return [(np.subtract, (out.a, out.y, out.grad_a)),

@@ -137,7 +137,7 @@ class Inspection:
 
     def _grad_a(self, workspace: Workspace, layer: int, run: int) -> Array:
         """dL/da ``(B, n)``; for the output layer computed from the head's formula."""
-        if layer < len(workspace.z) - 1 or self.model.head.name in ("squared_error", "mse"):
+        if layer < len(workspace.z) - 1 or self.model.head.fills_grad_a:
             return workspace.grad_a[layer][run].T.copy()
         out = workspace.output
         grad = self.model.head.grad_output(out.z[run:run + 1], out.a[run:run + 1], out.y)
