@@ -61,14 +61,18 @@ export function syncControls(doc, store) {
   setValue(doc, 'speed', nearest(SPEEDS, state?.speed ?? 1));
   const slider = /** @type {HTMLInputElement} */ (doc.getElementById('learning-rate'));
   if (doc.activeElement !== slider) slider.value = String(rateToSlider(hyper.learning_rate));
-  doc.querySelector('[data-testid="learning-rate-value"]').textContent = formatNumber(
-    doc.activeElement === slider ? sliderToRate(slider.value) : hyper.learning_rate);
+  const rateValue = doc.querySelector('[data-testid="learning-rate-value"]');
+  if (rateValue) {
+    rateValue.textContent = formatNumber(
+      doc.activeElement === slider ? sliderToRate(slider.value) : hyper.learning_rate);
+  }
   const data = config.data;
   setRange(doc, 'noise', Math.round(data.noise * 100), `${Math.round(data.noise * 100)} %`);
   setRange(doc, 'train-fraction', Math.round(data.train_fraction * 100),
     `${Math.round(data.train_fraction * 100)} %`);
   setRange(doc, 'seed', config.seed, String(config.seed));
-  doc.querySelector('[data-testid="layer-count"]').textContent = String(config.network.hidden_layers.length);
+  const layerCount = doc.querySelector('[data-testid="layer-count"]');
+  if (layerCount) layerCount.textContent = String(config.network.hidden_layers.length);
   for (const tile of doc.querySelectorAll('.dataset')) {
     tile.classList.toggle('selected', /** @type {HTMLElement} */ (tile).dataset.name === data.dataset);
   }

@@ -7,7 +7,7 @@
 import { BATCH_SIZES, REGULARIZATION_RATES, SPEEDS, buildDatasetTiles, fillSelect, sliderToRate,
   syncControls } from './controls.js';
 import * as protocol from './protocol.js';
-import { AccuracyChart, GradientNormChart, LossChart } from './render/charts.js';
+import { AccuracyChart, GradientNormChart, LossChart, UpdateRatioChart } from './render/charts.js';
 import { formatNumber } from './render/format.js';
 import { renderInspector } from './render/inspector.js';
 import { NetworkView } from './render/network.js';
@@ -42,9 +42,12 @@ const network = new NetworkView(/** @type {HTMLCanvasElement} */ ($('network')),
     onNeurons: (layer, delta) => presenting() && changeNeurons(layer, delta),
   });
 const outputPlot = new OutputPlot(/** @type {HTMLCanvasElement} */ ($('output-map')));
-const lossChart = new LossChart(/** @type {HTMLCanvasElement} */ ($('loss-chart')));
-const accuracyChart = new AccuracyChart(/** @type {HTMLCanvasElement} */ ($('accuracy-chart')));
-const gradientChart = new GradientNormChart(/** @type {HTMLCanvasElement} */ ($('gradient-chart')));
+const charts = {
+  loss: new LossChart($('loss-chart'), $('loss-legend')),
+  accuracy: new AccuracyChart($('accuracy-chart'), $('accuracy-legend')),
+  gradient: new GradientNormChart($('gradient-chart'), $('gradient-legend')),
+  updateRatio: new UpdateRatioChart($('update-ratio-chart'), $('update-ratio-legend')),
+};
 
 /** @param {any} message */
 function receive(message) {
@@ -197,7 +200,8 @@ function renderFocus() {
 function wireFiles() {
   const stamp = () => `backprop-step${store.frame?.step ?? 0}`;
   $('export-png').addEventListener('click', async () => {
-    const canvases = ['network', 'output-map', 'loss-chart'].map((id) => /** @type {HTMLCanvasElement} */ ($(id)));
+    const canvases = [$('network'), $('output-map'), charts.loss.canvas]
+      .filter((canvas) => canvas instanceof HTMLCanvasElement);
     download(await composePng(canvases), `${stamp()}.png`);
   });
   $('export-csv').addEventListener('click', () => download(
@@ -255,7 +259,7 @@ function wireOwnData() {
     let label = Number(/** @type {HTMLSelectElement} */ ($('point-class')).value);
     if (event.shiftKey && store.data.problem === 'binary') label = 1 - label;
     if (event.shiftKey && store.data.problem === 'regression') label = -label;
-    useOwnPoints(addPoint(points, where.x1, where.x2, label));
+    useOwnPoints(addPoint(points, where.x1, where.x2, label, store.options.limits));
   });
   $('clear-points').addEventListener('click', () => {
     const generated = { binary: 'circle', multiclass: 'blobs3', regression: 'plane' };
@@ -266,7 +270,8 @@ function wireOwnData() {
     const file = input.files?.[0];
     input.value = '';
     if (!file || !store.data) return;
-    const parsed = parseCsv(await file.text(), { problem: store.data.problem, nClasses: store.data.n_classes });
+    const parsed = parseCsv(await file.text(),
+      { problem: store.data.problem, nClasses: store.data.n_classes, limits: store.options.limits });
     if (parsed.errors.length) {
       const more = parsed.errors.length > 3 ? ` (and ${parsed.errors.length - 3} more)` : '';
       notice(`${file.name} was not loaded: ${parsed.errors.slice(0, 3).join('; ')}${more}`);
@@ -475,9 +480,7 @@ function render(now) {
       store.framesRendered += 1;
     }
     outputPlot.draw(store);
-    lossChart.draw(store);
-    accuracyChart.draw(store);
-    gradientChart.draw(store);
+    for (const chart of Object.values(charts)) chart.draw(store);
     renderPhases(/** @type {HTMLElement} */ ($('phase')), $('phase-caption'), store);
     renderInspector($('inspector'), store);
     renderCounters();
@@ -513,17 +516,24 @@ function renderCounters() {
 }
 
 // -------------------------------------------------------------------- start
+/**
+ * A select's options from catalogue entries (value: name, label: title).
+ * @param {HTMLElement} select @param {{name: string, title: string}[]} entries
+ */
+function fillEntries(select, entries) {
+  const titles = new Map(entries.map((entry) => [entry.name, entry.title]));
+  fillSelect(/** @type {HTMLSelectElement} */ (select), entries.map((entry) => entry.name),
+    (name) => titles.get(name) ?? name);
+}
+
 async function start() {
   setProjector(store.ui.projector);
   store.options = await (await fetch('/api/options')).json();
   fillSelect(/** @type {HTMLSelectElement} */ ($('speed')), SPEEDS, (v) => `${v} step${v === 1 ? '' : 's'}/frame`);
-  fillSelect(/** @type {HTMLSelectElement} */ ($('activation')), store.options.activations,
-    (v) => v.replace('_', ' '));
-  fillSelect(/** @type {HTMLSelectElement} */ ($('optimizer')), store.options.optimizers,
-    (v) => ({ sgd: 'SGD', momentum: 'SGD + momentum', adam: 'Adam' })[v] ?? v);
+  fillEntries($('activation'), store.options.activations);
+  fillEntries($('optimizer'), store.options.optimizers);
   fillSelect(/** @type {HTMLSelectElement} */ ($('batch-size')), BATCH_SIZES);
-  fillSelect(/** @type {HTMLSelectElement} */ ($('regularization')), store.options.regularizations,
-    (v) => ({ none: 'none', l1: 'L1', l2: 'L2' })[v] ?? v);
+  fillEntries($('regularization'), store.options.regularizations);
   fillSelect(/** @type {HTMLSelectElement} */ ($('regularization-rate')), REGULARIZATION_RATES);
   const limits = store.options.limits;
   const slider = /** @type {HTMLInputElement} */ ($('learning-rate'));
@@ -549,5 +559,5 @@ async function start() {
 }
 
 // For tests and the benchmark: the store and frame counters.
-Object.assign(window, { playground: { store, connection, network } });
+Object.assign(window, { playground: { store, connection, network, charts } });
 start();

@@ -5,11 +5,13 @@
  */
 
 /** @typedef {import('./protocol.js').Frame} Frame */
+/** @typedef {{step: number, values: number[]}} LayerHistoryEntry  one value per layer at a step */
 
 /**
  * @typedef {{
  *   options: any, config: any, data: any, serverState: any,
- *   frame: Frame | null, history: number[][], gradHistory: {step: number, norms: number[]}[],
+ *   frame: Frame | null, history: number[][],
+ *   gradHistory: LayerHistoryEntry[], updateRatioHistory: LayerHistoryEntry[],
  *   lrChanges: number[][], role: string, connection: string, divergence: any,
  *   ui: {projector: boolean, logScale: boolean, showTest: boolean, discretize: boolean},
  *   animation: {phase: string | null, started: number},
@@ -25,7 +27,7 @@ const HISTORY_LIMIT = 4000;
 export function createStore() {
   return {
     options: null, config: null, data: null, serverState: null, frame: null,
-    history: [], gradHistory: [], lrChanges: [], role: 'presenter', connection: 'connecting',
+    history: [], gradHistory: [], updateRatioHistory: [], lrChanges: [], role: 'presenter', connection: 'connecting',
     divergence: null,
     ui: { projector: hashFlag('projector'), logScale: false, showTest: false, discretize: false },
     animation: { phase: null, started: 0 },
@@ -47,10 +49,13 @@ export function acceptFrame(store, frame) {
     store.history.push([frame.step, frame.epochProgress, frame.trainLoss, frame.testLoss,
       frame.trainAccuracy, frame.testAccuracy, frame.batchLoss]);
     if (frame.phase === 'update' || frame.phase === null) {
-      store.gradHistory.push({ step: frame.step, norms: Array.from(frame.gradientNorms) });
+      // copies: the frame's arrays are views on its whole buffer
+      store.gradHistory.push({ step: frame.step, values: Array.from(frame.gradientNorms) });
+      store.updateRatioHistory.push({ step: frame.step, values: Array.from(frame.updateRatios) });
     }
     trim(store.history);
     trim(store.gradHistory);
+    trim(store.updateRatioHistory);
     if (frame.sweep) {
       store.sweepHistory = store.sweepHistory ?? [];
       store.sweepHistory.push({ step: frame.step, losses: frame.sweep.runs.map((r) => r.trainLoss) });
@@ -81,6 +86,7 @@ function trim(rows) {
 export function loadHistory(store, history) {
   store.history = (history?.rows ?? []).map((row) => row.map((v) => (v === null ? NaN : v)));
   store.gradHistory = [];
+  store.updateRatioHistory = [];
   store.sweepHistory = [];
   store.dirty = true;
 }

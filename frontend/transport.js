@@ -35,6 +35,7 @@ export class Connection {
     this.pending = new Map();
     this.retry = 0;
     this.joinCode = joinCodeFromPath();
+    /** @type {import('./protocol.js').Role} */
     this.role = this.joinCode ? 'viewer' : 'presenter';
     this.ended = false;
     /** @type {{id: string, token: string | null} | null} */
@@ -102,9 +103,10 @@ export class Connection {
     socket.onmessage = (event) => {
       if (typeof event.data === 'string') {
         const message = parseServerMessage(event.data);
-        const waiting = message.id != null && this.pending.get(message.id);
+        const id = message.id;  // this client's request ids are numbers (nextId)
+        const waiting = typeof id === 'number' && this.pending.get(id);
         if (waiting && (message.type === 'ack' || message.type === 'error')) {
-          this.pending.delete(message.id);
+          this.pending.delete(id);
           waiting.resolve({ ...message, latency: performance.now() - waiting.sent });
         }
         this.handlers.onMessage(message);

@@ -8,8 +8,11 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e ".[test]"
 # Debian packages the tests drive for real: Chromium (browser tests), redis-server (scale-out),
-# docker-compose (validates docker-compose.yml; no engine is needed for that).
+# docker-compose (validates docker-compose.yml; no engine is needed for that), node and npm
+# (the page's type check and node's test runner).
 missing=""
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 command -v docker-compose >/dev/null 2>&1 || missing="$missing docker-compose"
@@ -21,6 +24,12 @@ if [ -n "$missing" ]; then
     exit 1
   fi
 fi
+# The page's node tooling (TypeScript), exactly as package-lock.json pins it; reinstalled
+# when node_modules is missing or older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 echo "== ruff";   .venv/bin/ruff check --no-cache backend tests bench
 echo "== mypy";   .venv/bin/mypy
+echo "== tsc";    node_modules/.bin/tsc -p tsconfig.json
 echo "== pytest"; .venv/bin/python -m pytest "$@"

@@ -1,7 +1,8 @@
 // @ts-check
 /**
- * Dev-only demo of the output plot, the charts and the inspector on a synthetic store (no
- * server). Serve frontend/ statically and open dev/views.html. URL switches:
+ * Dev-only demo of the output plot, the charts (and a sweep's loss curves) and the inspector
+ * on a synthetic store. Open /dev/views.html on a running server (it reads the catalogue from
+ * /api/options). URL switches:
  *   ?projector=1            projector palette and type
  *   ?problem=multiclass     3-class softmax net (also: regression)
  *   ?loss=squared_error     binary tanh output
@@ -14,7 +15,9 @@
 
 import { usePalette } from '../render/palette.js';
 import { OutputPlot } from '../render/output_plot.js';
-import { LossChart, AccuracyChart, GradientNormChart } from '../render/charts.js';
+import { LossChart, AccuracyChart, GradientNormChart, UpdateRatioChart } from '../render/charts.js';
+import { SweepLossChart } from '../render/sweep.js';
+import { createStore } from '../state.js';
 import { renderInspector } from '../render/inspector.js';
 
 const params = new URLSearchParams(location.search);
@@ -104,8 +107,13 @@ for (let r = 0; r < G; r += 1) {
 const steps = 500;
 /** @type {number[][]} */
 const history = [];
-/** @type {{step: number, norms: number[]}[]} */
+/** @type {import('../state.js').LayerHistoryEntry[]} */
 const gradHistory = [];
+/** @type {import('../state.js').LayerHistoryEntry[]} */
+const updateRatioHistory = [];
+/** @type {{step: number, losses: number[]}[]} four runs at η 0.003, 0.03, 0.3, 3 (the last diverges) */
+const sweepHistory = [];
+const sweepRates = [0.003, 0.03, 0.3, 3];
 for (let s = 0; s <= steps; s += 1) {
   const kick = s > 200 && s < 230 ? 0.25 * Math.exp(-(s - 200) / 8) : 0;
   const trainLoss = 0.68 * Math.exp(-s / 110) + 0.04 + kick + 0.012 * Math.abs(gauss());
@@ -114,9 +122,13 @@ for (let s = 0; s <= steps; s += 1) {
   history.push([s, s / 25, trainLoss, testLoss, problem === 'regression' ? NaN : acc,
     problem === 'regression' ? NaN : acc * 0.97, trainLoss * (1 + 0.3 * gauss())]);
   const base = 0.6 * Math.exp(-s / 160) + 0.02 + kick * 3;
-  gradHistory.push({
+  const norms = [base * 0.03 * (1 + 0.3 * rand()), base * 0.25 * (1 + 0.3 * rand()), base * (1 + 0.3 * rand())];
+  gradHistory.push({ step: s, values: norms });
+  updateRatioHistory.push({ step: s, values: norms.map((n, l) => (s === 0 ? NaN : n * 0.03 / (l + 1))) });
+  sweepHistory.push({
     step: s,
-    norms: [base * 0.03 * (1 + 0.3 * rand()), base * 0.25 * (1 + 0.3 * rand()), base * (1 + 0.3 * rand())],
+    losses: sweepRates.map((rate, k) => (k === 3 && s > 40 ? NaN
+      : 0.69 * Math.exp(-s * rate * 0.4) + 0.03 + (k === 2 ? 0.05 * Math.abs(Math.sin(s / 9)) : 0))),
   });
 }
 const lrChanges = [[0, 0.03], [200, 0.3], [350, 0.1]];
@@ -188,7 +200,7 @@ const last = history[history.length - 1];
 /** @type {import('../protocol.js').Frame} */
 const frame = {
   sequence: 501, step: steps, epoch: 20, epochProgress: 20, phase, running: false, diverged: false,
-  hasSelection: sel !== 'none', layerSizes, batchLoss: last[6], trainLoss: last[2], testLoss: last[3],
+  hasSelection: sel !== 'none', sweep: null, blocks: {}, layerSizes, batchLoss: last[6], trainLoss: last[2], testLoss: last[3],
   trainAccuracy: last[4], testAccuracy: last[5], learningRate, batchSize, mainResolution: G,
   thumbResolution: 16,
   layers: layerSizes.slice(1).map((nOut, l) => {
@@ -197,16 +209,17 @@ const frame = {
     const b = () => new Float32Array(nOut).map(() => gauss() * 0.1);
     return { nIn, nOut, weights: w(), bias: b(), gradWeights: w(), gradBias: b(), updateWeights: w(), updateBias: b() };
   }),
-  gradientNorms: new Float32Array(gradHistory[gradHistory.length - 1].norms),
-  updateRatios: new Float32Array([0.001, 0.002, 0.003]),
+  gradientNorms: new Float32Array(gradHistory[gradHistory.length - 1].values),
+  updateRatios: new Float32Array(updateRatioHistory[updateRatioHistory.length - 1].values),
   outputMaps,
   neuronMaps: [],
   selection: makeSelection(),
 };
 
 const empty = flag('empty');
-const store = {
-  options: {},
+const store = Object.assign(createStore(), {
+  /** @type {import('../catalogue.js').Catalogue} the server's catalogue (the page is served by it) */
+  options: await (await fetch('/api/options')).json(),
   config: {
     network: { hidden_layers: [4, 2], features: ['x1', 'x2'], activation: 'tanh', problem, loss, n_classes: classes },
     data: { dataset: problem === 'multiclass' ? 'spiral3' : problem === 'regression' ? 'plane' : 'circle' },
@@ -217,19 +230,36 @@ const store = {
   frame: empty ? null : frame,
   history: empty ? [] : history,
   gradHistory: empty ? [] : gradHistory,
+  updateRatioHistory: empty ? [] : updateRatioHistory,
+  sweepHistory: empty ? [] : sweepHistory,
   lrChanges: empty ? [] : lrChanges,
   ui: { projector, logScale: flag('log'), showTest: flag('test'), discretize: flag('discretize') },
+});
+const sweepStore = {
+  ...store,
+  frame: empty ? null : {
+    ...frame,
+    sweep: {
+      resolution: 16,
+      runs: sweepRates.map((learningRate, k) => ({
+        learningRate, trainLoss: NaN, testLoss: NaN, diverged: k === 3, map: new Float32Array(256),
+      })),
+    },
+  },
 };
 
 const byId = (/** @type {string} */ id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const views = [
   new OutputPlot(/** @type {HTMLCanvasElement} */ (byId('output-map'))),
-  new LossChart(/** @type {HTMLCanvasElement} */ (byId('loss-chart'))),
-  new AccuracyChart(/** @type {HTMLCanvasElement} */ (byId('accuracy-chart'))),
-  new GradientNormChart(/** @type {HTMLCanvasElement} */ (byId('gradient-chart'))),
+  new LossChart(byId('loss-chart'), byId('loss-legend')),
+  new AccuracyChart(byId('accuracy-chart'), byId('accuracy-legend')),
+  new GradientNormChart(byId('gradient-chart'), byId('gradient-legend')),
+  new UpdateRatioChart(byId('update-ratio-chart'), byId('update-ratio-legend')),
 ];
+const sweepChart = new SweepLossChart(byId('sweep-chart'));
 function draw() {
   for (const view of views) view.draw(store);
+  sweepChart.draw(sweepStore);
   renderInspector(byId('inspector'), store);
 }
 draw();

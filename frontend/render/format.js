@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * Small pure number helpers shared by the views: compact number formatting with a real
- * minus sign (U+2212) and axis ticks (linear "nice" ticks and log ticks). No DOM access,
- * so node's test runner can import this module directly.
+ * minus sign (U+2212) and axis tick labels (the charts' tick positions come from uPlot). No
+ * DOM access, so node's test runner can import this module directly.
  *
  * @module render/format
  */
@@ -93,21 +93,6 @@ export function superscript(n) {
 }
 
 /**
- * A "nice" step (1, 2 or 5 × 10^k) that cuts `span` into about `count` intervals.
- * @param {number} span  > 0
- * @param {number} [count]
- * @returns {number}  NaN when span is not a positive finite number
- */
-export function niceStep(span, count = 5) {
-  if (!(span > 0) || !Number.isFinite(span)) return NaN;
-  const raw = span / Math.max(1, count);
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const norm = raw / magnitude;
-  const factor = norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10;
-  return factor * magnitude;
-}
-
-/**
  * Number of decimals needed to print multiples of `step` exactly (0.25 → 2, 5 → 0).
  * @param {number} step
  */
@@ -118,56 +103,6 @@ export function stepDecimals(step) {
     if (Math.abs(Math.round(scaled) - scaled) < 1e-6 * Math.max(1, scaled)) return d;
   }
   return 12;
-}
-
-/**
- * Round, evenly spaced tick values (multiples of a 1/2/5 × 10^k step) inside [min, max],
- * about `count` of them. Values are rounded so they print cleanly (0.1 + 0.2 noise removed).
- * min === max gives [min]; invalid input gives [].
- * @param {number} min
- * @param {number} max
- * @param {number} [count]
- * @returns {number[]}
- */
-export function niceTicks(min, max, count = 5) {
-  if (!Number.isFinite(min) || !Number.isFinite(max) || max < min) return [];
-  if (max === min) return [min];
-  const step = niceStep(max - min, count);
-  const decimals = stepDecimals(step);
-  const first = Math.ceil(min / step - 1e-9);
-  const last = Math.floor(max / step + 1e-9);
-  /** @type {number[]} */
-  const ticks = [];
-  for (let i = first; i <= last && ticks.length < 1000; i += 1) {
-    const value = Number((i * step).toFixed(decimals));
-    ticks.push(value === 0 ? 0 : value);  // no −0
-  }
-  return ticks;
-}
-
-/**
- * Ticks for a log axis over [min, max] (both > 0): the powers of ten inside the range, plus
- * 2× and 5× multiples when the range spans less than two decades (so there are always a few
- * ticks). Invalid input (non-finite, ≤ 0, max < min) gives [].
- * @param {number} min
- * @param {number} max
- * @returns {number[]}
- */
-export function logTicks(min, max) {
-  if (!(min > 0) || !(max >= min) || !Number.isFinite(min) || !Number.isFinite(max)) return [];
-  const lo = Math.floor(Math.log10(min));
-  const hi = Math.ceil(Math.log10(max));
-  const inside = (/** @type {number} */ v) => v >= min * (1 - 1e-9) && v <= max * (1 + 1e-9);
-  const few = hi - lo <= 2;
-  /** @type {number[]} */
-  const ticks = [];
-  for (let k = lo; k <= hi; k += 1) {
-    for (const m of few ? [1, 2, 5] : [1]) {
-      const value = Number(`${m}e${k}`);  // exact decimal, unlike m * 10 ** k
-      if (inside(value)) ticks.push(value);
-    }
-  }
-  return ticks;
 }
 
 /**

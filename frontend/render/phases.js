@@ -66,7 +66,12 @@ export function describe(frame, store) {
   }
 }
 
-/** The largest |value| of a per-layer weight array and where it is. */
+/**
+ * The largest |value| of a per-layer weight array and where it is.
+ * @param {import('../protocol.js').Frame} frame
+ * @param {'gradWeights' | 'updateWeights'} key
+ * @returns {[number, string]}
+ */
 function largest(frame, key) {
   let best = 0;
   let where = '';

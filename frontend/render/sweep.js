@@ -6,12 +6,14 @@
  * ones. Clicking a tile shows that run in the main view.
  */
 
+import { lossOf, signedScale } from '../catalogue.js';
+import uPlot from '../vendor/uplot/uPlot.esm.js';
+import { Chart, FONT, textWidth } from './uplot_chart.js';
 import { formatNumber } from './format.js';
-import { fitCanvas } from './canvas.js';
-import { paintMap, palette } from './palette.js';
+import { paintMap } from './palette.js';
 
 /**
- * @param {HTMLElement} container  holds `.sweep-tiles` and a canvas `.sweep-chart`
+ * @param {HTMLElement} container  holds `.sweep-tiles` and the chart's container `.sweep-chart`
  * @param {import('../state.js').Store} store
  * @param {(run: number) => void} onPromote
  */
@@ -42,8 +44,16 @@ export function renderSweep(container, store, onPromote) {
       : `loss ${formatNumber(run.trainLoss)}`;
     tile.style.setProperty('--run-color', runColor(index));
   });
-  drawLossCurves(/** @type {HTMLCanvasElement} */ (container.querySelector('.sweep-chart')), store);
+  let chart = charts.get(container);
+  if (!chart) {
+    chart = new SweepLossChart(/** @type {HTMLElement} */ (container.querySelector('.sweep-chart')));
+    charts.set(container, chart);
+  }
+  chart.draw(store);
 }
+
+/** The loss chart of each sweep panel. @type {WeakMap<HTMLElement, SweepLossChart>} */
+const charts = new WeakMap();
 
 /** @param {number} index */
 export function runColor(index) {
@@ -53,101 +63,77 @@ export function runColor(index) {
 
 /** @param {import('../state.js').Store} store */
 function mapScale(store) {
-  const loss = store.config?.network?.loss;
-  if (loss === 'bce') return (/** @type {number} */ v) => 2 * v - 1;
-  if (loss === 'cross_entropy') {
+  // A multiclass sweep map holds the winning class index 0 … K−1 (docs/protocol.md).
+  if ((store.frame?.layerSizes.at(-1) ?? 1) > 1) {
     const classes = Math.max(2, store.data?.n_classes ?? 3);
-    return (/** @type {number} */ v) => (2 * v) / (classes - 1) - 1;
+    return signedScale([0, classes - 1]);
   }
-  return (/** @type {number} */ v) => Math.max(-1, Math.min(1, v));
+  return signedScale(lossOf(store.options, store.config)?.output_range);
 }
 
 /**
- * Every run's training loss over the steps (log scale), labelled by rate.
- * @param {HTMLCanvasElement} canvas
- * @param {import('../state.js').Store} store
+ * Vertical centres for labels wanted at `wanted`, nudged apart to at least `size` and kept
+ * inside [top, bottom] when they fit; in the order given.
+ * @param {number[]} wanted @param {number} size @param {number} top @param {number} bottom
  */
-function drawLossCurves(canvas, store) {
-  const fitted = fitCanvas(canvas);
-  if (!fitted) return;
-  const { ctx } = fitted;
-  ctx.clearRect(0, 0, fitted.width, fitted.height);
-  const history = store.sweepHistory ?? [];
-  const p = palette();
-  const font = store.ui.projector ? 16 : 12;
-  ctx.font = `${font}px system-ui, sans-serif`;
-  const left = 44;
-  const right = 8;
-  const top = 8;
-  const bottom = 20;
-  const width = fitted.width - left - right;
-  const height = fitted.height - top - bottom;
-  ctx.strokeStyle = p.grid;
-  ctx.strokeRect(left, top, width, height);
-  const values = history.flatMap((row) => row.losses).filter((v) => Number.isFinite(v) && v > 0);
-  if (!values.length || width <= 0 || height <= 0) {
-    ctx.fillStyle = p.muted;
-    ctx.fillText('press play: one loss curve per learning rate', left + 8, top + height / 2);
-    return;
+export function nudgeLabels(wanted, size, top, bottom) {
+  const order = wanted.map((y, i) => ({ y, i })).sort((a, b) => a.y - b.y);
+  order.forEach((label, k) => {  // downwards from the top one …
+    label.y = Math.max(label.y, top + size / 2, k > 0 ? order[k - 1].y + size : -Infinity);
+  });
+  for (let k = order.length - 1; k >= 0; k -= 1) {  // … then up from the bottom edge
+    const limit = k === order.length - 1 ? bottom - size / 2 : order[k + 1].y - size;
+    order[k].y = Math.max(top + size / 2, Math.min(order[k].y, limit));
   }
-  const low = Math.log10(Math.min(...values));
-  const high = Math.log10(Math.max(...values));
-  const span = Math.max(high - low, 0.5);
-  const lastStep = history[history.length - 1].step;
-  const firstStep = history[0].step;
-  const x = (/** @type {number} */ step) => left + ((step - firstStep) / Math.max(1, lastStep - firstStep)) * width;
-  const y = (/** @type {number} */ v) => top + height - ((Math.log10(v) - low) / span) * height;
-  ctx.fillStyle = p.muted;
-  ctx.textAlign = 'right';
-  ctx.fillText(formatNumber(10 ** high, 2), left - 4, top + font);
-  ctx.fillText(formatNumber(10 ** low, 2), left - 4, top + height);
-  ctx.textAlign = 'left';
-  ctx.fillText('step', left + width - 28, top + height + font + 4);
-  const runs = history[history.length - 1].losses.length;
-  for (let run = 0; run < runs; run++) {
-    ctx.beginPath();
-    let drawing = false;
-    for (const row of history) {
-      const v = row.losses[run];
-      if (!Number.isFinite(v) || v <= 0) { drawing = false; continue; }
-      if (drawing) ctx.lineTo(x(row.step), y(v)); else ctx.moveTo(x(row.step), y(v));
-      drawing = true;
-    }
-    ctx.strokeStyle = runColor(run);
-    ctx.lineWidth = 2 * p.lineScale;
-    ctx.stroke();
-  }
-  labelCurves(ctx, history, runs, store, { x, y, right: left + width, font });
+  /** @type {number[]} */
+  const result = new Array(wanted.length);
+  for (const { y, i } of order) result[i] = y;
+  return result;
 }
 
-/**
- * Each curve's rate written at its last point, nudged apart so labels never overlap.
- * @param {CanvasRenderingContext2D} ctx
- * @param {{step: number, losses: number[]}[]} history
- * @param {number} runs
- * @param {import('../state.js').Store} store
- * @param {{x: (s: number) => number, y: (v: number) => number, right: number, font: number}} axes
- */
-function labelCurves(ctx, history, runs, store, { y, right, font }) {
-  const last = history[history.length - 1];
-  const rates = store.frame?.sweep?.runs.map((r) => r.learningRate) ?? [];
-  const labels = [];
-  for (let run = 0; run < runs; run++) {
-    const v = last.losses[run];
-    if (Number.isFinite(v) && v > 0) labels.push({ run, at: y(v) });
+/** Every run's training loss over the steps (log scale), labelled by rate at its last point. */
+export class SweepLossChart extends Chart {
+  /** @param {import('../state.js').Store} store @returns {import('./uplot_chart.js').Spec} */
+  spec(store) {
+    const labels = (store.frame?.sweep?.runs ?? []).map((run) => `η ${formatNumber(run.learningRate)}`);
+    const font = `600 ${store.ui.projector ? 18 : 11}px ${FONT}`;
+    return {
+      key: `sweep:${labels.join()}:${store.ui.projector}`, scale: 'log', legend: 'none',
+      format: (v) => formatNumber(v),
+      padRight: Math.ceil(Math.max(0, ...labels.map((label) => textWidth(label, font))) + 12),
+      series: labels.map((label, run) => ({ label, color: runColor(run) })),
+      note: (store.sweepHistory ?? []).length === 0 ? 'press play: one loss curve per learning rate' : '',
+    };
   }
-  labels.sort((a, b) => a.at - b.at);
-  for (let i = 1; i < labels.length; i++) {
-    labels[i].at = Math.max(labels[i].at, labels[i - 1].at + font + 1);
+
+  /** @param {import('../state.js').Store} store */
+  sync(store) {
+    return this.columns.sync(store.sweepHistory ?? [], (row) => row.step, (row, k) => row.losses[k] ?? NaN, true);
   }
-  ctx.textAlign = 'right';
-  ctx.font = `600 ${font}px system-ui, sans-serif`;
-  for (const { run, at } of labels) {
-    const text = `η ${formatNumber(rates[run] ?? NaN)}`;
-    const width = ctx.measureText(text).width;
-    ctx.fillStyle = 'rgba(255,255,255,0.85)';
-    ctx.fillRect(right - width - 6, at - font + 2, width + 4, font + 2);
-    ctx.fillStyle = runColor(run);
-    ctx.fillText(text, right - 4, at);
+
+  /** Each rate right of its curve's last point, nudged apart so that no two overlap. @param {uPlot} plot */
+  decorate(plot) {
+    const { ctx, bbox } = plot;
+    const ratio = uPlot.pxRatio;
+    const font = this.font * ratio;
+    /** @type {{run: number, value: number}[]} each run's last finite loss */
+    const ends = [];
+    this.columns.ys.forEach((column, run) => {
+      let i = column.length - 1;
+      while (i > 0 && column[i] === null) i -= 1;
+      const value = column[i];
+      if (typeof value === 'number') ends.push({ run, value });
+    });
+    const ys = nudgeLabels(ends.map((end) => plot.valToPos(end.value, 'y', true)),
+      font + 2 * ratio, bbox.top, bbox.top + bbox.height);
+    ctx.save();
+    ctx.font = `600 ${font}px ${FONT}`;
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'left';
+    ends.forEach(({ run }, i) => {
+      ctx.fillStyle = runColor(run);
+      ctx.fillText(String(plot.series[run + 1].label ?? ''), bbox.left + bbox.width + 6 * ratio, ys[i]);
+    });
+    ctx.restore();
   }
 }

@@ -29,6 +29,8 @@ def test_sweep_shows_one_panel_per_rate_and_promotes_a_run(page: Any) -> None:
     page.wait_for_function("() => (window.playground.store.sweepHistory || []).length > 30",
                            timeout=TIMEOUT)
     assert page.locator(".sweep-tile").count() == 4
+    chart = page.get_by_test_id("sweep-chart").locator("canvas").first.bounding_box()
+    assert chart is not None and chart["width"] > 100 and chart["height"] > 40
     rates = page.evaluate("() => window.playground.store.frame.sweep.runs.map(r => r.learningRate)")
     assert [round(r, 4) for r in rates] == [0.003, 0.03, 0.3, 3.0]
     page.get_by_test_id("sweep-run-2").click()

@@ -1,13 +1,12 @@
-// Pure-function tests for the views: number formatting, axis ticks and the inspector's
-// chain-rule arithmetic. No DOM and no frame fixtures needed:
+// Pure-function tests for the views: number formatting, axis tick labels and the inspector's
+// chain-rule arithmetic (the charts' helpers: charts.test.mjs). No DOM and no frame fixtures needed:
 //   node --test tests/frontend/views.test.mjs
 // (also run by `node --test tests/frontend/` and by tests/frontend/test_views_js.py).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  MINUS, formatNumber, formatSigned, formatPercent, formatTick, formatLogTick, niceStep, niceTicks,
-  logTicks, superscript, stepDecimals,
+  MINUS, formatNumber, formatSigned, formatPercent, formatTick, formatLogTick, superscript, stepDecimals,
 } from '../../frontend/render/format.js';
 import { chainRuleNumbers, sumMatches, featureHtml } from '../../frontend/render/inspector.js';
 
@@ -63,41 +62,6 @@ test('formatPercent, superscript, formatTick, formatLogTick', () => {
   assert.equal(formatLogTick(5e-5), `5e${MINUS}5`);
   assert.equal(stepDecimals(0.25), 2);
   assert.equal(stepDecimals(5), 0);
-});
-
-test('niceStep picks 1, 2 or 5 times a power of ten', () => {
-  assert.equal(niceStep(1, 5), 0.2);
-  assert.equal(niceStep(100, 4), 20);
-  assert.equal(niceStep(7, 7), 1);
-  assert.equal(niceStep(0.003, 3), 0.001);
-  assert.ok(Number.isNaN(niceStep(0)));
-  assert.ok(Number.isNaN(niceStep(NaN)));
-});
-
-test('niceTicks: round values inside the range, no float noise', () => {
-  assert.deepEqual(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
-  assert.deepEqual(niceTicks(0, 100, 4), [0, 20, 40, 60, 80, 100]);
-  assert.deepEqual(niceTicks(-6, 6, 6), [-6, -4, -2, 0, 2, 4, 6]);
-  assert.deepEqual(niceTicks(0.1, 0.35, 3), [0.1, 0.2, 0.3]);
-  assert.deepEqual(niceTicks(3, 3, 5), [3]);
-  assert.deepEqual(niceTicks(1, 0, 5), []);
-  assert.deepEqual(niceTicks(NaN, 1, 5), []);
-  for (const v of niceTicks(0, 0.7, 7)) assert.equal(String(v).length <= 3, true, `clean: ${v}`);
-  const ticks = niceTicks(13, 4987, 5);
-  assert.ok(ticks.every((v) => v >= 13 && v <= 4987));
-  assert.ok(ticks.length >= 3 && ticks.length <= 7);
-  assert.ok(Object.is(niceTicks(-1, 1, 2)[1], 0), 'no negative zero');
-});
-
-test('logTicks: powers of ten, plus 2× and 5× for short ranges', () => {
-  assert.deepEqual(logTicks(1e-4, 1), [1e-4, 1e-3, 0.01, 0.1, 1]);
-  assert.deepEqual(logTicks(0.01, 1), [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1]);
-  assert.deepEqual(logTicks(0.15, 0.6), [0.2, 0.5]);
-  assert.deepEqual(logTicks(0, 1), []);
-  assert.deepEqual(logTicks(-1, 1), []);
-  assert.deepEqual(logTicks(1, Infinity), []);
-  assert.deepEqual(logTicks(2, 1), []);
-  assert.equal(logTicks(1e-8, 1e4).length, 13);
 });
 
 /** A selection as decodeFrame returns it (float32 values). */
