@@ -53,6 +53,8 @@ function columns(name) {
 }
 
 const SELECTION = columns('selection');
+/** The selection record's fields from here on are the update rule's inputs (frame.py). */
+const RULE_FROM = SELECTION.learning_rate;
 const SAMPLE = columns('selection_samples');
 const SWEEP = columns('sweep');
 const SWEEP_FIELDS = layoutBlock('sweep').fields.length;
@@ -105,6 +107,10 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  * @property {number} weight           the parameter's value (the bias for a neuron)
  * @property {number} gradient         dL/dθ of the parameter
  * @property {number} update           the last applied change Δθ of the parameter
+ * @property {Record<string, number>} rule  what the step's update rule read for it, by the
+ *   layout's names: learning_rate, penalty (the L1/L2 term of the gradient), the optimizer's
+ *   constants (momentum, beta1, beta2, epsilon), t, and its memory before and after
+ *   (velocity_before, velocity, m_before, m, v_before, v); NaN where it does not apply
  * @property {SelectionSample[]} samples  the first S points of the current minibatch
  */
 
@@ -351,8 +357,12 @@ function decodeSelection(head, rows, sampleCount) {
       gradA: rows[r + SAMPLE.grad_a], dadz: rows[r + SAMPLE.da_dz], delta: rows[r + SAMPLE.delta],
     });
   }
+  /** @type {Record<string, number>} */
+  const rule = {};
+  layoutBlock('selection').fields.slice(RULE_FROM).forEach((name, i) => { rule[name] = head[RULE_FROM + i]; });
   return {
     kind,
+    rule,
     layer: head[SELECTION.layer],
     source: kind === 'neuron' ? null : head[SELECTION.source],
     neuron: head[SELECTION.neuron],

@@ -48,7 +48,7 @@ export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
     {"name": "update_ratios", "shape": ["n_layers"], "per_layer": false, "flag": null, "fields": []},
     {"name": "output_maps", "shape": ["n_outputs", "main_res", "main_res"], "per_layer": false, "flag": null, "fields": []},
     {"name": "neuron_maps", "shape": ["n_neurons", "thumb_res", "thumb_res"], "per_layer": false, "flag": null, "fields": []},
-    {"name": "selection", "shape": [8], "per_layer": false, "flag": "selection", "fields": ["kind", "layer", "source", "neuron", "weight", "gradient", "update", "samples"]},
+    {"name": "selection", "shape": [21], "per_layer": false, "flag": "selection", "fields": ["kind", "layer", "source", "neuron", "weight", "gradient", "update", "samples", "learning_rate", "penalty", "momentum", "beta1", "beta2", "epsilon", "t", "velocity_before", "velocity", "m_before", "m", "v_before", "v"]},
     {"name": "selection_samples", "shape": ["selection_samples", 6], "per_layer": false, "flag": "selection", "fields": ["a_source", "z", "a", "grad_a", "da_dz", "delta"]},
     {"name": "sweep", "shape": ["sweep_runs", 4], "per_layer": false, "flag": "sweep", "fields": ["learning_rate", "train_loss", "test_loss", "diverged"]},
     {"name": "sweep_maps", "shape": ["sweep_runs", "sweep_res", "sweep_res"], "per_layer": false, "flag": "sweep", "fields": []}

@@ -188,6 +188,7 @@ function makeSelection() {
   const f32 = (/** @type {number} */ v) => Math.fround(v);
   return {
     kind, layer, source, neuron,
+    rule: { learning_rate: learningRate },
     weight: f32(reached >= 4 ? weightBefore + update : weightBefore),
     gradient: reached >= 3 ? f32(gradient) : NaN,
     update: reached >= 4 ? f32(update) : NaN,

@@ -32,13 +32,27 @@ class Optimizer:
 
     def __init__(self, shape: tuple[int, int], hyper: Hyperparameters) -> None:
         self.shape = shape
+        #: The memory as it was before the last update (for the inspector's rule with
+        #: numbers): copied at the start of every update.
+        self.before: dict[str, Array] = {
+            name: np.zeros_like(getattr(self, name)) for name in self.memory}
         self.set_hyper(hyper)
 
     def set_hyper(self, hyper: Hyperparameters) -> None:
         """Take new hyperparameter values (in place: compiled ops see them)."""
 
     def ops(self, grads: Array, neg_lr: Array, update: Array) -> list[Op]:
+        """The update's ops: remember the memory, then the rule (:meth:`rule_ops`)."""
+        remember: list[Op] = [(np.copyto, (self.before[name], getattr(self, name)))
+                              for name in self.memory]
+        return [*remember, *self.rule_ops(grads, neg_lr, update)]
+
+    def rule_ops(self, grads: Array, neg_lr: Array, update: Array) -> list[Op]:
         raise NotImplementedError
+
+    def constants(self) -> dict[str, float]:
+        """The hyperparameter values the compiled ops use now (μ, β₁, β₂, ε …)."""
+        return {}
 
     def state(self) -> dict[str, Any]:
         """Optimizer memory as arrays ``(runs, P)`` (for export)."""
@@ -63,7 +77,7 @@ class Sgd(Optimizer):
     title = "SGD"
     rule = "Δθ = −η·g"
 
-    def ops(self, grads: Array, neg_lr: Array, update: Array) -> list[Op]:
+    def rule_ops(self, grads: Array, neg_lr: Array, update: Array) -> list[Op]:
         return [(np.multiply, (grads, neg_lr, update))]
 
 
@@ -84,7 +98,10 @@ class Momentum(Optimizer):
     def set_hyper(self, hyper: Hyperparameters) -> None:
         self.momentum[...] = hyper.momentum
 
-    def ops(self, grads: Array, neg_lr: Array, update: Array) -> list[Op]:
+    def constants(self) -> dict[str, float]:
+        return {"momentum": float(self.momentum)}
+
+    def rule_ops(self, grads: Array, neg_lr: Array, update: Array) -> list[Op]:
         velocity = self.velocity
         return [
             (np.multiply, (velocity, self.momentum, velocity)),
@@ -109,20 +126,23 @@ class Adam(Optimizer):
         runs = shape[0]
         self.first, self.second, self.scratch = np.zeros(shape), np.zeros(shape), np.zeros(shape)
         self.t = np.zeros((runs, 1))
-        self.constants = {name: np.array(0.0) for name in (
+        self.hyper_values = {name: np.array(0.0) for name in (
             "beta1", "beta2", "one_minus_beta1", "one_minus_beta2", "epsilon")}
         self.correction = np.zeros((runs, 1))
         self.power = np.zeros((runs, 1))
         super().__init__(shape, hyper)
 
     def set_hyper(self, hyper: Hyperparameters) -> None:
-        c = self.constants
+        c = self.hyper_values
         c["beta1"][...], c["beta2"][...] = hyper.beta1, hyper.beta2
         c["one_minus_beta1"][...], c["one_minus_beta2"][...] = 1 - hyper.beta1, 1 - hyper.beta2
         c["epsilon"][...] = hyper.epsilon
 
-    def ops(self, grads: Array, neg_lr: Array, update: Array) -> list[Op]:
-        c, first, second, scratch = self.constants, self.first, self.second, self.scratch
+    def constants(self) -> dict[str, float]:
+        return {name: float(self.hyper_values[name]) for name in ("beta1", "beta2", "epsilon")}
+
+    def rule_ops(self, grads: Array, neg_lr: Array, update: Array) -> list[Op]:
+        c, first, second, scratch = self.hyper_values, self.first, self.second, self.scratch
         one = np.array(1.0)
         power, correction = self.power, self.correction
         return [

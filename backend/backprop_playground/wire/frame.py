@@ -62,6 +62,15 @@ class Block:
     fields: tuple[str, ...] = ()
 
 
+#: The selection block's fields: the parameter, then what its update rule read: η, the
+#: regularization term of the gradient, the optimizer's constants and its memory for this
+#: parameter before and after the update (NaN where the optimizer has no such memory).
+SELECTION_RECORD: tuple[str, ...] = (
+    "kind", "layer", "source", "neuron", "weight", "gradient", "update", "samples",
+    "learning_rate", "penalty", "momentum", "beta1", "beta2", "epsilon", "t",
+    "velocity_before", "velocity", "m_before", "m", "v_before", "v",
+)
+
 HEADER_FIELDS: tuple[HeaderField, ...] = (
     HeaderField("magic", "magic", 'ASCII "BPF1"'),
     HeaderField("version", "u16", "protocol version"),
@@ -110,9 +119,10 @@ BLOCKS: tuple[Block, ...] = (
           "each output over the plane [−6, 6]²; row 0 is the top (x2 = +6), column 0 x1 = −6"),
     Block("neuron_maps", ("n_neurons", "thumb_res", "thumb_res"),
           "each input feature, then each hidden neuron layer by layer, sampled like the maps"),
-    Block("selection", (8,), "the selected neuron's bias (kind 1, source −1) or edge (kind 2)",
-          flag="selection",
-          fields=("kind", "layer", "source", "neuron", "weight", "gradient", "update", "samples")),
+    Block("selection", (len(SELECTION_RECORD),),
+          "the selected neuron's bias (kind 1, source −1) or edge (kind 2): its value, "
+          "gradient and update, and the update rule's inputs for it in the step that ran",
+          flag="selection", fields=SELECTION_RECORD),
     Block("selection_samples", ("selection_samples", 6),
           "per batch point (the first S): the selected parameter's chain-rule factors",
           flag="selection", fields=("a_source", "z", "a", "grad_a", "da_dz", "delta")),
