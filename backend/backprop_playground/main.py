@@ -17,8 +17,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
 from .api import routes, ws
-from .monitor import LagMonitor
-from .sessions import SessionRegistry
+from .live.channels import Backend, LocalBackend
+from .live.monitor import LagMonitor
+from .live.registry import SessionRegistry
 from .settings import Settings
 
 
@@ -48,26 +49,28 @@ class RequestSizeLimit:
         await self.app(scope, receive, send)
 
 
+@contextlib.asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the app serves: the idle-session reaper and the lag monitor; then the registry
+    closes (sessions, trainer threads, delivery backend)."""
+    tasks = [asyncio.create_task(app.state.registry.reap_idle()),
+             asyncio.create_task(app.state.lag.run())]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await app.state.registry.close()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Wire the registry, the API routes, the WebSocket endpoint and the static page."""
     settings = settings or Settings()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(app.state.registry.reap_idle()),
-                 asyncio.create_task(app.state.lag.run())]
-        try:
-            yield
-        finally:
-            for task in tasks:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-            await app.state.registry.close()
-
     app = FastAPI(title="Backprop Playground", version=__version__, lifespan=lifespan)
     app.state.settings = settings
-    app.state.registry = SessionRegistry(settings)
+    app.state.registry = SessionRegistry(settings, delivery_backend(settings))
     app.state.lag = LagMonitor()
     app.include_router(routes.router)
     app.include_router(ws.router)
@@ -80,6 +83,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/", StaticFiles(directory=frontend_directory(), html=True), name="frontend")
     return app
+
+
+def delivery_backend(settings: Settings) -> Backend:
+    """Redis pub/sub with ``BACKPROP_REDIS_URL`` (viewers on any process), else this process."""
+    if not settings.redis_url:
+        return LocalBackend()
+    from .live.redis_channel import RedisBackend  # Redis is needed only for scale-out
+
+    return RedisBackend(settings.redis_url)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -20,13 +20,6 @@ import pytest
 from node_runner import run_node
 
 from backprop_playground.frames import build_frame
-from backprop_playground.protocol import (
-    CommandError,
-    Selection,
-    error_message,
-    finite_json,
-    parse_command,
-)
 from backprop_playground.settings import Settings
 from backprop_playground.trainer import (
     FEATURES,
@@ -37,14 +30,17 @@ from backprop_playground.trainer import (
     TrainingSession,
 )
 from backprop_playground.wire.catalogue import options
+from backprop_playground.wire.commands import CommandError, Selection, parse_command
 from backprop_playground.wire.frame import (
     BLOCKS,
     FLAGS,
     SAMPLE_FIELDS,
     SELECTION_FIELDS,
+    SELECTION_RECORD,
     FrameData,
     encode_frame,
 )
+from backprop_playground.wire.messages import error_message, finite_json
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTOCOL_JS = ROOT / "frontend" / "protocol.js"
@@ -79,6 +75,8 @@ def _selection(head: Any, rows: Any) -> dict[str, Any] | None:
         "weight": _number(head[4]),
         "gradient": _number(head[5]),
         "update": _number(head[6]),
+        "rule": {name: _number(value) for name, value in zip(
+            SELECTION_RECORD[8:], head[8:], strict=True)},
         "samples": [dict(zip(names, map(_number, row), strict=True)) for row in rows],
     }
 

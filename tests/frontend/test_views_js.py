@@ -1,4 +1,4 @@
-"""The views' pure JavaScript helpers (frontend/render/format.js, inspector.js).
+"""The views' pure JavaScript helpers (frontend/render/format.js, inspector.js, charts.js).
 
 ``node --test tests/frontend/views.test.mjs`` covers formatting, ticks and the chain-rule
 arithmetic on hand-made numbers. The second test feeds real trainer frames (encoded by
@@ -15,7 +15,6 @@ from pathlib import Path
 from node_runner import run_node
 
 from backprop_playground.frames import build_frame
-from backprop_playground.protocol import Selection
 from backprop_playground.settings import Settings
 from backprop_playground.trainer import (
     DataConfig,
@@ -25,6 +24,7 @@ from backprop_playground.trainer import (
     TrainingSession,
 )
 from backprop_playground.wire.catalogue import options
+from backprop_playground.wire.commands import Selection
 from backprop_playground.wire.frame import encode_frame
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +41,12 @@ def test_custom_data_node_tests_pass(tmp_path: Path) -> None:
 
 def test_views_node_tests_pass() -> None:
     result = run_node(["--test", "tests/frontend/views.test.mjs"])
+    assert result.returncode == 0, f"node --test failed:\n{result.stdout}\n{result.stderr}"
+
+
+def test_charts_node_tests_pass() -> None:
+    """The charts' history columns grow in place; learning-rate and sweep labels never overlap."""
+    result = run_node(["--test", "tests/frontend/charts.test.mjs"])
     assert result.returncode == 0, f"node --test failed:\n{result.stdout}\n{result.stderr}"
 
 

@@ -25,13 +25,12 @@ from server_helpers import (
     wait_until,
 )
 
-from backprop_playground.protocol import CONTROL_COMMANDS
-from backprop_playground.sessions import (
-    CLOSE_CLASS_ENDED,
-    JOIN_ALPHABET,
-    JOIN_CODE_LENGTH,
-    LiveSession,
-)
+from backprop_playground.live.codes import JOIN_ALPHABET, JOIN_CODE_LENGTH
+from backprop_playground.live.session import LiveSession
+from backprop_playground.wire.commands import CONTROL_COMMANDS
+from backprop_playground.wire.messages import CloseCode
+
+CLOSE_CLASS_ENDED = CloseCode.CLASS_ENDED
 
 SMALL: Json = {"network": {"hidden_layers": [3]}, "data": {"dataset": "xor"}}
 CODE_PATTERN = re.compile(rf"^[{JOIN_ALPHABET}]{{{JOIN_CODE_LENGTH}}}$")

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from backprop_playground.fanout import ClientStalled, RateLimiter, Subscriber
+from backprop_playground.live.fanout import ClientStalled, RateLimiter, Subscriber
 
 T = TypeVar("T")
 DEADLINE = 5.0

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from backprop_playground.history import COLUMNS, History
+from backprop_playground.live.history import COLUMNS, History
 from backprop_playground.trainer import ConfigError, Metrics
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import fields as dataclass_fields
 from typing import Any
 
 import numpy as np
@@ -14,15 +15,14 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from server_helpers import strict_json
 
-from backprop_playground.protocol import (
+from backprop_playground.trainer import LIMITS, OPTIMIZERS, REGULARIZATIONS, Hyperparameters
+from backprop_playground.wire.commands import (
     COMMAND_ADAPTER,
     CommandError,
     SetHyper,
-    error_message,
-    finite_json,
     parse_command,
 )
-from backprop_playground.trainer import LIMITS, OPTIMIZERS, REGULARIZATIONS
+from backprop_playground.wire.messages import error_message, finite_json
 
 FLOAT_FIELDS = ("learning_rate", "regularization_rate", "momentum", "beta1", "beta2",
                 "epsilon", "speed")
@@ -194,3 +194,18 @@ def test_error_message_with_a_nan_request_id_is_strict_json() -> None:
     decoded = strict_json(error_message(CommandError("bad", "x", math.nan)))
     assert decoded["id"] is None
     assert decoded["non_finite"] == ["id"]
+
+
+def test_set_hyper_is_derived_from_the_trainers_hyperparameters() -> None:
+    """set_hyper has one optional field per trainer hyperparameter (plus the server's
+    ``speed``): numbers ranged by LIMITS, names from the trainer's choices."""
+    schema = SetHyper.model_json_schema()["properties"]
+    trainer_fields = [field.name for field in dataclass_fields(Hyperparameters)]
+    assert set(schema) == {"v", "id", "type", "speed", *trainer_fields}
+    for name in trainer_fields:
+        allowed = schema[name]["anyOf"][0]
+        if name in ("optimizer", "regularization"):
+            assert allowed["enum"] == list({"optimizer": OPTIMIZERS,
+                                            "regularization": REGULARIZATIONS}[name])
+        else:
+            assert (allowed["minimum"], allowed["maximum"]) == LIMITS[name]

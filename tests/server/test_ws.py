@@ -26,8 +26,13 @@ from server_helpers import (
 )
 from starlette.websockets import WebSocketDisconnect
 
-from backprop_playground.protocol import CONTROL_COMMANDS, PROTOCOL_VERSION
-from backprop_playground.wire.frame import FLAG_DIVERGED, FLAG_RUNNING, FLAG_SELECTION
+from backprop_playground.wire.commands import CONTROL_COMMANDS
+from backprop_playground.wire.frame import (
+    FLAG_DIVERGED,
+    FLAG_RUNNING,
+    FLAG_SELECTION,
+    PROTOCOL_VERSION,
+)
 
 REGRESSION: Json = {"network": {"hidden_layers": [3], "activation": "relu", "loss": "mse"},
                     "data": {"dataset": "plane"}}

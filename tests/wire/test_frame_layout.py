@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from backprop_playground.frames import FRAME_BUDGET, build_frame, choose_resolution
-from backprop_playground.protocol import Selection
 from backprop_playground.trainer import TrainerConfig, TrainingSession, config_from_dict
 from backprop_playground.wire import generate
+from backprop_playground.wire.commands import Selection
 from backprop_playground.wire.frame import (
     BLOCKS,
     HEADER,

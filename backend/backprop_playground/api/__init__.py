@@ -1,1 +1,1 @@
-"""HTTP routes and the WebSocket endpoint (thin: the work is in sessions and the trainer)."""
+"""HTTP routes and the WebSocket endpoint (thin: the work is in live/ and the trainer)."""

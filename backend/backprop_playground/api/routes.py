@@ -11,9 +11,11 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from .. import __version__
-from ..wire.catalogue import options
-from ..sessions import LimitError, LiveSession, SessionRegistry, normalize_code
+from ..live.codes import normalize_code
+from ..live.registry import SessionRegistry
+from ..live.session import LimitError, LiveSession
 from ..trainer import DATASETS, ConfigError
+from ..wire.catalogue import options
 
 router = APIRouter(prefix="/api")
 

@@ -1,6 +1,6 @@
 """The WebSocket endpoint ``/ws/sessions/{id}``: hello, then commands in, frames out.
 
-One receiver (this coroutine) and one sender task (:class:`fanout.Subscriber`) per socket;
+One receiver (this coroutine) and one sender task (:class:`live.fanout.Subscriber`) per socket;
 cleanup in ``finally``. Errors are answered on the socket, which stays open, except for an
 oversized message (closed with 1009) and a failed hello (closed with 4403/4404/4429).
 """
@@ -12,32 +12,22 @@ import contextlib
 import hmac
 import logging
 from collections.abc import MutableMapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-if TYPE_CHECKING:
-    from ..broker import RemoteSession
-
-from ..fanout import ClientStalled, RateLimiter, Subscriber
-from ..protocol import (
-    CONTROL_COMMANDS,
-    CommandError,
-    Hello,
-    error_message,
-    finite_json,
-    parse_command,
-    request_id_of,
-)
-from ..sessions import LimitError, LiveSession, SessionRegistry
+from ..live.channels import Joinable
+from ..live.fanout import ClientStalled, RateLimiter, Subscriber
+from ..live.registry import SessionRegistry
+from ..live.session import LimitError
 from ..settings import Settings
+from ..wire.commands import CommandError, Hello, Role, parse_command, request_id_of
+from ..wire.messages import AckMessage, CloseCode, error_message, to_json
 
 router = APIRouter()
 logger = logging.getLogger(__name__)
-CLOSE_TOO_BIG, CLOSE_POLICY = 1009, 1008
-CLOSE_FORBIDDEN, CLOSE_NOT_FOUND, CLOSE_FULL = 4403, 4404, 4429
 
 
 def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
@@ -54,26 +44,41 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     settings: Settings = websocket.app.state.settings
     registry: SessionRegistry = websocket.app.state.registry
     if not origin_allowed(websocket, settings):
-        await websocket.close(code=CLOSE_POLICY, reason="origin not allowed")
+        await websocket.close(code=CloseCode.POLICY, reason="origin not allowed")
         return
     await websocket.accept()
     session = await registry.find(session_id)
     if session is None:
-        await _refuse(websocket, "no such session", "id", CLOSE_NOT_FOUND)
+        await _refuse(websocket, "no such session", "id", CloseCode.NOT_FOUND)
         return
     hello = await _receive_hello(websocket, session, settings)
     if hello is None:
         return
+    subscriber = await _join(websocket, session, hello.role, settings)
+    if subscriber is not None:
+        await _serve(websocket, session, subscriber, settings)
+
+
+async def _join(websocket: WebSocket, session: Joinable, role: Role,
+                settings: Settings) -> Subscriber | None:
+    """The client's subscriber, its welcome and the latest frame queued; None (and the
+    socket closed with 4429) when the session has no room."""
     await session.ensure_frame()
-    subscriber = Subscriber(websocket, hello.role, settings.send_timeout_seconds)
-    subscriber.offer_control(finite_json(session.welcome(hello.role)))
+    subscriber = Subscriber(websocket, role, settings.send_timeout_seconds)
+    subscriber.offer_control(to_json(session.welcome(role)))
     if session.last_frame is not None:
         subscriber.offer_frame(session.last_frame)
     try:
         session.attach(subscriber)
     except LimitError as error:
-        await _refuse(websocket, str(error), None, CLOSE_FULL)
-        return
+        await _refuse(websocket, str(error), None, CloseCode.FULL)
+        return None
+    return subscriber
+
+
+async def _serve(websocket: WebSocket, session: Joinable, subscriber: Subscriber,
+                 settings: Settings) -> None:
+    """One sender and one receiver task until either ends; then detach and close."""
     sender = asyncio.create_task(subscriber.run_sender())
     receiver = asyncio.create_task(_receive_commands(websocket, session, subscriber, settings))
     try:
@@ -96,7 +101,7 @@ async def _refuse(websocket: WebSocket, message: str, field: str | None, code: i
         await websocket.close(code=code, reason=message[:120])
 
 
-async def _receive_hello(websocket: WebSocket, session: LiveSession | RemoteSession,
+async def _receive_hello(websocket: WebSocket, session: Joinable,
                          settings: Settings) -> Hello | None:
     """The first message must be a hello; a presenter's token must match."""
     try:
@@ -106,19 +111,19 @@ async def _receive_hello(websocket: WebSocket, session: LiveSession | RemoteSess
             return None
         command = parse_command(text)
     except TimeoutError:
-        await _refuse(websocket, "say hello first", "type", CLOSE_POLICY)
+        await _refuse(websocket, "say hello first", "type", CloseCode.POLICY)
         return None
     except CommandError as error:
-        await _refuse(websocket, error.message, error.field, CLOSE_POLICY)
+        await _refuse(websocket, error.message, error.field, CloseCode.POLICY)
         return None
     except WebSocketDisconnect:
         return None
     if not isinstance(command, Hello):
-        await _refuse(websocket, "the first message must be a hello", "type", CLOSE_POLICY)
+        await _refuse(websocket, "the first message must be a hello", "type", CloseCode.POLICY)
         return None
     if command.role == "presenter" and not hmac.compare_digest(
             (command.token or "").encode(), session.presenter_token.encode()):
-        await _refuse(websocket, "wrong presenter token", "token", CLOSE_FORBIDDEN)
+        await _refuse(websocket, "wrong presenter token", "token", CloseCode.FORBIDDEN)
         return None
     return command
 
@@ -133,13 +138,13 @@ async def _receive_text(websocket: WebSocket, settings: Settings) -> str | None:
         return ""
     size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
     if size > settings.max_message_bytes:
-        await websocket.close(code=CLOSE_TOO_BIG,
+        await websocket.close(code=CloseCode.TOO_BIG,
                               reason=f"messages are limited to {settings.max_message_bytes} bytes")
         return None
     return data if isinstance(data, str) else data.decode("utf-8", errors="replace")
 
 
-async def _receive_commands(websocket: WebSocket, session: LiveSession | RemoteSession,
+async def _receive_commands(websocket: WebSocket, session: Joinable,
                             subscriber: Subscriber,
                             settings: Settings) -> None:
     """Read commands until the socket closes; answer each with an ack or an error."""
@@ -156,14 +161,14 @@ async def _receive_commands(websocket: WebSocket, session: LiveSession | RemoteS
         subscriber.offer_control(await _answer(text, session, subscriber))
 
 
-async def _answer(text: str, session: LiveSession | RemoteSession,
+async def _answer(text: str, session: Joinable,
                   subscriber: Subscriber) -> str:
     """Carry out one command; the ack or the error as JSON text."""
     try:
         command = parse_command(text)
-        if command.type == "hello":
+        if isinstance(command, Hello):
             raise CommandError("already said hello", "type", command.id)
-        if command.type in CONTROL_COMMANDS and subscriber.role != "presenter":
+        if subscriber.role != "presenter":
             raise CommandError("viewers are read-only: only the presenter controls the run",
                                "type", command.id)
         step = await session.handle(command)
@@ -173,5 +178,4 @@ async def _answer(text: str, session: LiveSession | RemoteSession,
         logger.exception("command failed")
         return error_message(CommandError(f"the server could not do that: {error}", None,
                                           request_id_of(text)))
-    return finite_json({"type": "ack", "id": command.id, "command": command.type,
-                        "step": step})
+    return to_json(AckMessage(id=command.id, command=command.type, step=step))

@@ -1,6 +1,8 @@
 """Per-client delivery: a one-slot frame mailbox (latest wins), a small bounded control
 queue, and one sender task with a send timeout. A slow client only ever loses frames;
 it never slows the trainer or other clients, and it holds at most one frame in memory.
+:class:`Audience` is one session's clients in this process and the rule for each kind of
+message; every delivery channel hands what it carries to an Audience.
 """
 
 from __future__ import annotations
@@ -9,6 +11,9 @@ import asyncio
 import time
 from collections import deque
 from typing import Protocol
+
+from ..wire.commands import Role
+from ..wire.messages import SUPERSEDED
 
 
 class Socket(Protocol):
@@ -24,7 +29,7 @@ class ClientStalled(Exception):
 class Subscriber:
     """One connected client of a session."""
 
-    def __init__(self, socket: Socket, role: str, send_timeout: float,
+    def __init__(self, socket: Socket, role: Role, send_timeout: float,
                  control_limit: int = 64) -> None:
         self.socket, self.role = socket, role
         self.send_timeout, self.control_limit = send_timeout, control_limit
@@ -120,3 +125,42 @@ class RateLimiter:
             self.tokens -= 1.0
             return True
         return False
+
+
+class Audience:
+    """This process's clients of one session, and how each kind of message reaches them."""
+
+    def __init__(self) -> None:
+        self.subscribers: set[Subscriber] = set()
+
+    @property
+    def viewers(self) -> int:
+        return sum(1 for s in self.subscribers if s.role == "viewer")
+
+    def add(self, subscriber: Subscriber) -> None:
+        self.subscribers.add(subscriber)
+
+    def discard(self, subscriber: Subscriber) -> None:
+        self.subscribers.discard(subscriber)
+
+    def frame(self, frame: bytes) -> None:
+        """Offer a frame to every client (each keeps only the latest unsent one)."""
+        for subscriber in self.subscribers:
+            subscriber.offer_frame(frame)
+
+    def message(self, kind: str, text: str) -> None:
+        """Queue a JSON message of type ``kind`` for every client; run states and viewer
+        counts supersede their unsent predecessors, everything else is kept."""
+        latest = kind in SUPERSEDED
+        for subscriber in self.subscribers:
+            if latest:
+                subscriber.offer_latest(kind, text)
+            else:
+                subscriber.offer_control(text)
+
+    def dismiss(self, text: str, close_code: int, *, viewers_only: bool = True) -> None:
+        """Send ``text`` to the viewers (or everyone), then close their sockets."""
+        for subscriber in list(self.subscribers):
+            if subscriber.role == "viewer" or not viewers_only:
+                subscriber.offer_control(text)
+                subscriber.finish(close_code)

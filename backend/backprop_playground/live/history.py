@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .trainer import ConfigError, Metrics
+from ..trainer import ConfigError, Metrics
 
 COLUMNS = ("step", "epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy",
            "batch_loss")

@@ -1,0 +1,208 @@
+"""What each presenter command does to a live session, and :data:`COMMANDS`, the table the
+session dispatches with. Every handler returns the step at which its command took effect
+(see the ack in docs/protocol.md) or raises CommandError naming the field."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from ..trainer import ConfigError, TrainerConfig, TrainingSession, config_from_dict, config_to_dict
+from ..trainer.validation import validate_config
+from ..wire.commands import (
+    CommandError,
+    Configure,
+    EndClass,
+    Pause,
+    PhaseStep,
+    Play,
+    Present,
+    Promote,
+    Reset,
+    Select,
+    Selection,
+    SetHyper,
+    Step,
+    Sweep,
+    View,
+)
+from . import classroom
+from .dispatch import CommandTable
+from .session import LiveSession
+
+
+async def play(session: LiveSession, command: Play) -> int:
+    trainer = session.trainer
+    if trainer.status == "diverged":
+        reason = trainer.divergence.message if trainer.divergence else "diverged"
+        raise CommandError(f"{reason}; lower the learning rate or reset", None, command.id)
+    session.play()
+    return trainer.step_count + 1
+
+
+async def pause(session: LiveSession, command: Pause) -> int:
+    session.running = False
+    await session.emit_frame()
+    return session.trainer.step_count
+
+
+async def step(session: LiveSession, command: Step) -> int:
+    session.running = False
+    trainer = session.trainer
+    first = trainer.step_count + 1
+    await session.trainer_work(lambda: trainer.run(command.n))
+    return first
+
+
+async def phase_step(session: LiveSession, command: PhaseStep) -> int:
+    session.running = False
+    trainer = session.trainer
+    await session.trainer_work(trainer.advance)
+    return trainer.step_count + (0 if trainer.phase in (None, "update") else 1)
+
+
+async def reset(session: LiveSession, command: Reset) -> int:
+    session.running = False
+    await session.trainer_work(session.trainer.reset)
+    session.history.clear()
+    session.broadcast(session.config_message())
+    return 0
+
+
+async def set_hyper(session: LiveSession, command: SetHyper) -> int:
+    """Hyperparameters from the next step (the step in progress finishes with the old ones);
+    the speed at once."""
+    changes = command.trainer_changes()
+    trainer = session.trainer
+    effective = trainer.step_count + 1
+    if changes:
+        try:
+            effective = trainer.set_hyperparameters(**changes)
+        except ConfigError as error:
+            raise CommandError(error.message, error.field, command.id) from error
+    if command.speed is not None:
+        session.speed = command.speed
+    if changes and not session.running:  # the views show the new values at once
+        await session.emit_frame()
+    return effective
+
+
+async def configure(session: LiveSession, command: Configure) -> int:
+    """Rebuild with the merged config; a refused one changes nothing (not even running)."""
+    config = _validated_config(session.trainer.config, command)
+    session.running = False
+    await session.trainer_work(lambda: session.trainer.configure(config))
+    session.selection = None
+    session.history.clear()
+    session.broadcast(session.config_message())
+    return 0
+
+
+async def select(session: LiveSession, command: Select) -> int:
+    _check_selection(session.trainer, command.target, command.id)
+    session.selection = command.target
+    await session.emit_frame()
+    return session.trainer.step_count
+
+
+async def sweep(session: LiveSession, command: Sweep) -> int:
+    """Rebuild as a sweep over the rates (or as one run again) from the same seed."""
+    session.running = False
+    rates = command.learning_rates
+    config = session.trainer.config
+    if rates is not None:
+        config = replace(config, hyper=replace(config.hyper, learning_rate=rates[0]))
+    fresh = TrainingSession(config, rates)
+
+    def swap() -> None:
+        session.trainer = fresh
+
+    session.main_run = 0
+    session.selection = None
+    await session.trainer_work(swap)
+    session.history.clear()
+    session.broadcast(session.config_message())
+    return 0
+
+
+async def promote(session: LiveSession, command: Promote) -> int:
+    runs = session.trainer.runs
+    if command.run >= runs:
+        raise CommandError(f"the sweep has {runs} runs", "run", command.id)
+    session.main_run = command.run
+    session.history.clear()
+    await session.emit_frame()
+    return session.trainer.step_count
+
+
+def _validated_config(current: TrainerConfig, command: Configure) -> TrainerConfig:
+    """The merged, fully validated config of a configure command, or CommandError
+    naming ``config.<field>``."""
+    try:
+        config = config_from_dict(merge_config(config_to_dict(current), command.config))
+        return validate_config(config)
+    except ConfigError as error:
+        field = error.field if error.field.startswith("config") else f"config.{error.field}"
+        raise CommandError(error.message, field, command.id) from error
+
+
+def _check_selection(trainer: TrainingSession, target: Selection | None,
+                     request_id: str | int | None) -> None:
+    """CommandError naming ``target.layer``/``neuron``/``source`` if ``target`` is not in
+    the current network."""
+    if target is None:
+        return
+    sizes = trainer.model.layout.sizes
+    if target.layer >= len(sizes) - 1:
+        raise CommandError(f"the network has {len(sizes) - 1} layers", "target.layer",
+                           request_id)
+    if target.neuron >= sizes[target.layer + 1]:
+        raise CommandError(f"layer {target.layer} has {sizes[target.layer + 1]} neurons",
+                           "target.neuron", request_id)
+    if target.source is not None and target.source >= sizes[target.layer]:
+        raise CommandError(f"layer {target.layer} has {sizes[target.layer]} inputs",
+                           "target.source", request_id)
+
+
+def merge_config(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``current`` with the fields of ``changes`` replaced, section by section.
+
+    What follows from a replaced field is reset rather than kept stale: a new data set
+    drops custom points and lets the problem and loss follow it (unless given); new layer
+    sizes with per-layer activations keep the first activation for every layer.
+    """
+    merged = {key: dict(value) if isinstance(value, dict) else value
+              for key, value in current.items()}
+    for section, values in changes.items():
+        if isinstance(values, dict) and isinstance(merged.get(section), dict):
+            merged[section].update(values)
+        else:
+            merged[section] = values
+    network, data = changes.get("network"), changes.get("data")
+    if isinstance(data, dict) and "dataset" in data:
+        if data["dataset"] != "custom" and "points" not in data:
+            merged["data"]["points"] = None
+        for key in ("problem", "loss"):
+            if not (isinstance(network, dict) and key in network):
+                merged["network"][key] = None
+    if isinstance(network, dict) and "hidden_layers" in network and "activation" not in network:
+        activation = merged["network"].get("activation")
+        if isinstance(activation, list):
+            merged["network"]["activation"] = activation[0] if activation else "tanh"
+    return merged
+
+
+COMMANDS: CommandTable[LiveSession] = CommandTable()
+COMMANDS.add(Play, play)
+COMMANDS.add(Pause, pause)
+COMMANDS.add(Step, step)
+COMMANDS.add(PhaseStep, phase_step)
+COMMANDS.add(Reset, reset)
+COMMANDS.add(SetHyper, set_hyper)
+COMMANDS.add(Configure, configure)
+COMMANDS.add(Select, select)
+COMMANDS.add(Sweep, sweep)
+COMMANDS.add(Promote, promote)
+COMMANDS.add(Present, classroom.present)
+COMMANDS.add(EndClass, classroom.end)
+COMMANDS.add(View, classroom.view)

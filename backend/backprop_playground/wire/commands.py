@@ -1,0 +1,270 @@
+"""Client → server commands: pydantic models, one discriminated union, and ``parse_command``.
+
+Parsing is strict (unknown fields refused, no coercion, finite numbers only) and every
+refusal is a :class:`CommandError` naming the field by its dotted path (``target.neuron``).
+``set_hyper``'s trainer fields are derived from the trainer's ``Hyperparameters`` and
+``LIMITS``, never listed here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import fields
+from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+
+from ..trainer import LIMITS, Hyperparameters
+from ..trainer.config import HYPER_CHOICES
+from .catalogue import COMMAND_LIMITS
+
+#: A request id: a short string or a whole number that fits a JavaScript number exactly.
+RequestId = Annotated[str, Field(max_length=64)] | Annotated[int, Field(ge=0, le=2**53)]
+#: Who is on the other end of a socket: the one presenter steers, viewers watch.
+Role = Literal["presenter", "viewer"]
+
+
+class Command(BaseModel):
+    """Fields every command has: the protocol version and an optional request id that the
+    ack or error echoes."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+    v: Literal[1] = 1
+    id: RequestId | None = None
+
+
+class Hello(Command):
+    """First message on a socket: who is connecting. The presenter proves it with the token
+    it got when it created the session (never in the URL)."""
+
+    type: Literal["hello"]
+    role: Role
+    token: Annotated[str, Field(max_length=128)] | None = None
+
+
+class Play(Command):
+    """Train continuously at the current speed."""
+
+    type: Literal["play"]
+
+
+class Pause(Command):
+    """Stop after the current frame."""
+
+    type: Literal["pause"]
+
+
+class Step(Command):
+    """Run ``n`` whole steps (pauses a running session)."""
+
+    type: Literal["step"]
+    n: Annotated[int, Field(ge=int(COMMAND_LIMITS["step_n"][0]),
+                            le=int(COMMAND_LIMITS["step_n"][1]))] = 1
+
+
+class PhaseStep(Command):
+    """Run the next phase only: forward, loss, backward or update (pauses)."""
+
+    type: Literal["phase_step"]
+
+
+class Reset(Command):
+    """Rebuild the network from the seed; history is cleared."""
+
+    type: Literal["reset"]
+
+
+HYPER_FIELDS: tuple[str, ...] = tuple(field.name for field in fields(Hyperparameters))
+
+
+class _SetHyperBase(Command):
+    """Change hyperparameters live, from the next step (any of the trainer's
+    ``Hyperparameters``, within ``LIMITS``); ``speed`` is steps per frame."""
+
+    type: Literal["set_hyper"]
+    speed: Annotated[float, Field(ge=COMMAND_LIMITS["speed"][0],
+                                  le=COMMAND_LIMITS["speed"][1])] | None = None
+
+    def trainer_changes(self) -> dict[str, Any]:
+        """The fields that are trainer hyperparameters and were given."""
+        return self.model_dump(include=set(HYPER_FIELDS), exclude_none=True)
+
+
+def _hyper_fields() -> dict[str, Any]:
+    """``set_hyper``'s trainer fields, one per ``Hyperparameters`` field, all optional: a
+    choice of names (the trainer's ``HYPER_CHOICES``) or a number of the field's type
+    within ``LIMITS``."""
+    hints = get_type_hints(Hyperparameters)
+    result: dict[str, Any] = {}
+    for name in HYPER_FIELDS:
+        if name in HYPER_CHOICES:
+            annotation: Any = Literal[HYPER_CHOICES[name]]
+        else:
+            low, high = LIMITS[name]
+            annotation = Annotated[hints[name], Field(ge=low, le=high)]
+        result[name] = (annotation | None, None)
+    return result
+
+
+if TYPE_CHECKING:  # mypy sees what the server reads; the trainer fields come from the trainer
+    SetHyper = _SetHyperBase
+else:
+    SetHyper = create_model("SetHyper", __base__=_SetHyperBase, __module__=__name__,
+                            __doc__=_SetHyperBase.__doc__, **_hyper_fields())
+
+
+class Configure(Command):
+    """Rebuild with a new config (architecture, features, activation, problem, loss, data,
+    seed, custom points). Missing sections keep their current values; the trainer validates
+    and names the first bad field."""
+
+    type: Literal["configure"]
+    config: dict[str, Any]
+
+
+class Selection(BaseModel):
+    """A neuron (``source`` is None: its bias) or an edge ``source → neuron`` of ``layer``
+    (0 = first hidden layer; the output layer is the last)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    layer: Annotated[int, Field(ge=0, le=LIMITS["hidden_layers"][1])]
+    neuron: Annotated[int, Field(ge=0, le=LIMITS["neurons_per_layer"][1] - 1)]
+    source: Annotated[int, Field(ge=0, le=LIMITS["neurons_per_layer"][1] - 1)] | None = None
+
+
+class Select(Command):
+    """Inspect a neuron or an edge (None clears the selection)."""
+
+    type: Literal["select"]
+    target: Selection | None = None
+
+
+class Present(Command):
+    """Turn this session into a presented class: a join code for the viewers."""
+
+    type: Literal["present"]
+
+
+class EndClass(Command):
+    """End the class: viewers are told and disconnected; the session goes on privately."""
+
+    type: Literal["end_class"]
+
+
+class View(Command):
+    """What the presenter shows, mirrored on the viewers' pages."""
+
+    type: Literal["view"]
+    projector: bool | None = None
+    panel: Annotated[str, Field(max_length=32, pattern=r"^[a-z_-]*$")] | None = None
+
+
+class Sweep(Command):
+    """Train 2–8 runs side by side from the same initial weights and data order, one per
+    learning rate (None: back to one run at the first rate). Rebuilds from the seed."""
+
+    type: Literal["sweep"]
+    learning_rates: Annotated[
+        list[Annotated[float, Field(ge=LIMITS["learning_rate"][0],
+                                    le=LIMITS["learning_rate"][1])]],
+        Field(min_length=2, max_length=int(LIMITS["sweep_runs"][1])),
+    ] | None = None
+
+
+class Promote(Command):
+    """Show run ``run`` of a sweep in the main view (network, output plot, inspector)."""
+
+    type: Literal["promote"]
+    run: Annotated[int, Field(ge=0, le=int(LIMITS["sweep_runs"][1]) - 1)]
+
+
+#: Every command but the hello: what the presenter sends to steer the run.
+ControlCommand = (Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select
+                  | Present | EndClass | View | Sweep | Promote)
+ClientCommand = Annotated[Hello | ControlCommand, Field(discriminator="type")]
+COMMAND_ADAPTER: TypeAdapter[ClientCommand] = TypeAdapter(ClientCommand)
+COMMAND_MODELS: tuple[type[Command], ...] = get_args(get_args(ClientCommand)[0])
+COMMAND_TYPES: tuple[str, ...] = tuple(
+    get_args(model.model_fields["type"].annotation)[0] for model in COMMAND_MODELS)
+CONTROL_COMMANDS = tuple(kind for kind in COMMAND_TYPES if kind != "hello")
+
+
+class CommandError(Exception):
+    """A message could not be accepted; ``field`` names the culprit (or None)."""
+
+    def __init__(self, message: str, field: str | None = None,
+                 request_id: str | int | None = None) -> None:
+        super().__init__(message)
+        self.message, self.field, self.request_id = message, field, request_id
+
+
+def parse_command(text: str | bytes) -> ClientCommand:
+    """A command model from JSON text, or CommandError naming the field and the reason."""
+    try:
+        raw = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise CommandError(f"not valid JSON: {error}") from error
+    except RecursionError as error:
+        raise CommandError("not a command: nested too deeply") from error
+    request_id = request_id_of(text)
+    if not isinstance(raw, dict):
+        raise CommandError("a command is a JSON object with a 'type'")
+    non_finite = _non_finite_path(raw)
+    if non_finite is not None:
+        raise CommandError("numbers must be finite (no NaN or Infinity)", non_finite, request_id)
+    try:
+        return COMMAND_ADAPTER.validate_python(raw)
+    except ValidationError as error:
+        raise _refusal(error, raw, request_id) from error
+
+
+def _refusal(error: ValidationError, raw: dict[str, Any],
+             request_id: str | int | None) -> CommandError:
+    """The CommandError for pydantic's first complaint, its location as a dotted path."""
+    first = error.errors()[0]
+    if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        known = ", ".join(COMMAND_TYPES)
+        return CommandError(f"unknown command type {raw.get('type')!r}; known: {known}",
+                            "type", request_id)
+    parts = [str(part) for part in first["loc"] if not _is_union_tag(part, raw)]
+    where = ".".join(part for part in parts if not _is_branch_label(part))
+    return CommandError(first["msg"], where or None, request_id)
+
+
+def _is_branch_label(part: str) -> bool:
+    """pydantic names the branches of a union in error paths (``constrained-str``, ``int``);
+    they are not fields."""
+    return part in ("str", "int", "float", "bool") or part.startswith(("constrained-", "function-"))
+
+
+def _is_union_tag(part: Any, raw: dict[str, Any]) -> bool:
+    return isinstance(part, str) and part == raw.get("type") and part not in raw
+
+
+def request_id_of(text: str | bytes) -> str | int | None:
+    """The ``id`` of a message if it has a valid one, else None (for replies to messages
+    that are refused before they are parsed as commands)."""
+    try:
+        raw = json.loads(text)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    value = raw.get("id") if isinstance(raw, dict) else None
+    if isinstance(value, str) and len(value) <= 64:
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 2**53:
+        return value
+    return None
+
+
+def _non_finite_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first NaN or ±Infinity in ``value`` (None: there is none)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return path or None
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for key, item in items:
+        found = _non_finite_path(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,259 @@
+"""Server → client JSON messages: one pydantic model per message, named by direction, and the
+never-NaN rule they are written with.
+
+Every field of a message model is always sent. :func:`to_json` writes a message as strict
+JSON: a non-finite number becomes ``null`` and its path is listed under ``"non_finite"``.
+The page's types (``frontend/types/messages.gen.d.ts``) are generated from these models by
+:mod:`.gen_types`; close codes are :class:`CloseCode`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import IntEnum
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from ..trainer import PHASES, PROBLEMS, Hyperparameters, TrainerConfig
+from .commands import CONTROL_COMMANDS, CommandError, Role, Selection
+
+
+class CloseCode(IntEnum):
+    """WebSocket close codes the server uses."""
+
+    POLICY = 1008  #: origin not allowed, missing or malformed hello
+    TOO_BIG = 1009  #: a message over ``max_message_bytes``
+    FORBIDDEN = 4403  #: wrong presenter token
+    NOT_FOUND = 4404  #: no such session
+    CLASS_ENDED = 4410  #: the presenter ended the class
+    FULL = 4429  #: the session's viewer limit is reached
+
+
+def names(choices: tuple[str, ...]) -> WithJsonSchema:
+    """The JSON Schema of a string that is one of ``choices`` (a union type in TypeScript)."""
+    return WithJsonSchema({"type": "string", "enum": list(choices)})
+
+
+#: A number that is sent as null when it is not finite (its path is then in ``non_finite``).
+WireFloat = Annotated[float, WithJsonSchema(
+    {"anyOf": [{"type": "number"}, {"type": "null"}],
+     "description": "null when not finite (the path is listed in non_finite)"})]
+#: A request id as the command gave it: a string or a whole number.
+EchoedId = str | int
+
+
+class Message(BaseModel):
+    """Fields every server message has (``non_finite`` is added by :func:`to_json`)."""
+
+    model_config = ConfigDict(extra="forbid", validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+    type: str
+
+
+class Part(BaseModel):
+    """A part of a message (not a message by itself)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# --------------------------------------------------------------------- message parts
+class PlotData(Part):
+    """The data set for the output plot: ``[x1, x2, label]`` per point (label: class index,
+    or the target value for regression)."""
+
+    problem: Annotated[str, names(PROBLEMS)]
+    n_classes: int
+    train: list[tuple[float, float, float]]
+    test: list[tuple[float, float, float]]
+
+
+class HistoryData(Part):
+    """The loss/accuracy history: one row per recorded frame (every ``stride``-th frame once
+    the history is long)."""
+
+    columns: list[str]
+    rows: list[list[WireFloat]]
+    stride: int
+
+
+class ClassInfo(Part):
+    """A presented class: its join code and the page's path for viewers."""
+
+    code: str
+    path: str
+
+
+class ViewState(Part):
+    """What the presenter shows, mirrored on the viewers' pages."""
+
+    projector: bool
+    panel: str | None
+
+
+class DivergenceInfo(Part):
+    """Where and why training diverged."""
+
+    step: int
+    learning_rate: float
+    message: str
+
+
+class SweepInfo(Part):
+    """A learning-rate sweep: its rates and the run shown in the main view."""
+
+    learning_rates: list[float]
+    main_run: int
+
+
+# ------------------------------------------------------------------------- messages
+class StateMessage(Message):
+    """What the controls show; sent after every command and when the run stops by itself
+    (a newer one replaces one not yet sent)."""
+
+    type: Literal["state"] = "state"
+    running: bool
+    speed: float = Field(description="Steps per frame while running.")
+    step: int = Field(description="Completed steps (updates).")
+    epoch: int
+    phase: Annotated[str, names(PHASES)] | None = Field(
+        description="The last completed phase of the current step (null: none has run).")
+    next_phase: Annotated[str, names(PHASES)]
+    hyper: Hyperparameters
+    selection: Selection | None = Field(description="The inspected neuron or edge.")
+    status: Literal["ok", "diverged"]
+    divergence: DivergenceInfo | None
+    learning_rate_changes: list[tuple[int, float]] = Field(
+        description="[step, rate] pairs: from step on, the learning rate was rate.")
+    class_: ClassInfo | None = Field(alias="class", description="Set while presented.")
+    view: ViewState
+    sweep: SweepInfo | None = Field(description="Set while a learning-rate sweep runs.")
+
+
+class WelcomeMessage(Message):
+    """The answer to a hello: everything a client needs to draw the session."""
+
+    type: Literal["welcome"] = "welcome"
+    session: str
+    role: Role
+    protocol: int = Field(description="The protocol version.")
+    config: TrainerConfig
+    data: PlotData
+    state: StateMessage
+    history: HistoryData
+    viewers: int = Field(description="Connected viewers (the presenter not counted).")
+
+    def relayed_to(self, role: Role) -> RelayedWelcomeMessage:
+        """This welcome as another server process relays it to ``role``."""
+        return RelayedWelcomeMessage.model_validate({**dict(self), "role": role})
+
+
+class RelayedWelcomeMessage(WelcomeMessage):
+    """A welcome from a server process that relays a class presented on another."""
+
+    relayed: Literal[True] = True
+
+
+class AckMessage(Message):
+    """A command was carried out; ``step`` is the step at which it took effect."""
+
+    type: Literal["ack"] = "ack"
+    id: EchoedId | None = Field(description="The command's request id (null: it had none).")
+    command: Annotated[str, names(CONTROL_COMMANDS)] = Field(description="Its type.")
+    step: int = Field(description="The step at which the command took effect.")
+
+
+class ErrorMessage(Message):
+    """A message was refused; ``field`` is the dotted path of the culprit (or null). The
+    socket stays open unless a close code follows."""
+
+    type: Literal["error"] = "error"
+    id: EchoedId | None = Field(
+        description="The message's request id (null: it had none or could not be read).")
+    field: str | None = Field(description="Dotted path of the culprit, e.g. target.neuron.")
+    message: str = Field(description="What is wrong, in plain words.")
+
+
+class ConfigMessage(Message):
+    """The config and data after ``configure``, ``reset`` and ``sweep``; the history restarts."""
+
+    type: Literal["config"] = "config"
+    config: TrainerConfig
+    data: PlotData
+
+
+class ViewersMessage(Message):
+    """A client joined or left (a newer count replaces one not yet sent)."""
+
+    type: Literal["viewers"] = "viewers"
+    count: int = Field(description="Connected viewers (the presenter not counted).")
+
+
+class DivergedEvent(Message):
+    """Training stopped because the loss or the update exploded; the session is paused."""
+
+    type: Literal["event"] = "event"
+    event: Literal["diverged"] = "diverged"
+    step: int
+    learning_rate: float
+    loss: WireFloat | None
+    message: str
+
+
+class ClassEndedEvent(Message):
+    """The presenter ended the class; the viewer's socket closes with 4410."""
+
+    type: Literal["event"] = "event"
+    event: Literal["class_ended"] = "class_ended"
+    message: str
+
+
+EventMessage = DivergedEvent | ClassEndedEvent
+ServerMessage = (WelcomeMessage | RelayedWelcomeMessage | AckMessage | ErrorMessage
+                 | StateMessage | ConfigMessage | ViewersMessage | EventMessage)
+#: Message types of which only the latest unsent one matters.
+SUPERSEDED = ("state", "viewers")
+
+
+def to_json(message: Message) -> str:
+    """The message as strict JSON text (see :func:`finite_json`)."""
+    return finite_json(message.model_dump())
+
+
+def error_message(error: CommandError) -> str:
+    """The JSON error reply for ``error``.
+
+    Built unvalidated: an error reply goes out whatever the echoed id holds (a non-finite
+    one becomes null like any other number)."""
+    reply = ErrorMessage.model_construct(id=error.request_id, field=error.field,
+                                         message=error.message)
+    return finite_json(reply.model_dump(warnings=False))
+
+
+def finite_json(message: dict[str, Any]) -> str:
+    """JSON text with every non-finite number replaced by null; the paths of the replaced
+    values are listed under ``"non_finite"`` so that a null is never ambiguous."""
+    replaced: list[str] = []
+    clean = _replace_non_finite(message, "", replaced)
+    if replaced:
+        clean["non_finite"] = replaced
+    return json.dumps(clean, allow_nan=False, separators=(",", ":"))
+
+
+def _replace_non_finite(value: Any, path: str, replaced: list[str]) -> Any:
+    if isinstance(value, float | np.floating):
+        if math.isfinite(value):
+            return float(value)
+        replaced.append(path)
+        return None
+    if isinstance(value, dict):
+        return {key: _replace_non_finite(item, f"{path}.{key}" if path else key, replaced)
+                for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replace_non_finite(item, f"{path}[{i}]", replaced)
+                for i, item in enumerate(value)]
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
