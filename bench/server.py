@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
-from backprop_playground.frames import build_frame
+from backprop_playground.live.frames import build_frame
 from backprop_playground.trainer import NetworkConfig, TrainerConfig, TrainingSession
 from backprop_playground.wire.commands import Selection
 from backprop_playground.wire.frame import encode_frame

@@ -438,22 +438,15 @@ export function mapAt(frame, level, index) {
 
 // ----------------------------------------------------------------- client commands
 
-/** @typedef {string | number} RequestId  a string of ≤ 64 chars or an integer 0 … 2^53 */
-/** @typedef {'presenter' | 'viewer'} Role */
+/** @typedef {import('./types/messages.gen.js').ClientCommand} ClientCommand */
+/** @typedef {NonNullable<import('./types/messages.gen.js').Hello['id']>} RequestId  a string of ≤ 64 chars or an integer 0 … 2^53 */
+/** @typedef {import('./types/messages.gen.js').Hello['role']} Role */
 
 /**
- * Hyperparameter changes for {@link setHyper}; wire (snake_case) or camelCase names.
- * @typedef {object} HyperChanges
- * @property {number} [learning_rate]  @property {number} [learningRate]
- * @property {number} [regularization_rate]  @property {number} [regularizationRate]
- * @property {number} [batch_size]  @property {number} [batchSize]
- * @property {'sgd' | 'momentum' | 'adam'} [optimizer]
- * @property {'none' | 'l1' | 'l2'} [regularization]
- * @property {number} [momentum]
- * @property {number} [beta1]
- * @property {number} [beta2]
- * @property {number} [epsilon]
- * @property {number} [speed]  steps per frame
+ * Hyperparameter changes for {@link setHyper}: the set_hyper command's fields (generated
+ * from the server's model), or the camelCase aliases below.
+ * @typedef {Omit<import('./types/messages.gen.js').SetHyper, 'v' | 'id' | 'type'>
+ *   & {learningRate?: number, regularizationRate?: number, batchSize?: number}} HyperChanges
  */
 
 /** camelCase aliases accepted by setHyper → wire names. */
@@ -463,12 +456,7 @@ const HYPER_ALIASES = /** @type {Record<string, string>} */ ({
   batchSize: 'batch_size',
 });
 
-/**
- * @typedef {object} SelectTarget
- * @property {number} layer   0 = first hidden layer; the output layer is the last (0 … 8)
- * @property {number} neuron  0 … 15
- * @property {number | null} [source]  edge source in the layer below (0 … 15); null/absent: the neuron
- */
+/** @typedef {import('./types/messages.gen.js').Selection} SelectTarget  an edge or (source null) a neuron */
 
 /**
  * Serialize a command. JSON.stringify would silently turn NaN or Infinity into null, so a
@@ -578,18 +566,12 @@ export function view(view, id = undefined) { return command('view', { ...view },
 // ---------------------------------------------------------- server JSON messages
 
 /**
- * A JSON message from the server. Every message has a `type`. Outgoing JSON never contains
- * NaN or Infinity: such numbers arrive as null and their paths (`"metrics.loss"`,
- * `"points[3]"`) are listed in `non_finite`.
- *
- * @typedef {object} ServerMessageBase
- * @property {'welcome' | 'ack' | 'error' | 'state' | 'config' | 'event' | 'history' | 'viewers'} type
- * @property {string[]} [non_finite]
- */
-/**
- * @typedef {ServerMessageBase & {type: 'ack', id: RequestId | null, command: string, step: number}} AckMessage
- * @typedef {ServerMessageBase & {type: 'error', id: RequestId | null, field: string | null, message: string}} ErrorMessage
- * @typedef {ServerMessageBase & Record<string, unknown>} ServerMessage
+ * A JSON message from the server (generated from the server's models). Every message has a
+ * `type`. Outgoing JSON never contains NaN or Infinity: such numbers arrive as null and
+ * their paths (`"metrics.loss"`, `"points[3]"`) are listed in `non_finite`.
+ * @typedef {import('./types/messages.gen.js').ServerMessage} ServerMessage
+ * @typedef {import('./types/messages.gen.js').AckMessage} AckMessage
+ * @typedef {import('./types/messages.gen.js').ErrorMessage} ErrorMessage
  */
 
 /**

@@ -7,10 +7,11 @@
  */
 
 import { decodeFrame, hello, parseServerMessage } from './protocol.js';
+import { CLOSE_CODES } from './wire.gen.js';
 import { hashParam, setHashParam } from './state.js';
 
 const TOKENS_KEY = 'backprop-playground.tokens';
-const CLASS_ENDED = 4410;
+const { CLASS_ENDED, NOT_FOUND, FORBIDDEN } = CLOSE_CODES;
 
 /**
  * @typedef {{onFrame: (frame: import('./protocol.js').Frame) => void,
@@ -103,11 +104,13 @@ export class Connection {
     socket.onmessage = (event) => {
       if (typeof event.data === 'string') {
         const message = parseServerMessage(event.data);
-        const id = message.id;  // this client's request ids are numbers (nextId)
-        const waiting = typeof id === 'number' && this.pending.get(id);
-        if (waiting && (message.type === 'ack' || message.type === 'error')) {
-          this.pending.delete(id);
-          waiting.resolve({ ...message, latency: performance.now() - waiting.sent });
+        if (message.type === 'ack' || message.type === 'error') {
+          const id = message.id;  // this client's request ids are numbers (nextId)
+          const waiting = typeof id === 'number' && this.pending.get(id);
+          if (waiting) {
+            this.pending.delete(id);
+            waiting.resolve({ ...message, latency: performance.now() - waiting.sent });
+          }
         }
         this.handlers.onMessage(message);
       } else {
@@ -121,7 +124,7 @@ export class Connection {
         this.handlers.onStatus('class-ended');
         return;
       }
-      if (event.code === 4404 || event.code === 4403) setHashParam('session', null);
+      if (event.code === NOT_FOUND || event.code === FORBIDDEN) setHashParam('session', null);
       this.scheduleReconnect();
     };
   }

@@ -54,3 +54,6 @@ export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
     {"name": "sweep_maps", "shape": ["sweep_runs", "sweep_res", "sweep_res"], "per_layer": false, "flag": "sweep", "fields": []}
   ]
 }));
+
+/** WebSocket close codes the server uses, by name (messages.CloseCode). */
+export const CLOSE_CODES = Object.freeze(/** @type {const} */ ({"POLICY": 1008, "TOO_BIG": 1009, "FORBIDDEN": 4403, "NOT_FOUND": 4404, "CLASS_ENDED": 4410, "FULL": 4429}));

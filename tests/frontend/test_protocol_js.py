@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 from node_runner import run_node
 
-from backprop_playground.frames import build_frame
+from backprop_playground.live.frames import build_frame
 from backprop_playground.settings import Settings
 from backprop_playground.trainer import (
     FEATURES,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from node_runner import run_node
 
-from backprop_playground.frames import build_frame
+from backprop_playground.live.frames import build_frame
 from backprop_playground.settings import Settings
 from backprop_playground.trainer import (
     DataConfig,

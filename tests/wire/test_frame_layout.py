@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from backprop_playground.frames import FRAME_BUDGET, build_frame, choose_resolution
+from backprop_playground.live.frames import FRAME_BUDGET, build_frame, choose_resolution
 from backprop_playground.trainer import TrainerConfig, TrainingSession, config_from_dict
 from backprop_playground.wire import generate
 from backprop_playground.wire.commands import Selection

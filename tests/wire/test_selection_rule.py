@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from backprop_playground.frames import build_frame
+from backprop_playground.live.frames import build_frame
 from backprop_playground.trainer import TrainingSession, config_from_dict
 from backprop_playground.wire.commands import Selection
 from backprop_playground.wire.frame import SELECTION_RECORD

@@ -20,7 +20,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..frames import build_frame
 from ..settings import Settings
 from ..trainer import TrainingSession, config_to_dict, snapshot
 from ..wire.commands import ControlCommand, Role, Selection
@@ -42,6 +41,7 @@ from .channels import Backend, Channel
 from .codes import JoinCodes
 from .dispatch import CommandTable
 from .fanout import Subscriber
+from .frames import build_frame
 from .history import History
 
 T = TypeVar("T")

@@ -14,10 +14,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .trainer import Metrics, StepTensors, TrainingSession
-from .trainer.activations import ACTIVATION_FUNCTIONS
-from .wire.commands import Selection
-from .wire.frame import (
+from ..trainer import Metrics, StepTensors, TrainingSession
+from ..trainer.activations import ACTIVATION_FUNCTIONS
+from ..wire.commands import Selection
+from ..wire.frame import (
     FLAG_SELECTION,
     HEADER,
     MAX_SELECTION_SAMPLES,
