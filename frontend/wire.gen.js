@@ -6,7 +6,7 @@
 export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
   "version": 1,
   "magic": "BPF1",
-  "header_bytes": 80,
+  "header_bytes": 84,
   "header": [
     {"name": "magic", "type": "magic", "offset": 0, "size": 4},
     {"name": "version", "type": "u16", "offset": 4, "size": 2},
@@ -30,12 +30,14 @@ export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
     {"name": "batch_size", "type": "u16", "offset": 56, "size": 2},
     {"name": "selection_samples", "type": "u16", "offset": 58, "size": 2},
     {"name": "n_neurons", "type": "u16", "offset": 60, "size": 2},
-    {"name": "sweep_runs", "type": "u8", "offset": 62, "size": 1},
-    {"name": "sweep_res", "type": "u8", "offset": 63, "size": 1},
-    {"name": "layer_sizes", "type": "sizes", "offset": 64, "size": 12},
-    {"name": "total_bytes", "type": "u32", "offset": 76, "size": 4}
+    {"name": "batch_points", "type": "u16", "offset": 62, "size": 2},
+    {"name": "focus", "type": "u16", "offset": 64, "size": 2},
+    {"name": "sweep_runs", "type": "u8", "offset": 66, "size": 1},
+    {"name": "sweep_res", "type": "u8", "offset": 67, "size": 1},
+    {"name": "layer_sizes", "type": "sizes", "offset": 68, "size": 12},
+    {"name": "total_bytes", "type": "u32", "offset": 80, "size": 4}
   ],
-  "flags": ["running", "diverged", "selection", "sweep"],
+  "flags": ["running", "diverged", "selection", "sweep", "batch"],
   "phases": [null, "forward", "loss", "backward", "update"],
   "blocks": [
     {"name": "weights", "shape": ["n_out", "n_in"], "per_layer": true, "flag": null, "fields": []},
@@ -50,6 +52,10 @@ export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
     {"name": "neuron_maps", "shape": ["n_neurons", "thumb_res", "thumb_res"], "per_layer": false, "flag": null, "fields": []},
     {"name": "selection", "shape": [21], "per_layer": false, "flag": "selection", "fields": ["kind", "layer", "source", "neuron", "weight", "gradient", "update", "samples", "learning_rate", "penalty", "momentum", "beta1", "beta2", "epsilon", "t", "velocity_before", "velocity", "m_before", "m", "v_before", "v"]},
     {"name": "selection_samples", "shape": ["selection_samples", 6], "per_layer": false, "flag": "selection", "fields": ["a_source", "z", "a", "grad_a", "da_dz", "delta"]},
+    {"name": "batch", "shape": ["batch_points", 9], "per_layer": false, "flag": "batch", "fields": ["index", "x1", "x2", "label", "target", "output", "p_true", "loss", "grad_output"]},
+    {"name": "focus_inputs", "shape": ["n_features"], "per_layer": false, "flag": "batch", "fields": []},
+    {"name": "focus_z", "shape": ["n_out"], "per_layer": true, "flag": "batch", "fields": []},
+    {"name": "focus_a", "shape": ["n_out"], "per_layer": true, "flag": "batch", "fields": []},
     {"name": "sweep", "shape": ["sweep_runs", 4], "per_layer": false, "flag": "sweep", "fields": ["learning_rate", "train_loss", "test_loss", "diverged"]},
     {"name": "sweep_maps", "shape": ["sweep_runs", "sweep_res", "sweep_res"], "per_layer": false, "flag": "sweep", "fields": []}
   ]

@@ -7,9 +7,9 @@ export type ServerMessage = WelcomeMessage | RelayedWelcomeMessage | AckMessage 
 /** `type: "event"` messages (`event` tells them apart). */
 export type EventMessage = DivergedEvent | ClassEndedEvent;
 /** Every command a client may send; the first one on a socket is a Hello. */
-export type ClientCommand = Hello | Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Present | EndClass | View | Sweep | Promote;
+export type ClientCommand = Hello | Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Focus | SetParameter | Present | EndClass | View | Sweep | Promote;
 /** The commands only the presenter may send. */
-export type ControlCommand = Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Present | EndClass | View | Sweep | Promote;
+export type ControlCommand = Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Focus | SetParameter | Present | EndClass | View | Sweep | Promote;
 /**
  * WebSocket close codes the server uses:
  *   1008 policy
@@ -27,7 +27,7 @@ export interface AckMessage {
   /** The command's request id (null: it had none). */
   id: string | number | null;
   /** Its type. */
-  command: "play" | "pause" | "step" | "phase_step" | "reset" | "set_hyper" | "configure" | "select" | "present" | "end_class" | "view" | "sweep" | "promote";
+  command: "play" | "pause" | "step" | "phase_step" | "reset" | "set_hyper" | "configure" | "select" | "focus" | "set_parameter" | "present" | "end_class" | "view" | "sweep" | "promote";
   /** The step at which the command took effect. */
   step: number;
   /** Paths of the numbers that were not finite and are sent as null. */
@@ -119,6 +119,17 @@ export interface ErrorMessage {
   message: string;
   /** Paths of the numbers that were not finite and are sent as null. */
   non_finite?: string[];
+}
+
+/**
+ * Follow point `index` of the minibatch (0 = its first point) in the forward pass's
+ * wave and the loss panel; kept across steps (clamped to the batch).
+ */
+export interface Focus {
+  v?: 1;
+  id?: string | number | null;
+  type: "focus";
+  index: number;
 }
 
 /**
@@ -282,6 +293,18 @@ export interface SetHyper {
 }
 
 /**
+ * Type a weight (`target` an edge) or a bias (`target` a neuron) in: between two
+ * steps, from the next step on (a step in progress is refused).
+ */
+export interface SetParameter {
+  v?: 1;
+  id?: string | number | null;
+  type: "set_parameter";
+  target: Selection;
+  value: number;
+}
+
+/**
  * What the controls show; sent after every command and when the run stops by itself
  * (a newer one replaces one not yet sent).
  */
@@ -299,6 +322,8 @@ export interface StateMessage {
   hyper: Hyperparameters;
   /** The inspected neuron or edge. */
   selection: Selection | null;
+  /** The focus point: its index in the minibatch. */
+  focus: number;
   status: "ok" | "diverged";
   divergence: DivergenceInfo | null;
   /** [step, rate] pairs: from step on, the learning rate was rate. */

@@ -46,6 +46,8 @@ CONTROL_EXAMPLES: list[Json] = [
     {"type": "view", "projector": True},
     {"type": "sweep", "learning_rates": [0.01, 0.1]},
     {"type": "promote", "run": 0},
+    {"type": "focus", "index": 2},
+    {"type": "set_parameter", "target": {"layer": 0, "neuron": 1, "source": 0}, "value": 0.5},
 ]
 
 

@@ -24,3 +24,26 @@ def test_bce_grad_output_is_exact_at_saturated_outputs(z: float, y: float) -> No
     expected = -(1.0 + math.exp(-z)) / batch if y == 1.0 else (1.0 + math.exp(z)) / batch
     assert np.isfinite(grad).all()
     np.testing.assert_allclose(grad, expected, rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(HEADS))
+def test_point_losses_average_to_the_loss(name: str) -> None:
+    """L = 1/B Σ_b ℓ_b: the per-point terms the loss panel lists are the reported loss's."""
+    head, rng = HEADS[name], np.random.default_rng(1)
+    outputs, batch = (3, 7) if name == "cross_entropy" else (1, 7)
+    z = rng.normal(0, 3, (2, outputs, batch))
+    labels = rng.integers(0, outputs if outputs > 1 else 2, batch).astype(float)
+    y = head.targets(labels, outputs).T[None]
+    a = np.empty_like(z)
+    head.forward(z, a)
+    points = head.point_losses(z, a, y)
+    assert points.shape == (2, batch)
+    np.testing.assert_allclose(points.mean(axis=-1), head.loss(z, a, y), rtol=1e-12)
+    probability = head.true_class_probability(a, y)
+    if head.classification:
+        assert ((probability >= 0) & (probability <= 1)).all()
+        # the probability of the point's own class grows as its loss term falls
+        order = np.argsort(points[0])
+        assert (np.diff(probability[0][order]) <= 1e-12).all()
+    else:
+        assert np.isnan(probability).all()

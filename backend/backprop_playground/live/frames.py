@@ -14,18 +14,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..trainer import Metrics, StepTensors, TrainingSession
-from ..trainer.activations import ACTIVATION_FUNCTIONS
+from ..trainer import Metrics, TrainingSession
 from ..wire.commands import Selection
 from ..wire.frame import (
     FLAG_SELECTION,
     HEADER,
     MAX_SELECTION_SAMPLES,
-    SAMPLE_FIELDS,
-    SELECTION_RECORD,
     FrameData,
     frame_floats,
 )
+from .batch_block import batch_blocks
+from .selection_block import selection_blocks
 
 FRAME_BUDGET = 60_000
 #: (main map resolution, thumbnail resolution); thumbnails subsample the main map.
@@ -59,8 +58,10 @@ def build_frame(
     metrics: Metrics,
     selection: Selection | None,
     run: int = 0,
+    focus: int = 0,
 ) -> FrameData:
-    """Everything the page draws for the current state of run ``run``."""
+    """Everything the page draws for the current state of run ``run``; ``focus`` is the
+    focus point's index in the minibatch (the forward pass's wave follows it)."""
     sizes = list(trainer.model.layout.sizes)
     resolution = choose_resolution(sizes)
     maps = trainer.output_maps(resolution.main, run=run)
@@ -98,13 +99,14 @@ def build_frame(
         neuron_maps=np.concatenate(hidden_and_inputs) if hidden_and_inputs else np.zeros(0),
         **selection_blocks(trainer, selection, run, tensors, grads, updates),
         **sweep_blocks(trainer, metrics),
+        **batch_blocks(trainer, tensors, focus, run),
     )
 
 
 SWEEP_MAP_RESOLUTION = 24  # 8 runs: 18 KB of maps
 
 
-def sweep_blocks(trainer: TrainingSession, metrics: Metrics) -> dict[str, NDArray[Any]]:
+def sweep_blocks(trainer: TrainingSession, metrics: Metrics) -> dict[str, Any]:
     """Every run of a sweep, for the small multiples: ``sweep`` (K, 4) rows ``[η, train loss,
     test loss, diverged]`` and ``sweep_maps`` (K, R, R) of the output (multiclass: the
     winning class); nothing outside a sweep."""
@@ -139,91 +141,3 @@ def _step_gradients(trainer: TrainingSession, run: int) -> tuple[
 
 def _accuracy(values: NDArray[Any] | None, run: int) -> float:
     return math.nan if values is None else float(values[run])
-
-
-def selection_blocks(
-    trainer: TrainingSession, selection: Selection | None, run: int, tensors: StepTensors,
-    grads: list[NDArray[Any]], updates: list[NDArray[Any]],
-) -> dict[str, NDArray[Any]]:
-    """The selected edge's (or neuron's bias's) numbers for the current step, from the
-    frame's ``tensors`` and ``grads``/``updates`` blocks (see :func:`_step_gradients`):
-    ``selection`` = ``[kind, layer, source, neuron, weight, dL/dw, update, S]`` and
-    ``selection_samples`` (S, 6), for the first S batch points ``[a_source, z, a, dL/da,
-    da/dz, delta]``; NaN where a phase has not run yet. kind is 1 for a neuron (source −1,
-    its bias: a_source = 1), 2 for an edge. Nothing when nothing (valid) is selected."""
-    if selection is None:
-        return {}
-    sizes = trainer.model.layout.sizes
-    layer, neuron, source = selection.layer, selection.neuron, selection.source
-    if layer >= len(sizes) - 1 or neuron >= sizes[layer + 1] or (
-            source is not None and source >= sizes[layer]):
-        return {}
-    block = trainer.params.weights[layer][run]
-    column = block.shape[1] - 1 if source is None else source
-    weight, update = block[neuron, column], updates[layer][neuron, column]
-    weight_before = weight - update if trainer.phase == "update" else weight
-    record = {"kind": 1.0 if source is None else 2.0, "layer": layer,
-              "source": -1.0 if source is None else source, "neuron": neuron,
-              "weight": weight, "gradient": grads[layer][neuron, column], "update": update,
-              "samples": 0.0, **_rule_inputs(trainer, (layer, run, neuron, column),
-                                            weight_before, is_bias=source is None)}
-    this = tensors.layers[layer]
-    if this.z is None or this.a is None:
-        return {"selection": _record(record), "selection_samples": np.zeros((0, SAMPLE_FIELDS))}
-    count = min(len(this.z), MAX_SELECTION_SAMPLES)
-    samples = np.full((count, SAMPLE_FIELDS), np.nan)
-    inputs = tensors.inputs if layer == 0 else tensors.layers[layer - 1].a
-    assert inputs is not None
-    samples[:, 0] = 1.0 if source is None else inputs[:count, source]
-    samples[:, 1] = this.z[:count, neuron]
-    samples[:, 2] = this.a[:count, neuron]
-    if this.grad_a is not None and this.delta is not None:
-        samples[:, 3] = this.grad_a[:count, neuron]
-        samples[:, 5] = this.delta[:count, neuron]
-        samples[:, 4] = _local_derivative(trainer, layer, this.z, this.a)[:count, neuron]
-    record["samples"] = count
-    return {"selection": _record(record), "selection_samples": samples}
-
-
-def _record(values: dict[str, Any]) -> NDArray[Any]:
-    """The selection block in SELECTION_RECORD's order; NaN for what does not apply."""
-    return np.array([values.get(name, np.nan) for name in SELECTION_RECORD], dtype=float)
-
-
-def _rule_inputs(trainer: TrainingSession, where: tuple[int, int, int, int],
-                 weight_before: float, is_bias: bool) -> dict[str, float]:
-    """What the update rule of the step that ran read for one parameter ``where`` = (layer,
-    run, neuron, column): η, the regularization term λ·w or λ·sign(w) of the weight before
-    the step (0 for a bias: biases are never penalized), the optimizer's constants and its
-    memory before and after (momentum: velocity; Adam: m, v and the step count t)."""
-    layer, run, neuron, column = where
-    hyper = trainer.config.hyper
-    rate = hyper.regularization_rate
-    penalty = 0.0 if is_bias or hyper.regularization == "none" else (
-        rate * weight_before if hyper.regularization == "l2" else rate * np.sign(weight_before))
-    optimizer, layout = trainer.optimizer, trainer.model.layout
-    values = {"learning_rate": float(trainer.learning_rates[run]), "penalty": penalty,
-              **optimizer.constants()}
-
-    def at(array: NDArray[Any]) -> float:
-        return float(layout.views(array)[layer][run, neuron, column])
-
-    names = {"velocity": "velocity", "first": "m", "second": "v"}
-    for memory in optimizer.memory:
-        if memory in names:
-            values[names[memory]] = at(getattr(optimizer, memory))
-            values[f"{names[memory]}_before"] = at(optimizer.before[memory])
-    if "t" in optimizer.memory:
-        values["t"] = float(getattr(optimizer, "t")[run, 0])  # noqa: B009 (Adam's only)
-    return values
-
-
-def _local_derivative(
-    trainer: TrainingSession, layer: int, z: NDArray[Any], a: NDArray[Any]
-) -> NDArray[Any]:
-    """da/dz (B, n): the hidden activation's derivative, or the output head's (NaN for a
-    softmax output, which has no elementwise one)."""
-    model = trainer.model
-    if layer < len(model.activations):
-        return ACTIVATION_FUNCTIONS[model.activations[layer]].derivative(z, a)
-    return model.head.output_derivative(z, a)

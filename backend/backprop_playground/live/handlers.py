@@ -13,6 +13,7 @@ from ..wire.commands import (
     CommandError,
     Configure,
     EndClass,
+    Focus,
     Pause,
     PhaseStep,
     Play,
@@ -22,6 +23,7 @@ from ..wire.commands import (
     Select,
     Selection,
     SetHyper,
+    SetParameter,
     Step,
     Sweep,
     View,
@@ -103,6 +105,36 @@ async def select(session: LiveSession, command: Select) -> int:
     session.selection = command.target
     await session.emit_frame()
     return session.trainer.step_count
+
+
+async def focus(session: LiveSession, command: Focus) -> int:
+    """Follow another point of the minibatch (clamped to the batch when a frame is built)."""
+    session.focus = command.index
+    await session.emit_frame()
+    return session.trainer.step_count
+
+
+async def set_parameter(session: LiveSession, command: SetParameter) -> int:
+    """Type in a weight or bias of the shown run, between two steps; the maps and the
+    output follow at once. Returns the first step that trains from the new value."""
+    trainer, target = session.trainer, command.target
+    if trainer.phase not in (None, "update"):
+        raise CommandError(f"a step is half done: run its {trainer.next_phase} phase first, "
+                           "then set the value", "type", command.id)
+    _check_selection(trainer, target, command.id)
+    run = min(session.main_run, trainer.runs - 1)
+
+    def write() -> None:
+        layers = trainer.get_weights(run)
+        weights, bias = layers[target.layer]
+        if target.source is None:
+            bias[target.neuron] = command.value
+        else:
+            weights[target.neuron, target.source] = command.value
+        trainer.set_weights(layers, run=run)
+
+    await session.trainer_work(write)
+    return trainer.step_count + 1
 
 
 async def sweep(session: LiveSession, command: Sweep) -> int:
@@ -201,6 +233,8 @@ COMMANDS.add(Reset, reset)
 COMMANDS.add(SetHyper, set_hyper)
 COMMANDS.add(Configure, configure)
 COMMANDS.add(Select, select)
+COMMANDS.add(Focus, focus)
+COMMANDS.add(SetParameter, set_parameter)
 COMMANDS.add(Sweep, sweep)
 COMMANDS.add(Promote, promote)
 COMMANDS.add(Present, classroom.present)

@@ -76,6 +76,8 @@ class LiveSession:
         #: Steps per frame while running.
         self.speed = 1.0
         self.selection: Selection | None = None
+        #: The focus point's index in the minibatch (forward wave, loss panel).
+        self.focus = 0
         self.lock = asyncio.Lock()
         self.history = History()
         self.sequence = 0
@@ -141,7 +143,7 @@ class LiveSession:
             running=self.running, speed=self.speed, step=trainer.step_count,
             epoch=trainer.epoch, phase=trainer.phase, next_phase=trainer.next_phase,
             hyper=config_to_dict(trainer.config)["hyper"], selection=self.selection,
-            status=trainer.status,
+            focus=self.focus, status=trainer.status,
             divergence=None if divergence is None else DivergenceInfo(
                 step=divergence.step, learning_rate=divergence.learning_rate,
                 message=divergence.message),
@@ -204,7 +206,8 @@ class LiveSession:
         self.sequence += 1
         run = min(self.main_run, trainer.runs - 1)
         frame = build_frame(trainer, sequence=self.sequence, running=self.running,
-                            metrics=metrics, selection=self.selection, run=run)
+                            metrics=metrics, selection=self.selection, run=run,
+                            focus=self.focus)
         self.history.record(trainer.step_count, trainer.epoch_progress, metrics,
                             frame.batch_loss, run=run)
         return encode_frame(frame)

@@ -57,6 +57,8 @@ LIMITS: dict[str, tuple[float, float]] = {
     "epsilon": (1e-12, 1.0),
     "seed": (0, 2**32 - 1),
     "sweep_runs": (1, 8),
+    #: A weight or bias typed into the inspector.
+    "parameter": (-100.0, 100.0),
 }
 
 

@@ -101,8 +101,18 @@ class Head:
         np.copyto(out.loss, self.loss(out.z, out.a, out.y))
 
     def loss(self, z: Array, a: Array, y: Array) -> Array:
-        """Loss per run ``(runs,)`` (for evaluation)."""
+        """Loss per run ``(runs,)`` (for evaluation): the mean of :meth:`point_losses`."""
+        result: Array = self.point_losses(z, a, y).sum(axis=-1) / y.shape[-1]
+        return result
+
+    def point_losses(self, z: Array, a: Array, y: Array) -> Array:
+        """Each point's term ℓ_b of L = 1/B Σ_b ℓ_b, ``(runs, batch)``."""
         raise NotImplementedError
+
+    def true_class_probability(self, a: Array, y: Array) -> Array:
+        """The predicted probability of each point's own class ``(runs, batch)`` (NaN for
+        regression): what the loss lesson plots both losses against."""
+        return np.full(a[:, 0, :].shape, np.nan)
 
     def grad_output(self, z: Array, a: Array, y: Array) -> Array:
         """dL/da as a new array ``(runs, outputs, batch)``, for the inspector."""
@@ -136,6 +146,10 @@ class _SquaredError(Head):
         result: Array = 0.5 * np.vecdot(diff, diff) / y.shape[-1]
         return result
 
+    def point_losses(self, z: Array, a: Array, y: Array) -> Array:
+        result: Array = 0.5 * ((a - y) ** 2).sum(axis=-2)
+        return result
+
 
 class TanhSquaredError(_SquaredError):
     name = "squared_error"
@@ -161,6 +175,11 @@ class TanhSquaredError(_SquaredError):
 
     def predictions(self, a: Array) -> NDArray[np.int64]:
         return (a[:, 0, :] > 0.0).astype(np.int64)
+
+    def true_class_probability(self, a: Array, y: Array) -> Array:
+        # a = tanh(z) read on the probability scale p = (1 + a)/2 of class +1; y = ±1.
+        result: Array = (1.0 + a[:, 0, :] * y[:, 0, :]) / 2.0
+        return result
 
 
 class LinearSquaredError(_SquaredError):
@@ -192,10 +211,13 @@ class SigmoidCrossEntropy(Head):
     def forward_ops(self, z: Array, a: Array) -> list[Op]:
         return ACTIVATION_FUNCTIONS["sigmoid"].forward_ops(z, a)
 
-    def loss(self, z: Array, a: Array, y: Array) -> Array:
+    def point_losses(self, z: Array, a: Array, y: Array) -> Array:
         # −[y log σ(z) + (1−y) log(1−σ(z))] = softplus(z) − y·z, exact for any z.
-        per_point = np.logaddexp(0.0, z) - y * z
-        result: Array = per_point.sum(axis=(1, 2)) / y.shape[-1]
+        result: Array = (np.logaddexp(0.0, z) - y * z)[:, 0, :]
+        return result
+
+    def true_class_probability(self, a: Array, y: Array) -> Array:
+        result: Array = np.where(y[:, 0, :] > 0.5, a[:, 0, :], 1.0 - a[:, 0, :])
         return result
 
     def grad_output(self, z: Array, a: Array, y: Array) -> Array:
@@ -230,10 +252,14 @@ class SoftmaxCrossEntropy(Head):
     def forward_ops(self, z: Array, a: Array) -> list[Op]:
         return [(_softmax, (z, a))]
 
-    def loss(self, z: Array, a: Array, y: Array) -> Array:
+    def point_losses(self, z: Array, a: Array, y: Array) -> Array:
         top = z.max(axis=-2, keepdims=True)
         log_sum_exp = np.log(np.exp(z - top).sum(axis=-2)) + top[:, 0, :]
-        result: Array = (log_sum_exp - (y * z).sum(axis=-2)).sum(axis=-1) / y.shape[-1]
+        result: Array = log_sum_exp - (y * z).sum(axis=-2)
+        return result
+
+    def true_class_probability(self, a: Array, y: Array) -> Array:
+        result: Array = (y * a).sum(axis=-2)
         return result
 
     def grad_output(self, z: Array, a: Array, y: Array) -> Array:

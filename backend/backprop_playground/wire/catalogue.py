@@ -27,11 +27,15 @@ from ..trainer.config import HYPER_CHOICES, REGULARIZATION_FORMULAS, Hyperparame
 from ..trainer.features import FEATURE_LABELS
 from ..trainer.heads import HEADS, Head
 from ..trainer.optimizers import OPTIMIZER_CLASSES, Optimizer
-from .frame import PROTOCOL_VERSION
+from .frame import MAX_BATCH_POINTS, PROTOCOL_VERSION
 
 #: Limits of commands that are the server's, not the trainer's: steps per frame and the
 #: number of steps one ``step`` command may ask for.
-COMMAND_LIMITS: dict[str, tuple[float, float]] = {"speed": (0.01, 1000.0), "step_n": (1, 10_000)}
+COMMAND_LIMITS: dict[str, tuple[float, float]] = {
+    "speed": (0.01, 1000.0), "step_n": (1, 10_000),
+    #: the focus point: an index among the minibatch points a frame lists
+    "focus": (0, MAX_BATCH_POINTS - 1),
+}
 
 
 def _range(bounds: tuple[float | None, float | None] | None) -> list[float | None] | None:

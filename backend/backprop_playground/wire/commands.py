@@ -140,6 +140,24 @@ class Select(Command):
     target: Selection | None = None
 
 
+class Focus(Command):
+    """Follow point ``index`` of the minibatch (0 = its first point) in the forward pass's
+    wave and the loss panel; kept across steps (clamped to the batch)."""
+
+    type: Literal["focus"]
+    index: Annotated[int, Field(ge=int(COMMAND_LIMITS["focus"][0]),
+                                le=int(COMMAND_LIMITS["focus"][1]))]
+
+
+class SetParameter(Command):
+    """Type a weight (``target`` an edge) or a bias (``target`` a neuron) in: between two
+    steps, from the next step on (a step in progress is refused)."""
+
+    type: Literal["set_parameter"]
+    target: Selection
+    value: Annotated[float, Field(ge=LIMITS["parameter"][0], le=LIMITS["parameter"][1])]
+
+
 class Present(Command):
     """Turn this session into a presented class: a join code for the viewers."""
 
@@ -181,7 +199,7 @@ class Promote(Command):
 
 #: Every command but the hello: what the presenter sends to steer the run.
 ControlCommand = (Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select
-                  | Present | EndClass | View | Sweep | Promote)
+                  | Focus | SetParameter | Present | EndClass | View | Sweep | Promote)
 ClientCommand = Annotated[Hello | ControlCommand, Field(discriminator="type")]
 COMMAND_ADAPTER: TypeAdapter[ClientCommand] = TypeAdapter(ClientCommand)
 COMMAND_MODELS: tuple[type[Command], ...] = get_args(get_args(ClientCommand)[0])

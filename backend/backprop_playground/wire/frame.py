@@ -28,11 +28,14 @@ FRAME_MAGIC = b"BPF1"
 #: Phase names by header code (0: no phase of the current step has run yet).
 PHASES: tuple[str | None, ...] = (None, "forward", "loss", "backward", "update")
 #: Header ``flags`` bits by name: bit i is FLAGS[i].
-FLAGS: tuple[str, ...] = ("running", "diverged", "selection", "sweep")
-FLAG_RUNNING, FLAG_DIVERGED, FLAG_SELECTION, FLAG_SWEEP = (1 << i for i in range(len(FLAGS)))
+FLAGS: tuple[str, ...] = ("running", "diverged", "selection", "sweep", "batch")
+FLAG_RUNNING, FLAG_DIVERGED, FLAG_SELECTION, FLAG_SWEEP, FLAG_BATCH = (
+    1 << i for i in range(len(FLAGS)))
 #: The most layer sizes a frame carries (input, 8 hidden layers, output).
 MAX_SIZES = 10
 MAX_SELECTION_SAMPLES = 32
+#: The most points of the current minibatch a frame lists (the page says "first N of B").
+MAX_BATCH_POINTS = 64
 #: Types of header fields: struct code, the JS DataView getter's type and its byte size.
 FIELD_TYPES: dict[str, tuple[str, int]] = {
     "magic": ("4s", 4), "u8": ("B", 1), "u16": ("H", 2), "u32": ("I", 4), "f32": ("f", 4),
@@ -71,6 +74,11 @@ SELECTION_RECORD: tuple[str, ...] = (
     "velocity_before", "velocity", "m_before", "m", "v_before", "v",
 )
 
+#: A minibatch point's record (the ``batch`` block).
+BATCH_RECORD: tuple[str, ...] = (
+    "index", "x1", "x2", "label", "target", "output", "p_true", "loss", "grad_output",
+)
+
 HEADER_FIELDS: tuple[HeaderField, ...] = (
     HeaderField("magic", "magic", 'ASCII "BPF1"'),
     HeaderField("version", "u16", "protocol version"),
@@ -94,6 +102,8 @@ HEADER_FIELDS: tuple[HeaderField, ...] = (
     HeaderField("batch_size", "u16", "size of the current minibatch (0 before the first step)"),
     HeaderField("selection_samples", "u16", "S: batch points in the selection block"),
     HeaderField("n_neurons", "u16", "features + hidden neurons (= Σ layer_sizes[0:L])"),
+    HeaderField("batch_points", "u16", "N: points of the current minibatch listed (first N)"),
+    HeaderField("focus", "u16", "the focus point: its index among the listed batch points"),
     HeaderField("sweep_runs", "u8", "K: runs of a learning-rate sweep (0: no sweep)"),
     HeaderField("sweep_res", "u8", "R: sweep maps are R × R"),
     HeaderField("layer_sizes", "sizes",
@@ -126,6 +136,16 @@ BLOCKS: tuple[Block, ...] = (
     Block("selection_samples", ("selection_samples", 6),
           "per batch point (the first S): the selected parameter's chain-rule factors",
           flag="selection", fields=("a_source", "z", "a", "grad_a", "da_dz", "delta")),
+    Block("batch", ("batch_points", len(BATCH_RECORD)),
+          "the minibatch's points once the forward phase has run: training-set index, "
+          "position, label; target y, output a and p(own class) of the output unit the loss "
+          "compares (multiclass: the point's class); its loss term ℓ_b and dL/da (NaN "
+          "before the loss phase)", flag="batch", fields=BATCH_RECORD),
+    Block("focus_inputs", ("n_features",), "the focus point's feature values", flag="batch"),
+    Block("focus_z", ("n_out",), "the focus point's pre-activations z", per_layer=True,
+          flag="batch"),
+    Block("focus_a", ("n_out",), "the focus point's activations a", per_layer=True,
+          flag="batch"),
     Block("sweep", ("sweep_runs", 4), "per run of a learning-rate sweep", flag="sweep",
           fields=("learning_rate", "train_loss", "test_loss", "diverged")),
     Block("sweep_maps", ("sweep_runs", "sweep_res", "sweep_res"),
@@ -171,12 +191,18 @@ class FrameData:
     neuron_maps: Array  # (n_neurons, T, T)
     selection: Array | None = field(default=None)  # (8,)
     selection_samples: Array | None = field(default=None)  # (S, 6)
+    batch: Array | None = field(default=None)  # (N, len(BATCH_RECORD))
+    focus: int = 0
+    focus_inputs: Array | None = field(default=None)  # (n_features,)
+    focus_z: list[Array] | None = field(default=None)  # per layer (n_out,)
+    focus_a: list[Array] | None = field(default=None)  # per layer (n_out,)
     sweep: Array | None = field(default=None)  # (K, 4)
     sweep_maps: Array | None = field(default=None)  # (K, R, R)
 
     def flags(self) -> int:
         present = {"running": self.running, "diverged": self.diverged,
-                   "selection": self.selection is not None, "sweep": self.sweep is not None}
+                   "selection": self.selection is not None, "sweep": self.sweep is not None,
+                   "batch": self.batch is not None}
         return sum(1 << i for i, name in enumerate(FLAGS) if present[name])
 
     def symbols(self) -> dict[str, int]:
@@ -189,6 +215,7 @@ class FrameData:
             "thumb_res": thumbs.shape[-1] if thumbs.size else 0,
             "selection_samples": 0 if self.selection_samples is None
             else len(self.selection_samples),
+            "batch_points": 0 if self.batch is None else len(self.batch),
             "sweep_runs": 0 if self.sweep is None else len(self.sweep),
             "sweep_res": 0 if self.sweep_maps is None else self.sweep_maps.shape[-1],
         }
@@ -225,7 +252,7 @@ def encode_frame(frame: FrameData) -> bytes:
             parts.append(data.tobytes())
     body = b"".join(parts)
     values = {**symbols, **{name: getattr(frame, name) for name in (
-        "step", "epoch", "epoch_progress", "batch_loss", "train_loss", "test_loss",
+        "focus", "step", "epoch", "epoch_progress", "batch_loss", "train_loss", "test_loss",
         "train_accuracy", "test_accuracy", "learning_rate")}}
     values.update(magic=FRAME_MAGIC, version=PROTOCOL_VERSION, flags=flags,
                   sequence=frame.sequence & 0xFFFFFFFF, phase=PHASES.index(frame.phase),

@@ -123,6 +123,7 @@ class StateMessage(Message):
     next_phase: Annotated[str, names(PHASES)]
     hyper: Hyperparameters
     selection: Selection | None = Field(description="The inspected neuron or edge.")
+    focus: int = Field(description="The focus point: its index in the minibatch.")
     status: Literal["ok", "diverged"]
     divergence: DivergenceInfo | None
     learning_rate_changes: list[tuple[int, float]] = Field(
