@@ -85,3 +85,20 @@ def test_hyperparameters_cover_the_dataclass_with_its_limits() -> None:
         else:
             assert entry["range"] == list(LIMITS[item.name])
     assert {key: tuple(CATALOGUE["limits"][key]) for key in COMMAND_LIMITS} == COMMAND_LIMITS
+
+
+def test_loss_curves_are_the_losses_of_one_point() -> None:
+    """The loss lesson's curves (one point of its own class with probability p): cross-entropy
+    −log p with slope −1/p and δ = p − 1; squared error on a = 2p − 1: ½(a − 1)², slope
+    2(a − 1), δ = (a − 1)(1 − a²) — which vanishes when the point is confidently wrong."""
+    curves = CATALOGUE["loss_curves"]
+    p = np.array(curves["p"])
+    bce, squared = curves["losses"]["bce"], curves["losses"]["squared_error"]
+    np.testing.assert_allclose(bce["loss"], -np.log(p), atol=1e-6)
+    np.testing.assert_allclose(bce["slope"], -1 / p, rtol=1e-6)
+    np.testing.assert_allclose(bce["delta"], p - 1, atol=1e-6)
+    a = 2 * p - 1
+    np.testing.assert_allclose(squared["loss"], 0.5 * (a - 1) ** 2, atol=1e-6)
+    np.testing.assert_allclose(squared["slope"], 2 * (a - 1), atol=1e-6)
+    np.testing.assert_allclose(squared["delta"], (a - 1) * (1 - a * a), atol=1e-6)
+    assert abs(bce["delta"][0]) > 10 * abs(squared["delta"][0])

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import fields
 from typing import Any
 
+import numpy as np
+
 from ..settings import Settings
 from ..trainer import (
     ACTIVATIONS,
@@ -79,6 +81,25 @@ def hyperparameter_entries() -> list[dict[str, Any]]:
     return entries
 
 
+def loss_curves(samples: int = 99) -> dict[str, Any]:
+    """Both binary losses as functions of p, the predicted probability of a point's own
+    class, for the loss lesson: each point's term ℓ, its slope dℓ/dp and δ = dℓ/dz, computed
+    by the heads themselves (B = 1). Squared error reads its tanh output a as p = (1 + a)/2."""
+    p = np.linspace(0.01, 0.99, samples)
+    curves: dict[str, Any] = {}
+    for name, a, da_dp in (("bce", p, 1.0), ("squared_error", 2.0 * p - 1.0, 2.0)):
+        head = HEADS[name]
+        z = np.log(p / (1.0 - p)) if name == "bce" else np.arctanh(a)
+        zs, az, y = (np.reshape(v, (1, 1, -1)) for v in (z, a, np.ones_like(p)))
+        loss = head.point_losses(zs, az, y)[0]
+        grad_a = head.grad_output(zs, az, y)[0, 0] * samples  # one point's: B = 1, not B
+        delta = grad_a * head.output_derivative(zs, az)[0, 0]
+        curves[name] = {"loss": loss.round(6).tolist(),
+                        "slope": (grad_a * da_dp).round(6).tolist(),
+                        "delta": delta.round(6).tolist()}
+    return {"p": p.round(6).tolist(), "losses": curves}
+
+
 def options(settings: Settings) -> dict[str, Any]:
     """The options document served at ``GET /api/options``."""
     return {
@@ -93,6 +114,7 @@ def options(settings: Settings) -> dict[str, Any]:
                              "penalty": penalty, "gradient": gradient}
                             for name, (penalty, gradient) in REGULARIZATION_FORMULAS.items()],
         "hyperparameters": hyperparameter_entries(),
+        "loss_curves": loss_curves(),
         "limits": {**{key: list(value) for key, value in LIMITS.items()},
                    **{key: list(value) for key, value in COMMAND_LIMITS.items()},
                    **settings.limits()},
