@@ -56,6 +56,7 @@ export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
     {"name": "focus_inputs", "shape": ["n_features"], "per_layer": false, "flag": "batch", "fields": []},
     {"name": "focus_z", "shape": ["n_out"], "per_layer": true, "flag": "batch", "fields": []},
     {"name": "focus_a", "shape": ["n_out"], "per_layer": true, "flag": "batch", "fields": []},
+    {"name": "focus_delta", "shape": ["n_out"], "per_layer": true, "flag": "batch", "fields": []},
     {"name": "sweep", "shape": ["sweep_runs", 4], "per_layer": false, "flag": "sweep", "fields": ["learning_rate", "train_loss", "test_loss", "diverged"]},
     {"name": "sweep_maps", "shape": ["sweep_runs", "sweep_res", "sweep_res"], "per_layer": false, "flag": "sweep", "fields": []}
   ]

@@ -19,7 +19,7 @@ def batch_blocks(trainer: TrainingSession, tensors: StepTensors, focus: int,
                  run: int = 0) -> dict[str, Any]:
     """``batch`` (N, len(BATCH_RECORD)) for the first N ≤ MAX_BATCH_POINTS points of the
     minibatch, ``focus`` (clamped to N − 1) and its ``focus_inputs``, ``focus_z``,
-    ``focus_a``; nothing before the step's forward phase (or for a given batch)."""
+    ``focus_a``, ``focus_delta``; nothing before the step's forward phase (or for a given batch)."""
     index, output = trainer.batch_index, tensors.layers[-1]
     if (index is None or tensors.inputs is None or tensors.targets is None
             or output.z is None or output.a is None):
@@ -47,9 +47,14 @@ def batch_blocks(trainer: TrainingSession, tensors: StepTensors, focus: int,
         "focus": focus, "focus_inputs": tensors.inputs[focus],
         "focus_z": [_row(layer.z, focus) for layer in tensors.layers],
         "focus_a": [_row(layer.a, focus) for layer in tensors.layers],
+        "focus_delta": [_row(layer.delta, focus, _row(layer.z, focus).size)
+                        for layer in tensors.layers],
     }
 
 
-def _row(values: Array | None, point: int) -> Array:
-    assert values is not None, "every layer has z and a once the output layer has"
+def _row(values: Array | None, point: int, width: int = 0) -> Array:
+    """Row ``point`` of ``values`` (B, n); NaN (n = ``width``) where the phase that computes
+    them has not run yet."""
+    if values is None:
+        return np.full(width, np.nan)
     return values[point]

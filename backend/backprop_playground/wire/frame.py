@@ -146,6 +146,8 @@ BLOCKS: tuple[Block, ...] = (
           flag="batch"),
     Block("focus_a", ("n_out",), "the focus point's activations a", per_layer=True,
           flag="batch"),
+    Block("focus_delta", ("n_out",), "the focus point's δ = dℓ/dz (with the 1/B of the "
+          "mean; NaN before the phase that computes it)", per_layer=True, flag="batch"),
     Block("sweep", ("sweep_runs", 4), "per run of a learning-rate sweep", flag="sweep",
           fields=("learning_rate", "train_loss", "test_loss", "diverged")),
     Block("sweep_maps", ("sweep_runs", "sweep_res", "sweep_res"),
@@ -196,6 +198,7 @@ class FrameData:
     focus_inputs: Array | None = field(default=None)  # (n_features,)
     focus_z: list[Array] | None = field(default=None)  # per layer (n_out,)
     focus_a: list[Array] | None = field(default=None)  # per layer (n_out,)
+    focus_delta: list[Array] | None = field(default=None)  # per layer (n_out,)
     sweep: Array | None = field(default=None)  # (K, 4)
     sweep_maps: Array | None = field(default=None)  # (K, R, R)
 
