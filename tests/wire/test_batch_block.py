@@ -7,7 +7,7 @@ import pytest
 
 from backprop_playground.live.frames import build_frame
 from backprop_playground.trainer import TrainingSession, config_from_dict
-from backprop_playground.wire.frame import BATCH_RECORD
+from backprop_playground.wire.frame import BATCH_RECORD, FrameData
 
 
 def _session(loss: str, dataset: str = "circle") -> TrainingSession:
@@ -17,7 +17,7 @@ def _session(loss: str, dataset: str = "circle") -> TrainingSession:
     return session
 
 
-def _frame(session: TrainingSession, focus: int = 2):  # type: ignore[no-untyped-def]
+def _frame(session: TrainingSession, focus: int = 2) -> FrameData:
     return build_frame(session, sequence=1, running=False, metrics=session.evaluate(),
                        selection=None, focus=focus)
 
