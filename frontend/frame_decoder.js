@@ -1,0 +1,436 @@
+// @ts-check
+/**
+ * Binary training frames, client side: `decodeFrame` turns one binary WebSocket message into
+ * a `Frame` of zero-copy `Float32Array` views; `weightAt`, `gradientAt`, `updateAt` and
+ * `mapAt` read one parameter or map out of it.
+ *
+ * Everything is read from the one layout definition (backend/backprop_playground/wire/frame.py),
+ * generated into wire.gen.js; docs/protocol.md shows the same tables. protocol.js re-exports
+ * this module, so `import … from './protocol.js'` reaches all of it.
+ *
+ * @module frame_decoder
+ */
+
+import { FRAME_LAYOUT } from './wire.gen.js';
+
+export const PROTOCOL_VERSION = FRAME_LAYOUT.version;
+
+/** Phase names by phase code (index = code; 0 = no phase of the current step has run). */
+export const PHASES = FRAME_LAYOUT.phases;
+
+/** The four bytes every binary frame starts with. */
+export const FRAME_MAGIC = FRAME_LAYOUT.magic;
+/** Size of the fixed frame header, in bytes. */
+export const HEADER_BYTES = FRAME_LAYOUT.header_bytes;
+
+/** @param {string} name @returns {number} the header flag bit of `name` */
+const flagBit = (name) => 1 << FRAME_LAYOUT.flags.indexOf(/** @type {any} */ (name));
+/** Bits of the header's `flags` field. */
+export const FLAG_RUNNING = flagBit('running');
+export const FLAG_DIVERGED = flagBit('diverged');
+export const FLAG_SELECTION = flagBit('selection');
+export const FLAG_SWEEP = flagBit('sweep');
+
+/**
+ * @typedef {(typeof FRAME_LAYOUT.blocks)[number]} LayoutBlock
+ * @typedef {(typeof FRAME_LAYOUT.header)[number]} LayoutField
+ */
+
+/** @param {string} name @returns {LayoutBlock} */
+function layoutBlock(name) {
+  const block = FRAME_LAYOUT.blocks.find((b) => b.name === name);
+  if (!block) throw new Error(`the frame layout has no block ${name}`);
+  return block;
+}
+
+/**
+ * Column indexes of a record block's rows, by field name.
+ * @param {string} name @returns {Record<string, number>}
+ */
+function columns(name) {
+  return Object.fromEntries(layoutBlock(name).fields.map((field, i) => [field, i]));
+}
+
+const SELECTION = columns('selection');
+/** The selection record's fields from here on are the update rule's inputs (frame.py). */
+const RULE_FROM = SELECTION.learning_rate;
+const SAMPLE = columns('selection_samples');
+const SWEEP = columns('sweep');
+const SWEEP_FIELDS = layoutBlock('sweep').fields.length;
+/** Floats at the head of the selection block, and floats per batch-point row after it. */
+export const SELECTION_FIELDS = layoutBlock('selection').fields.length;
+export const SAMPLE_FIELDS = layoutBlock('selection_samples').fields.length;
+
+/** Selection kind codes (the selection block's `kind`). */
+const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
+
+// ---------------------------------------------------------------------------- types
+
+/** @typedef {(typeof PHASES)[number]} Phase */
+
+/**
+ * One layer's parameters as float32 views into the frame's buffer (no copies).
+ * Weights are row-major (nOut × nIn): `weights[j * nIn + i]` is the weight from input
+ * (feature or neuron of the layer below) i to neuron j.
+ *
+ * @typedef {object} FrameLayer
+ * @property {number} nIn            neurons (or features) of the layer below
+ * @property {number} nOut           neurons of this layer
+ * @property {Float32Array} weights        nOut × nIn
+ * @property {Float32Array} bias           nOut
+ * @property {Float32Array} gradWeights    dL/dW, nOut × nIn (from the last backward phase)
+ * @property {Float32Array} gradBias       dL/db, nOut
+ * @property {Float32Array} updateWeights  the last applied change ΔW, nOut × nIn
+ * @property {Float32Array} updateBias     the last applied change Δb, nOut
+ */
+
+/**
+ * One batch point's numbers for the selected neuron or edge (NaN where the phase that
+ * produces the value has not run yet in this step).
+ *
+ * @typedef {object} SelectionSample
+ * @property {number} aSource  activation of the edge's source (1 for a neuron's bias)
+ * @property {number} z        pre-activation of the selected neuron
+ * @property {number} a        activation of the selected neuron
+ * @property {number} gradA    dL/da
+ * @property {number} dadz     da/dz (NaN for a softmax output: no elementwise derivative)
+ * @property {number} delta    dL/dz
+ */
+
+/**
+ * @typedef {object} FrameSelection
+ * @property {'neuron' | 'edge'} kind  a neuron (its bias) or an edge source → neuron
+ * @property {number} layer            0 = first hidden layer; the output layer is the last
+ * @property {number | null} source    the edge's source index in the layer below; null for a neuron
+ * @property {number} neuron           the neuron's index in `layer`
+ * @property {number} weight           the parameter's value (the bias for a neuron)
+ * @property {number} gradient         dL/dθ of the parameter
+ * @property {number} update           the last applied change Δθ of the parameter
+ * @property {Record<string, number>} rule  what the step's update rule read for it, by the
+ *   layout's names: learning_rate, penalty (the L1/L2 term of the gradient), the optimizer's
+ *   constants (momentum, beta1, beta2, epsilon), t, and its memory before and after
+ *   (velocity_before, velocity, m_before, m, v_before, v); NaN where it does not apply
+ * @property {SelectionSample[]} samples  the first S points of the current minibatch
+ */
+
+/**
+ * A decoded training frame. Every float is a float32 value (NaN and ±Infinity pass through).
+ *
+ * @typedef {object} Frame
+ * @property {number} sequence        frame counter (u32, wraps)
+ * @property {number} step            completed updates
+ * @property {number} epoch           completed passes over the training data
+ * @property {number} epochProgress   fractional epochs
+ * @property {Phase} phase            last completed phase of the current step
+ * @property {boolean} running
+ * @property {boolean} diverged
+ * @property {boolean} hasSelection
+ * @property {{resolution: number, runs: {learningRate: number, trainLoss: number,
+ *   testLoss: number, diverged: boolean, map: Float32Array}[]} | null} sweep
+ *   a learning-rate sweep's runs (flag 8), else null
+ * @property {number[]} layerSizes    [n_0 (features), hidden…, n_L (outputs)]
+ * @property {number} batchLoss       NaN before the loss phase of a step
+ * @property {number} trainLoss
+ * @property {number} testLoss
+ * @property {number} trainAccuracy   NaN for regression
+ * @property {number} testAccuracy    NaN for regression
+ * @property {number} learningRate
+ * @property {number} batchSize       size of the current minibatch (0 before the first step)
+ * @property {number} mainResolution  G: output maps are G × G
+ * @property {number} thumbResolution T: neuron maps are T × T
+ * @property {FrameLayer[]} layers    L layers, first hidden layer first
+ * @property {Float32Array} gradientNorms  ‖dL/d[W_l | b_l]‖₂ per layer (L)
+ * @property {Float32Array} updateRatios   ‖Δθ_l‖ / ‖θ_l‖ per layer (L)
+ * @property {Float32Array[]} outputMaps   one G × G map per output, row 0 = top (x2 = +6)
+ * @property {Float32Array[]} neuronMaps   one T × T map per input feature, then per hidden
+ *                                         neuron (layer by layer)
+ * @property {FrameSelection | null} selection
+ * @property {Record<string, Float32Array[]>} blocks  every present block of the layout by
+ *   name (wire.gen.js), one view per layer for per-layer blocks: a new block reaches the
+ *   page here without a change to this module
+ */
+
+// ---------------------------------------------------------------------- binary frames
+
+/**
+ * Decode one binary training frame.
+ *
+ * Header fields are read with a little-endian DataView at the offsets of FRAME_LAYOUT. The
+ * blocks are `Float32Array` views on `buffer` (zero copy; the header is a multiple of 4
+ * bytes and every block is float32). A Float32Array uses the platform's byte order, which
+ * is little-endian on every platform a browser (or Node) runs on, matching the frame.
+ * Keep `buffer` alive and unmodified as long as the frame is in use.
+ *
+ * @param {ArrayBuffer} buffer  one whole binary WebSocket message (binaryType 'arraybuffer')
+ * @returns {Frame}
+ * @throws {Error} when the buffer is not a frame of this protocol version or is truncated
+ */
+export function decodeFrame(buffer) {
+  if (!(buffer instanceof ArrayBuffer)) {
+    throw new TypeError('decodeFrame expects an ArrayBuffer (set ws.binaryType = "arraybuffer")');
+  }
+  if (buffer.byteLength < HEADER_BYTES) {
+    throw new Error(`frame too short: ${buffer.byteLength} bytes, the header alone is ${HEADER_BYTES}`);
+  }
+  const header = readHeader(new DataView(buffer));
+  if (header.magic !== FRAME_MAGIC) {
+    throw new Error(`not a training frame: magic ${JSON.stringify(header.magic)}, expected "${FRAME_MAGIC}"`);
+  }
+  if (header.version !== PROTOCOL_VERSION) {
+    throw new Error(`frame protocol version ${header.version} is not supported (expected ${PROTOCOL_VERSION})`);
+  }
+  if (header.total_bytes !== buffer.byteLength) {
+    throw new Error(`frame length mismatch: header says ${header.total_bytes} bytes, got ${buffer.byteLength}`);
+  }
+  if (header.phase >= PHASES.length) throw new Error(`unknown phase code ${header.phase}`);
+  const layerSizes = header.layer_sizes.slice(0, header.n_layers + 1);
+  if (layerSizes[0] !== header.n_features) {
+    throw new Error(`corrupt frame: n_features ${header.n_features} but layer sizes start with ${layerSizes[0]}`);
+  }
+  const blocks = readBlocks(buffer, header, layerSizes);
+  return assemble(header, layerSizes, blocks);
+}
+
+/**
+ * Every header field by name: numbers, the magic as text, the layer sizes as bytes.
+ * @param {DataView} view
+ * @returns {Record<string, number> & {magic: string, layer_sizes: number[]}}
+ */
+function readHeader(view) {
+  /** @type {Record<string, any>} */
+  const header = {};
+  for (const field of FRAME_LAYOUT.header) {
+    const at = field.offset;
+    if (field.type === 'magic' || field.type === 'sizes') {
+      const bytes = Array.from(new Uint8Array(view.buffer, at, field.size));
+      header[field.name] = field.type === 'magic' ? String.fromCharCode(...bytes) : bytes;
+    } else if (field.type === 'u8') header[field.name] = view.getUint8(at);
+    else if (field.type === 'u16') header[field.name] = view.getUint16(at, true);
+    else if (field.type === 'u32') header[field.name] = view.getUint32(at, true);
+    else header[field.name] = view.getFloat32(at, true);
+  }
+  return /** @type {any} */ (header);
+}
+
+/**
+ * The shapes of a block's arrays (one per layer for a per-layer block).
+ * @param {LayoutBlock} block @param {Record<string, number>} header @param {number[]} sizes
+ * @returns {number[]} the float count of each array
+ */
+function blockLengths(block, header, sizes) {
+  /** @param {Record<string, number>} symbols */
+  const length = (symbols) => block.shape.reduce(
+    (/** @type {number} */ product, /** @type {string | number} */ dim) =>
+      product * (typeof dim === 'number' ? dim : symbols[dim]), 1);
+  if (!block.per_layer) return [length(header)];
+  return sizes.slice(1).map((nOut, l) => length({ ...header, n_in: sizes[l], n_out: nOut }));
+}
+
+/**
+ * Float32Array views of every present block (per-layer blocks: one per layer), after
+ * checking that the header's sizes describe exactly the buffer's length.
+ * @param {ArrayBuffer} buffer @param {Record<string, number>} header @param {number[]} sizes
+ * @returns {Record<string, Float32Array[]>}
+ */
+function readBlocks(buffer, header, sizes) {
+  const present = FRAME_LAYOUT.blocks.filter(
+    (block) => block.flag === null || (header.flags & flagBit(block.flag)) !== 0);
+  const lengths = present.map((block) => blockLengths(block, header, sizes));
+  const floats = lengths.flat().reduce((sum, n) => sum + n, 0);
+  const expected = HEADER_BYTES + 4 * floats;
+  if (expected !== buffer.byteLength) {
+    throw new Error(`corrupt frame: the header describes ${expected} bytes, the frame has ${buffer.byteLength}`);
+  }
+  let offset = HEADER_BYTES;
+  /** @type {Record<string, Float32Array[]>} */
+  const views = {};
+  present.forEach((block, b) => {
+    views[block.name] = lengths[b].map((length) => {
+      const array = new Float32Array(buffer, offset, length);
+      offset += 4 * length;
+      return array;
+    });
+  });
+  return views;
+}
+
+/**
+ * The Frame object the views read, from the header and the block views.
+ * @param {Record<string, number>} header @param {number[]} layerSizes
+ * @param {Record<string, Float32Array[]>} blocks
+ * @returns {Frame}
+ */
+function assemble(header, layerSizes, blocks) {
+  const G = header.main_res;
+  const T = header.thumb_res;
+  /** @type {FrameLayer[]} */
+  const layers = layerSizes.slice(1).map((nOut, l) => ({
+    weights: blocks.weights[l], bias: blocks.biases[l],
+    gradWeights: blocks.grad_weights[l], gradBias: blocks.grad_biases[l],
+    updateWeights: blocks.update_weights[l], updateBias: blocks.update_biases[l],
+    nIn: layerSizes[l], nOut,
+  }));
+  const hasSelection = (header.flags & FLAG_SELECTION) !== 0;
+  return {
+    blocks,
+    sequence: header.sequence,
+    step: header.step,
+    epoch: header.epoch,
+    epochProgress: header.epoch_progress,
+    phase: PHASES[header.phase],
+    running: (header.flags & FLAG_RUNNING) !== 0,
+    diverged: (header.flags & FLAG_DIVERGED) !== 0,
+    hasSelection,
+    sweep: blocks.sweep ? decodeSweep(blocks.sweep[0], blocks.sweep_maps[0], header) : null,
+    layerSizes,
+    batchLoss: header.batch_loss,
+    trainLoss: header.train_loss,
+    testLoss: header.test_loss,
+    trainAccuracy: header.train_accuracy,
+    testAccuracy: header.test_accuracy,
+    learningRate: header.learning_rate,
+    batchSize: header.batch_size,
+    mainResolution: G,
+    thumbResolution: T,
+    layers,
+    gradientNorms: blocks.gradient_norms[0],
+    updateRatios: blocks.update_ratios[0],
+    outputMaps: split(blocks.output_maps[0], G * G),
+    neuronMaps: split(blocks.neuron_maps[0], T * T),
+    selection: hasSelection
+      ? decodeSelection(blocks.selection[0], blocks.selection_samples[0], header.selection_samples)
+      : null,
+  };
+}
+
+/**
+ * Consecutive views of `size` floats on the same buffer.
+ * @param {Float32Array} array @param {number} size @returns {Float32Array[]}
+ */
+function split(array, size) {
+  const count = size === 0 ? 0 : array.length / size;
+  return Array.from({ length: count },
+    (_, i) => new Float32Array(array.buffer, array.byteOffset + 4 * i * size, size));
+}
+
+/**
+ * @param {Float32Array} rows  K × 4 run rows  @param {Float32Array} maps  K maps R × R
+ * @param {Record<string, number>} header
+ */
+function decodeSweep(rows, maps, header) {
+  const width = SWEEP_FIELDS;
+  const area = header.sweep_res * header.sweep_res;
+  const runMaps = split(maps, area);
+  return {
+    resolution: header.sweep_res,
+    runs: Array.from({ length: header.sweep_runs }, (_, k) => ({
+      learningRate: rows[width * k + SWEEP.learning_rate],
+      trainLoss: rows[width * k + SWEEP.train_loss],
+      testLoss: rows[width * k + SWEEP.test_loss],
+      diverged: rows[width * k + SWEEP.diverged] > 0.5,
+      map: runMaps[k],
+    })),
+  };
+}
+
+/**
+ * @param {Float32Array} head  the selection block (kind, layer, source, neuron, …)
+ * @param {Float32Array} rows  S × SAMPLE_FIELDS per batch point
+ * @param {number} sampleCount  S from the header
+ * @returns {FrameSelection}
+ */
+function decodeSelection(head, rows, sampleCount) {
+  const kind = SELECTION_KINDS[/** @type {1 | 2} */ (head[SELECTION.kind])];
+  if (kind === undefined) {
+    throw new Error(`corrupt frame: unknown selection kind ${head[SELECTION.kind]}`);
+  }
+  if (head[SELECTION.samples] !== sampleCount) {
+    throw new Error(`corrupt frame: selection has ${head[SELECTION.samples]} samples, header says ${sampleCount}`);
+  }
+  /** @type {SelectionSample[]} */
+  const samples = [];
+  for (let s = 0; s < sampleCount; s += 1) {
+    const r = s * SAMPLE_FIELDS;
+    samples.push({
+      aSource: rows[r + SAMPLE.a_source], z: rows[r + SAMPLE.z], a: rows[r + SAMPLE.a],
+      gradA: rows[r + SAMPLE.grad_a], dadz: rows[r + SAMPLE.da_dz], delta: rows[r + SAMPLE.delta],
+    });
+  }
+  /** @type {Record<string, number>} */
+  const rule = {};
+  layoutBlock('selection').fields.slice(RULE_FROM).forEach((name, i) => { rule[name] = head[RULE_FROM + i]; });
+  return {
+    kind,
+    rule,
+    layer: head[SELECTION.layer],
+    source: kind === 'neuron' ? null : head[SELECTION.source],
+    neuron: head[SELECTION.neuron],
+    weight: head[SELECTION.weight],
+    gradient: head[SELECTION.gradient],
+    update: head[SELECTION.update],
+    samples,
+  };
+}
+
+// -------------------------------------------------------------------- frame helpers
+
+/**
+ * @param {Frame} frame
+ * @param {number} layer   0 = first hidden layer
+ * @param {number} neuron  index in `layer`
+ * @param {number | null} source  index in the layer below, or null for the neuron's bias
+ * @param {'' | 'grad' | 'update'} which
+ */
+function parameterAt(frame, layer, neuron, source, which) {
+  const l = frame.layers[layer];
+  if (!l || neuron < 0 || neuron >= l.nOut || (source !== null && (source < 0 || source >= l.nIn))) {
+    throw new RangeError(`no parameter at layer ${layer}, neuron ${neuron}, source ${source}`);
+  }
+  const weights = which === 'grad' ? l.gradWeights : which === 'update' ? l.updateWeights : l.weights;
+  const bias = which === 'grad' ? l.gradBias : which === 'update' ? l.updateBias : l.bias;
+  return source === null ? bias[neuron] : weights[neuron * l.nIn + source];
+}
+
+/**
+ * The weight from `source` (layer below) to `neuron` of `layer`; `source` null: the bias.
+ * @param {Frame} frame @param {number} layer @param {number} neuron @param {number | null} source
+ * @returns {number}
+ */
+export function weightAt(frame, layer, neuron, source) {
+  return parameterAt(frame, layer, neuron, source, '');
+}
+
+/**
+ * dL/dθ of the weight (or, `source` null, the bias) like {@link weightAt}.
+ * @param {Frame} frame @param {number} layer @param {number} neuron @param {number | null} source
+ * @returns {number}
+ */
+export function gradientAt(frame, layer, neuron, source) {
+  return parameterAt(frame, layer, neuron, source, 'grad');
+}
+
+/**
+ * The last applied change Δθ of the weight (or bias) like {@link weightAt}.
+ * @param {Frame} frame @param {number} layer @param {number} neuron @param {number | null} source
+ * @returns {number}
+ */
+export function updateAt(frame, layer, neuron, source) {
+  return parameterAt(frame, layer, neuron, source, 'update');
+}
+
+/**
+ * The map of neuron `index` at `level`, where levels index `frame.layerSizes`: 0 = input
+ * features, 1 … L−1 = hidden layers (T × T thumbnails), L = outputs (G × G maps).
+ * @param {Frame} frame @param {number} level @param {number} index
+ * @returns {Float32Array}
+ */
+export function mapAt(frame, level, index) {
+  const sizes = frame.layerSizes;
+  if (level < 0 || level >= sizes.length || index < 0 || index >= sizes[level]) {
+    throw new RangeError(`no neuron ${index} at level ${level}`);
+  }
+  if (level === sizes.length - 1) return frame.outputMaps[index];
+  let start = 0;
+  for (let l = 0; l < level; l += 1) start += sizes[l];
+  return frame.neuronMaps[start + index];
+}

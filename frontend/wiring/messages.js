@@ -1,0 +1,72 @@
+// @ts-check
+/** The server's JSON messages into the store (frames go to state.js's acceptFrame). */
+
+import { hashForConfig } from '../links.js';
+import { loadHistory } from '../state.js';
+import { disableControls } from './classroom.js';
+import { setProjector } from './projector.js';
+
+/** @typedef {import('./app.js').App} App */
+
+/** @param {App} app @param {any} message  a parsed server message */
+export function receive(app, message) {
+  const { store } = app;
+  switch (message.type) {
+    case 'welcome':
+      welcome(app, message);
+      break;
+    case 'config':
+      store.config = message.config;
+      store.data = message.data;
+      loadHistory(store, { rows: [] });
+      keepSetupInLink(app);
+      break;
+    case 'state':
+      store.serverState = message;
+      if (store.config) keepSetupInLink(app);
+      store.lrChanges = message.learning_rate_changes;
+      store.divergence = message.status === 'diverged' ? message.divergence : null;
+      if (store.role === 'viewer' && message.view.projector !== store.ui.projector) {
+        setProjector(app, message.view.projector);
+      }
+      break;
+    case 'event':
+      if (message.event === 'diverged') store.divergence = message;
+      if (message.event === 'class_ended') store.classMessage = message.message;
+      break;
+    case 'viewers':
+      store.viewers = message.count;
+      break;
+    case 'error':
+      app.flash(message.field ? `${message.field}: ${message.message}` : message.message);
+      break;
+    default:
+  }
+  store.dirty = true;
+}
+
+/** The first message on a socket: role, setup, state and history. @param {App} app @param {any} message */
+function welcome(app, message) {
+  const { store } = app;
+  store.role = message.role;
+  store.viewers = message.viewers;
+  if (message.role === 'viewer') {
+    disableControls();
+    if (message.state.view.projector !== store.ui.projector) setProjector(app, message.state.view.projector);
+  }
+  store.config = message.config;
+  store.data = message.data;
+  store.serverState = message.state;
+  store.lrChanges = message.state.learning_rate_changes;
+  loadHistory(store, message.history);
+  keepSetupInLink(app);
+}
+
+/** The presenter's URL always holds the current setup, so copying it shares the setup. @param {App} app */
+function keepSetupInLink(app) {
+  const { store } = app;
+  if (store.role !== 'presenter' || !store.config) return;
+  history.replaceState(null, '', location.pathname + location.search
+    + hashForConfig({ ...store.config, hyper: store.serverState?.hyper ?? store.config.hyper },
+      location.hash));
+}
