@@ -1,7 +1,7 @@
 // @ts-check
 /**
  * The one store every view reads, and the URL hash (projector flag, session link).
- * Setters only mark the store dirty; main.js draws once per animation frame.
+ * Setters only mark the store dirty; wiring/render_loop.js draws once per animation frame.
  */
 
 /** @typedef {import('./protocol.js').Frame} Frame */
