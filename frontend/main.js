@@ -5,7 +5,7 @@
  * requestAnimationFrame loop draws whatever changed; nothing here computes the model.
  */
 
-import { AccuracyChart, GradientNormChart, LossChart, UpdateRatioChart } from './render/charts.js';
+import { createCharts } from './render/charts.js';
 import { NetworkView } from './render/network.js';
 import { OutputPlot } from './render/output_plot.js';
 import { acceptFrame, createStore } from './state.js';
@@ -39,12 +39,7 @@ const network = new NetworkView(/** @type {HTMLCanvasElement} */ ($('network')),
     onNeurons: (layer, delta) => changeNeurons(app, layer, delta),
   });
 const outputPlot = new OutputPlot(/** @type {HTMLCanvasElement} */ ($('output-map')));
-const charts = {
-  loss: new LossChart($('loss-chart'), $('loss-legend')),
-  accuracy: new AccuracyChart($('accuracy-chart'), $('accuracy-legend')),
-  gradient: new GradientNormChart($('gradient-chart'), $('gradient-legend')),
-  updateRatio: new UpdateRatioChart($('update-ratio-chart'), $('update-ratio-legend')),
-};
+const charts = createCharts($);
 const app = createApp({ store, $, connection, network, outputPlot, charts });
 
 async function start() {

@@ -181,3 +181,20 @@ export class UpdateRatioChart extends LayerChart {
   /** @param {Store} store */
   entries(store) { return store.updateRatioHistory; }
 }
+
+/**
+ * Every chart of the page, by name. Each draws into the element with data-testid
+ * `<id>-chart`, its legend into `<id>-legend`: adding a chart is a class above, a line
+ * here and its two elements in index.html.
+ * @param {(testid: string) => HTMLElement} find  the element with this data-testid
+ */
+export function createCharts(find) {
+  /** @template {Chart} T @param {new (el: HTMLElement, legend: HTMLElement) => T} Kind @param {string} id */
+  const make = (Kind, id) => new Kind(find(`${id}-chart`), find(`${id}-legend`));
+  return {
+    loss: make(LossChart, 'loss'),
+    accuracy: make(AccuracyChart, 'accuracy'),
+    gradient: make(GradientNormChart, 'gradient'),
+    updateRatio: make(UpdateRatioChart, 'update-ratio'),
+  };
+}

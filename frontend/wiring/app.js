@@ -7,13 +7,7 @@
 
 import * as protocol from '../protocol.js';
 
-/**
- * @typedef {object} Charts
- * @property {import('../render/charts.js').LossChart} loss
- * @property {import('../render/charts.js').AccuracyChart} accuracy
- * @property {import('../render/charts.js').GradientNormChart} gradient
- * @property {import('../render/charts.js').UpdateRatioChart} updateRatio
- */
+/** @typedef {ReturnType<typeof import('../render/charts.js').createCharts>} Charts */
 
 /**
  * @typedef {object} App
