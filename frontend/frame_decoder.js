@@ -56,6 +56,7 @@ const SELECTION = columns('selection');
 const RULE_FROM = SELECTION.learning_rate;
 const SAMPLE = columns('selection_samples');
 const SWEEP = columns('sweep');
+const BATCH = columns('batch');
 const SWEEP_FIELDS = layoutBlock('sweep').fields.length;
 /** Floats at the head of the selection block, and floats per batch-point row after it. */
 export const SELECTION_FIELDS = layoutBlock('selection').fields.length;
@@ -114,6 +115,29 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  */
 
 /**
+ * One point of the current minibatch (NaN where the phase that computes a value has not run).
+ * @typedef {object} BatchPoint
+ * @property {number} index   its index in the training set (rows of `data.train`)
+ * @property {number} x1 @property {number} x2  its position
+ * @property {number} label   its class (or regression target)
+ * @property {number} target  y of the output unit the loss compares (±1 for tanh, 0/1 for
+ *   sigmoid, 1 for the point's class under softmax)
+ * @property {number} output  a of that unit
+ * @property {number} pTrue   the predicted probability of its own class (NaN: regression)
+ * @property {number} loss    its term ℓ_b of L = 1/B Σ ℓ_b (after the loss phase)
+ * @property {number} gradOutput  dL/da of that unit, with the 1/B (after the loss phase)
+ */
+
+/**
+ * The focus point's numbers, per layer (first hidden layer first; the output layer last).
+ * @typedef {object} FocusPoint
+ * @property {Float32Array} inputs   its feature values
+ * @property {Float32Array[]} z      pre-activations per layer
+ * @property {Float32Array[]} a      activations per layer
+ * @property {Float32Array[]} delta  δ = dL/dz per layer (NaN before the backward phase)
+ */
+
+/**
  * A decoded training frame. Every float is a float32 value (NaN and ±Infinity pass through).
  *
  * @typedef {object} Frame
@@ -145,6 +169,10 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  * @property {Float32Array[]} neuronMaps   one T × T map per input feature, then per hidden
  *                                         neuron (layer by layer)
  * @property {FrameSelection | null} selection
+ * @property {BatchPoint[] | null} batch  the first N points of the current minibatch, once
+ *   the step's forward phase has run (null before)
+ * @property {number} focus  the focus point: its index in `batch`
+ * @property {FocusPoint | null} focusPoint  the focus point's numbers layer by layer
  * @property {Record<string, Float32Array[]>} blocks  every present block of the layout by
  *   name (wire.gen.js), one view per layer for per-layer blocks: a new block reaches the
  *   page here without a change to this module
@@ -282,6 +310,11 @@ function assemble(header, layerSizes, blocks) {
     diverged: (header.flags & FLAG_DIVERGED) !== 0,
     hasSelection,
     sweep: blocks.sweep ? decodeSweep(blocks.sweep[0], blocks.sweep_maps[0], header) : null,
+    batch: blocks.batch ? decodeBatch(blocks.batch[0]) : null,
+    focus: header.focus,
+    focusPoint: blocks.batch ? {
+      inputs: blocks.focus_inputs[0], z: blocks.focus_z, a: blocks.focus_a, delta: blocks.focus_delta,
+    } : null,
     layerSizes,
     batchLoss: header.batch_loss,
     trainLoss: header.train_loss,
@@ -311,6 +344,22 @@ function split(array, size) {
   const count = size === 0 ? 0 : array.length / size;
   return Array.from({ length: count },
     (_, i) => new Float32Array(array.buffer, array.byteOffset + 4 * i * size, size));
+}
+
+/**
+ * @param {Float32Array} rows  N × BATCH_FIELDS point rows
+ * @returns {BatchPoint[]}
+ */
+function decodeBatch(rows) {
+  const width = layoutBlock('batch').fields.length;
+  return Array.from({ length: rows.length / width }, (_, i) => {
+    const r = i * width;
+    return {
+      index: rows[r + BATCH.index], x1: rows[r + BATCH.x1], x2: rows[r + BATCH.x2],
+      label: rows[r + BATCH.label], target: rows[r + BATCH.target], output: rows[r + BATCH.output],
+      pTrue: rows[r + BATCH.p_true], loss: rows[r + BATCH.loss], gradOutput: rows[r + BATCH.grad_output],
+    };
+  });
 }
 
 /**

@@ -32,6 +32,7 @@ from backprop_playground.trainer import (
 from backprop_playground.wire.catalogue import options
 from backprop_playground.wire.commands import CommandError, Selection, parse_command
 from backprop_playground.wire.frame import (
+    BATCH_RECORD,
     BLOCKS,
     FLAGS,
     SAMPLE_FIELDS,
@@ -124,6 +125,12 @@ def expected_frame(frame: FrameData) -> dict[str, Any]:
         "neuronMaps": [_floats(m) for m in frame.neuron_maps],
         "selection": _selection(frame.selection, frame.selection_samples),
         "sweep": _sweep(frame.sweep, frame.sweep_maps),
+        "batch": _batch(frame.batch),
+        "focus": frame.focus,
+        "focusPoint": None if frame.batch is None else {
+            "inputs": _floats(frame.focus_inputs), "z": [_floats(v) for v in frame.focus_z or []],
+            "a": [_floats(v) for v in frame.focus_a or []],
+            "delta": [_floats(v) for v in frame.focus_delta or []]},
     }
 
 
@@ -136,6 +143,15 @@ def _blocks(frame: FrameData) -> dict[str, list[list[float | str]]]:
             value = getattr(frame, block.name)
             blocks[block.name] = [_floats(a) for a in (value if block.per_layer else [value])]
     return blocks
+
+
+def _batch(rows: Any) -> list[dict[str, Any]] | None:
+    """The batch block's rows as decodeFrame returns them (camelCase keys)."""
+    if rows is None:
+        return None
+    names = {"p_true": "pTrue", "grad_output": "gradOutput"}
+    return [{names.get(name, name): _number(value) for name, value in zip(
+        BATCH_RECORD, row, strict=True)} for row in rows]
 
 
 def _sweep(rows: Any, maps: Any) -> dict[str, Any] | None:
