@@ -74,8 +74,12 @@ def test_divergence_message_names_the_step_and_learning_rate() -> None:
     number, _ = _step_until_diverged(session)
     divergence = session.divergence
     assert isinstance(divergence, Divergence)
-    assert (divergence.run, divergence.step, divergence.learning_rate) == (0, number, 10.0)
-    assert divergence.message == f"diverged at step {number} (learning rate 10): the loss exploded"
+    # Divergence.step is the last completed step (the step_count the page shows), not the
+    # refused step `number` = step_count + 1 it used to be (see docs/trainer.md, Divergence).
+    completed = number - 1
+    assert (divergence.run, divergence.step, divergence.learning_rate) == (0, completed, 10.0)
+    assert divergence.message == (
+        f"diverged at step {completed} (learning rate 10): the loss exploded")
     assert divergence.loss is None or divergence.loss > 1e6
 
 
@@ -84,7 +88,9 @@ def test_update_divergence_names_the_update_as_reason() -> None:
     session = TrainingSession(_update_exploding())
     number, _ = _step_until_diverged(session)
     assert session.divergence is not None
-    assert session.divergence.message.startswith(f"diverged at step {number} (learning rate 10)")
+    # The message names the last completed step, number − 1 (it named the refused one).
+    assert session.divergence.message.startswith(
+        f"diverged at step {number - 1} (learning rate 10)")
     assert "update" in session.divergence.reason
 
 
@@ -105,7 +111,8 @@ def test_run_epochs_stops_at_divergence() -> None:
     done = session.run_epochs(5)
     assert session.status == "diverged"
     assert done == session.step_count
-    assert session.divergence is not None and session.divergence.step == done + 1
+    # Divergence.step is the last completed step, done (it was the refused one, done + 1).
+    assert session.divergence is not None and session.divergence.step == done
 
 
 def test_phase_by_phase_divergence_is_reported_by_the_loss_phase() -> None:

@@ -17,12 +17,15 @@ from .config import (
     TrainerConfig,
 )
 from .datasets import DATASETS
+from .diagnostics import STATUSES
 from .divergence import LOSS_LIMIT, UPDATE_LIMIT, Divergence
 from .errors import ConfigError, PhaseOrderError, TrainerError
 from .evaluation import Metrics
 from .inspection import LayerTensors, StepTensors
+from .landscape import VERDICTS, StepLandscape, StepLosses
 from .maps import grid_points
 from .plans import PHASES
+from .saturation import Saturation
 from .serialize import config_from_dict, config_to_dict, restore, snapshot
 from .session import TrainingSession
 
@@ -37,7 +40,9 @@ __all__ = [
     "PHASES",
     "PROBLEMS",
     "REGULARIZATIONS",
+    "STATUSES",
     "UPDATE_LIMIT",
+    "VERDICTS",
     "ConfigError",
     "DataConfig",
     "Divergence",
@@ -46,6 +51,9 @@ __all__ = [
     "Metrics",
     "NetworkConfig",
     "PhaseOrderError",
+    "Saturation",
+    "StepLandscape",
+    "StepLosses",
     "StepTensors",
     "TrainerConfig",
     "TrainerError",

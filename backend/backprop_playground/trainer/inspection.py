@@ -22,6 +22,7 @@ from .workspace import Workspace
 
 if TYPE_CHECKING:
     from .config import TrainerConfig
+    from .divergence import RunGuard
     from .model import Model
     from .network import Parameters
 
@@ -71,6 +72,9 @@ class Inspection:
     params: Parameters
     workspace: Workspace | None
     phase: str | None
+    step_count: int
+    _guard: RunGuard
+    _weights_set_at: int
     _evaluator: Evaluator
     _maps: OutputMaps
 
@@ -94,12 +98,15 @@ class Inspection:
         self, layers: list[tuple[Any, Any]], run: int | None = None
     ) -> None:
         """Set every layer's ``(weights (n_out, n_in), bias (n_out,))``, for one run or all.
-        Shapes must match and values be finite; on error nothing changes."""
+        Shapes must match and values be finite; on error nothing changes. The set weights
+        become the runs' recovery checkpoint (and replace a pending recovery point)."""
         checked = _checked_layers(layers, self.params.weights)
         runs = slice(None) if run is None else self._run_index(run)
         for (weights, bias), block in zip(checked, self.params.weights, strict=True):
             block[runs, :, :-1] = weights
             block[runs, :, -1] = bias
+        self._guard.restart(runs)
+        self._weights_set_at = self.step_count
 
     def tensors(self, run: int = 0) -> StepTensors:
         """The tensors of the current step's completed phases, for run ``run``."""

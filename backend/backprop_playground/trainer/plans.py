@@ -30,13 +30,15 @@ PHASES: tuple[str, ...] = ("forward", "loss", "backward", "update")
 class StepPlan:
     """A batch size's workspace and its phases compiled to ops, plus the fused sequences:
     ``through_loss`` = forward + loss, ``after_loss`` = backward + update (for a bounded
-    head, whose loss needs no check, everything is in ``through_loss``)."""
+    head, whose loss needs no check, everything is in ``through_loss``); ``hyper``, the
+    hyperparameters compiled in (the step's objective: its penalty)."""
 
     workspace: Workspace
     backward: list[Op]
     update: list[Op]
     through_loss: list[Op]
     after_loss: list[Op]
+    hyper: Hyperparameters
 
 
 class StepPlans(dict[int, StepPlan]):
@@ -70,7 +72,7 @@ class StepPlans(dict[int, StepPlan]):
         after_loss = backward + update
         if workspace.head.bounded:  # nothing to check between loss and update
             through_loss, after_loss = through_loss + after_loss, []
-        plan = StepPlan(workspace, backward, update, through_loss, after_loss)
+        plan = StepPlan(workspace, backward, update, through_loss, after_loss, self._hyper)
         self[batch] = plan
         return plan
 

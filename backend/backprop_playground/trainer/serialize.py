@@ -92,10 +92,18 @@ def snapshot(session: TrainingSession) -> dict[str, Any]:
         "given_batch": start["given_batch"],
         "frozen": session.frozen.tolist(),
         "recovery": {str(run): weights.tolist() for run, weights in session.recovery.items()},
+        "checkpoint": _checkpoint(session),
         "divergences": [None if d is None else asdict(d) for d in session.divergences],
         "learning_rate_changes": [[step, list(rates)]
                                   for step, rates in session.learning_rate_changes],
     }
+
+
+def _checkpoint(session: TrainingSession) -> dict[str, Any]:
+    """The recovery checkpoints: weights ``(K, P)`` and reference losses (None: unset)."""
+    weights, reference = session.recovery_checkpoint()
+    return {"weights": weights.tolist(),
+            "reference": [None if math.isnan(value) else float(value) for value in reference]}
 
 
 def _step_start(session: TrainingSession) -> dict[str, Any]:
@@ -141,6 +149,7 @@ def restore(data: Any) -> TrainingSession:
         frozen=_list(data, "frozen"), divergences=_list(data, "divergences"),
         learning_rate_changes=_list(data, "learning_rate_changes"),
     )
+    _load_checkpoint(session, data.get("checkpoint"))
     _load_recovery(session, data.get("recovery", {}))
     phase = data.get("phase")
     if phase is not None:
@@ -168,6 +177,22 @@ def _load_optimizer(session: TrainingSession, state: Any) -> None:
         name: _array(state, name, getattr(optimizer, name).shape, "snapshot.optimizer")
         for name in optimizer.memory
     })
+
+
+def _load_checkpoint(session: TrainingSession, saved: Any) -> None:
+    """Load the recovery checkpoints; a snapshot without them starts them from its weights."""
+    if saved is None:
+        session.restore_checkpoint(None, None)
+        return
+    if not isinstance(saved, dict) or not isinstance(saved.get("reference"), list):
+        raise ConfigError("snapshot.checkpoint", "must be {weights, reference}")
+    shape = session.params.values.shape
+    weights = _array(saved, "weights", shape, "snapshot.checkpoint")
+    reference = [math.nan if value is None else value for value in saved["reference"]]
+    if len(reference) != shape[0] or not all(
+            is_finite_number(value) or value != value for value in reference):
+        raise ConfigError("snapshot.checkpoint.reference", f"must be {shape[0]} numbers or null")
+    session.restore_checkpoint(weights, np.array(reference, dtype=np.float64))
 
 
 def _load_recovery(session: TrainingSession, recovery: Any) -> None:

@@ -7,6 +7,8 @@ axis first. :class:`TrainingSession` is the public face over small parts:
 
 * :mod:`.stepping`: the phases and the fast loop (a base class);
 * :mod:`.inspection`: reading weights, tensors, norms, metrics and maps (a base class);
+* :mod:`.diagnostics`: the last step on the loss landscape, saturation, status (a base of
+  the session, over :mod:`.inspection`);
 * :mod:`.plans`: each batch size's workspace with its phases compiled to op lists;
 * :mod:`.batches`: the data order, the position in it, epochs;
 * :mod:`.divergence`: divergence records, frozen runs, recovery;
@@ -24,10 +26,10 @@ from numpy.typing import NDArray
 
 from .batches import EpochOrder
 from .config import Hyperparameters, TrainerConfig
+from .diagnostics import Diagnostics
 from .divergence import LOSS_EXPLODED, LOSS_LIMIT, UPDATE_LIMIT, Divergence, RunGuard, parse_marks
 from .errors import ConfigError
 from .evaluation import Evaluator
-from .inspection import Inspection
 from .maps import OutputMaps
 from .model import build_model
 from .network import Parameters
@@ -43,7 +45,7 @@ __all__ = [
 Array = NDArray[Any]
 
 
-class TrainingSession(Stepping, Inspection):
+class TrainingSession(Stepping, Diagnostics):
     """K runs of one network on one data set, advanced step by step or phase by phase.
 
     ``learning_rates`` (1..8 values) makes a sweep; by default K = 1 at the config's rate.
@@ -79,6 +81,7 @@ class TrainingSession(Stepping, Inspection):
         self.step_count = 0
         self.phase = None
         self.workspace = None
+        self._reset_diagnostics()
 
     # ---------------------------------------------------------------- status
     @property
@@ -94,11 +97,6 @@ class TrainingSession(Stepping, Inspection):
     def learning_rate_changes(self) -> list[RateChange]:
         """``(step, rates)`` for every change of the learning rates (the first at step 0)."""
         return self._rates.changes
-
-    @property
-    def status(self) -> str:
-        """``"diverged"`` when every run is stopped by divergence, else ``"ok"``."""
-        return "diverged" if self._guard.frozen.all() else "ok"
 
     @property
     def frozen(self) -> NDArray[np.bool_]:
@@ -176,9 +174,9 @@ class TrainingSession(Stepping, Inspection):
     # ------------------------------------------------------- live hyperparameters
     def set_hyperparameters(self, **changes: Any) -> int:
         """Change hyperparameters live; they take effect at the next step, whose number is
-        returned. Weights are untouched. A new learning rate applies to every run and lets
-        diverged runs go on. Raises ConfigError (naming the field), changing nothing, if a
-        value is invalid."""
+        returned. Weights are untouched. A learning rate applies to every run and lets a
+        diverged run go on if it differs from the rate it diverged at. Raises ConfigError
+        (naming the field), changing nothing, if a value is invalid."""
         unknown = sorted(set(changes) - set(Hyperparameters.__dataclass_fields__))
         if unknown:
             raise ConfigError(f"hyper.{unknown[0]}", "is not a hyperparameter")
@@ -189,7 +187,8 @@ class TrainingSession(Stepping, Inspection):
         return self._apply_if_between_steps()
 
     def set_learning_rates(self, learning_rates: Sequence[float]) -> int:
-        """Give each run its own learning rate (K values), from the next step on."""
+        """Give each run its own learning rate (K values), from the next step on; a frozen
+        run resumes only if its rate differs from the one it diverged at."""
         rates = validate_rates(learning_rates, self.config.hyper.learning_rate)
         if len(rates) != self.runs:
             raise ConfigError("learning_rates", f"give {self.runs} learning rates")
@@ -198,11 +197,17 @@ class TrainingSession(Stepping, Inspection):
         return self._apply_if_between_steps()
 
     def resume(self) -> None:
-        """Let diverged runs go on (a learning-rate change does this too). A run stopped by an
-        exploding loss first goes back to its weights before the update that caused it (the
-        last weights whose loss was sane); every resumed run starts with empty optimizer
-        memory."""
-        self._guard.resume(self.optimizer)
+        """Let diverged runs go on at their rates (a new learning rate does this too). A run
+        with a recovery point (an exploding loss, or an update exploding on weights whose
+        loss was not calm) first goes back to it, its last calm checkpoint (see
+        :mod:`.divergence`); every resumed run starts with empty optimizer memory."""
+        if self._guard.resume(self.optimizer):
+            self._weights_set_at = self.step_count
+
+    def recovery_checkpoint(self) -> tuple[Array, Array]:
+        """Copies of the recovery checkpoints ``(K, P)`` and their reference losses ``(K,)``
+        (NaN: not measured yet), see :mod:`.divergence`."""
+        return self._guard.checkpoint.copy(), self._guard.reference.copy()
 
     # -------------------------------------------------------- snapshot support
     def restore_position(self, generator: Any, order: list[Any], cursor: Any,
@@ -218,6 +223,14 @@ class TrainingSession(Stepping, Inspection):
         changes = parse_changes(learning_rate_changes)
         self._guard.load(*marks)
         self._rates.changes = changes or self._rates.changes
+
+    def restore_checkpoint(self, checkpoint: Array | None, reference: Array | None) -> None:
+        """Take saved recovery checkpoints (used by ``restore``); None: start them from the
+        current weights."""
+        if checkpoint is None or reference is None:
+            self._guard.restart(slice(None))
+        else:
+            self._guard.load_checkpoint(checkpoint, reference)
 
     def replay_to(self, phase: str, given_batch: Any) -> None:
         """Run the phases of the current step up to ``phase`` (used by ``restore``)."""

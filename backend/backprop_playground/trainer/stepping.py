@@ -19,6 +19,7 @@ from .activations import run_ops
 from .batches import EpochOrder, given_batch_rows
 from .config import Hyperparameters, TrainerConfig
 from .divergence import (
+    CHECKPOINT_EVERY,
     LOSS_EXPLODED,
     LOSS_LIMIT,
     UPDATE_EXPLODED,
@@ -37,6 +38,7 @@ from .workspace import Workspace
 Array = NDArray[Any]
 #: Overflow in a diverging run is expected: it is detected and reported, not warned about.
 QUIET: Any = {"over": "ignore", "invalid": "ignore", "divide": "ignore", "under": "ignore"}
+_CHECKPOINT_MASK = CHECKPOINT_EVERY - 1
 
 
 class Stepping:
@@ -60,6 +62,7 @@ class Stepping:
     _pending_rates: Array | None
     _update_norms: Array  # ‖Δθ‖² per run (K,)
     _single_update: Array | None  # with one run: its update row (P,), so nothing is indexed
+    _weights_set_at: int  # the step_count at which weights were last set between steps
 
     @property
     def next_phase(self) -> str:
@@ -181,7 +184,8 @@ class Stepping:
 
     def _apply_pending(self) -> None:
         """Take the pending hyperparameters (and per-run learning rates): a new optimizer
-        starts with empty memory, the plans are recompiled, a new rate resumes every run."""
+        starts with empty memory, the plans are recompiled, and a frozen run given a rate
+        other than the one it diverged at resumes (the others stay frozen)."""
         pending, self._pending = self._pending, None
         rates, self._pending_rates = self._pending_rates, None
         if pending is None:
@@ -192,14 +196,16 @@ class Stepping:
             )
         self.optimizer.set_hyper(pending)
         self.config = replace(self.config, hyper=pending)
-        changed = rates is not None and self._rates.change(rates, self.step_count + 1)
+        if rates is not None:
+            self._rates.change(rates, self.step_count + 1)
         self._plans.recompile(pending, self.optimizer, self._rates.negated)
-        if changed:
-            self._guard.resume(self.optimizer)
+        if rates is not None and self._guard.wake(rates, self.optimizer):
+            self._weights_set_at = self.step_count
 
     # ------------------------------------------------------------ checks (divergence)
     def _check_loss(self) -> str:
-        """Stop runs whose batch loss is not finite or above LOSS_LIMIT."""
+        """Stop runs whose batch loss is not finite or above LOSS_LIMIT; every
+        CHECKPOINT_EVERY steps, offer the weights to the recovery checkpoint."""
         assert self.workspace is not None
         loss = self.workspace.loss_value
         worst = loss.max() if len(loss) > 1 else loss[0]
@@ -207,6 +213,8 @@ class Stepping:
             bad = over_limit(loss, LOSS_LIMIT, self._guard.frozen)
             if bad.any() and self._diverge(bad, loss, LOSS_EXPLODED):
                 return "diverged"
+        if not self.step_count & _CHECKPOINT_MASK:
+            self._guard.take_checkpoint(loss)
         return "loss"
 
     def _finish_update(self) -> str:
@@ -234,9 +242,14 @@ class Stepping:
         return result
 
     def _diverge(self, bad: NDArray[np.bool_], loss: Array | None, reason: str) -> bool:
-        """Stop runs ``bad``: their weights stay as before this step and their optimizer
-        memory is cleared. Returns True when no run is left, which ends the step."""
-        self._guard.stop(bad, step=self.step_count + 1, learning_rates=self._rates.values,
+        """Stop runs ``bad`` after the last completed step (this one is refused): their
+        weights stay as before this step and their optimizer memory is cleared. An exploding
+        loss blames the rate of the update that made those weights, an exploding update
+        its own. Returns True when no run is left, which ends the step."""
+        blamed = self._rates.values
+        if reason == LOSS_EXPLODED and self.step_count > 0:
+            blamed = self._rates.at(self.step_count)
+        self._guard.stop(bad, step=self.step_count, learning_rates=blamed,
                          loss=loss, reason=reason, optimizer=self.optimizer)
         if not self._guard.frozen.all():
             return False

@@ -53,6 +53,18 @@ class LearningRates:
         self.negated = -rates[:, None]
         self.changes: list[RateChange] = [(0, tuple(float(r) for r in rates))]
 
+    def at(self, step: int) -> Array:
+        """The rates ``(K,)`` update number ``step`` (1-based) used, from the change marks;
+        the rates in use for a step not taken yet."""
+        if step > self.changes[-1][0]:
+            return self.values
+        rates = self.changes[0][1]
+        for start, changed in self.changes:
+            if start > step:
+                break
+            rates = changed
+        return np.array(rates)
+
     def change(self, rates: Array, from_step: int) -> bool:
         """Use ``rates: (K,)`` from step ``from_step`` on; False if they are the same.
         ``negated`` becomes a new array, so update ops compiled before must be rebuilt."""
