@@ -115,6 +115,16 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  */
 
 /**
+ * The last step on the loss landscape: f(s) = the batch objective at distance s along the
+ * update from the weights before it (s = stepLength is where the step landed).
+ * @typedef {object} Landscape
+ * @property {Float32Array} s  @property {Float32Array} loss  the samples
+ * @property {Record<string, number>} info  step, step_length, gradient_norm, learning_rate,
+ *   slope, loss_before, loss_after, minimum_step, minimum_loss, minimum_at_edge, verdict
+ *   (an index into the catalogue's landscape_verdicts)
+ */
+
+/**
  * One point of the current minibatch (NaN where the phase that computes a value has not run).
  * @typedef {object} BatchPoint
  * @property {number} index   its index in the training set (rows of `data.train`)
@@ -150,8 +160,15 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  * @property {boolean} diverged
  * @property {boolean} hasSelection
  * @property {{resolution: number, runs: {learningRate: number, trainLoss: number,
- *   testLoss: number, diverged: boolean, map: Float32Array}[]} | null} sweep
- *   a learning-rate sweep's runs (flag 8), else null
+ *   testLoss: number, diverged: boolean, verdict: number, stepLength: number,
+ *   minimumStep: number, map: Float32Array}[]} | null} sweep
+ *   a learning-rate sweep's runs, else null; `verdict` indexes the catalogue's
+ *   landscape_verdicts (NaN: no step to judge)
+ * @property {Landscape | null} landscape  the last step on the loss landscape of its batch
+ *   (after the update phase), else null
+ * @property {boolean} overshot  the last step raised its own batch's loss
+ * @property {Float32Array | null} saturation  per layer, the share of saturated units while
+ *   the run is saturated (its gradients vanished), else null
  * @property {number[]} layerSizes    [n_0 (features), hidden…, n_L (outputs)]
  * @property {number} batchLoss       NaN before the loss phase of a step
  * @property {number} trainLoss
@@ -311,6 +328,9 @@ function assemble(header, layerSizes, blocks) {
     hasSelection,
     sweep: blocks.sweep ? decodeSweep(blocks.sweep[0], blocks.sweep_maps[0], header) : null,
     batch: blocks.batch ? decodeBatch(blocks.batch[0]) : null,
+    landscape: blocks.landscape ? decodeLandscape(blocks.landscape[0], blocks.landscape_info[0]) : null,
+    overshot: (header.flags & flagBit('overshot')) !== 0,
+    saturation: blocks.saturation ? blocks.saturation[0] : null,
     focus: header.focus,
     focusPoint: blocks.batch ? {
       inputs: blocks.focus_inputs[0], z: blocks.focus_z, a: blocks.focus_a, delta: blocks.focus_delta,
@@ -347,6 +367,22 @@ function split(array, size) {
 }
 
 /**
+ * @param {Float32Array} samples  P × 2: s, f(s)  @param {Float32Array} record  LANDSCAPE_RECORD
+ * @returns {Landscape}
+ */
+function decodeLandscape(samples, record) {
+  const count = samples.length / 2;
+  /** @type {Record<string, number>} */
+  const info = {};
+  layoutBlock('landscape_info').fields.forEach((name, i) => { info[name] = record[i]; });
+  return {
+    s: Float32Array.from({ length: count }, (_, i) => samples[2 * i]),
+    loss: Float32Array.from({ length: count }, (_, i) => samples[2 * i + 1]),
+    info,
+  };
+}
+
+/**
  * @param {Float32Array} rows  N × BATCH_FIELDS point rows
  * @returns {BatchPoint[]}
  */
@@ -377,6 +413,9 @@ function decodeSweep(rows, maps, header) {
       trainLoss: rows[width * k + SWEEP.train_loss],
       testLoss: rows[width * k + SWEEP.test_loss],
       diverged: rows[width * k + SWEEP.diverged] > 0.5,
+      verdict: rows[width * k + SWEEP.verdict],
+      stepLength: rows[width * k + SWEEP.step_length],
+      minimumStep: rows[width * k + SWEEP.minimum_step],
       map: runMaps[k],
     })),
   };

@@ -6,7 +6,7 @@
 export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
   "version": 1,
   "magic": "BPF1",
-  "header_bytes": 84,
+  "header_bytes": 88,
   "header": [
     {"name": "magic", "type": "magic", "offset": 0, "size": 4},
     {"name": "version", "type": "u16", "offset": 4, "size": 2},
@@ -32,12 +32,14 @@ export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
     {"name": "n_neurons", "type": "u16", "offset": 60, "size": 2},
     {"name": "batch_points", "type": "u16", "offset": 62, "size": 2},
     {"name": "focus", "type": "u16", "offset": 64, "size": 2},
-    {"name": "sweep_runs", "type": "u8", "offset": 66, "size": 1},
-    {"name": "sweep_res", "type": "u8", "offset": 67, "size": 1},
-    {"name": "layer_sizes", "type": "sizes", "offset": 68, "size": 12},
-    {"name": "total_bytes", "type": "u32", "offset": 80, "size": 4}
+    {"name": "landscape_points", "type": "u16", "offset": 66, "size": 2},
+    {"name": "reserved", "type": "u16", "offset": 68, "size": 2},
+    {"name": "sweep_runs", "type": "u8", "offset": 70, "size": 1},
+    {"name": "sweep_res", "type": "u8", "offset": 71, "size": 1},
+    {"name": "layer_sizes", "type": "sizes", "offset": 72, "size": 12},
+    {"name": "total_bytes", "type": "u32", "offset": 84, "size": 4}
   ],
-  "flags": ["running", "diverged", "selection", "sweep", "batch"],
+  "flags": ["running", "diverged", "selection", "sweep", "batch", "landscape", "overshot", "saturated"],
   "phases": [null, "forward", "loss", "backward", "update"],
   "blocks": [
     {"name": "weights", "shape": ["n_out", "n_in"], "per_layer": true, "flag": null, "fields": []},
@@ -57,7 +59,10 @@ export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
     {"name": "focus_z", "shape": ["n_out"], "per_layer": true, "flag": "batch", "fields": []},
     {"name": "focus_a", "shape": ["n_out"], "per_layer": true, "flag": "batch", "fields": []},
     {"name": "focus_delta", "shape": ["n_out"], "per_layer": true, "flag": "batch", "fields": []},
-    {"name": "sweep", "shape": ["sweep_runs", 4], "per_layer": false, "flag": "sweep", "fields": ["learning_rate", "train_loss", "test_loss", "diverged"]},
+    {"name": "landscape", "shape": ["landscape_points", 2], "per_layer": false, "flag": "landscape", "fields": ["s", "loss"]},
+    {"name": "landscape_info", "shape": [11], "per_layer": false, "flag": "landscape", "fields": ["step", "step_length", "gradient_norm", "learning_rate", "slope", "loss_before", "loss_after", "minimum_step", "minimum_loss", "minimum_at_edge", "verdict"]},
+    {"name": "saturation", "shape": ["n_layers"], "per_layer": false, "flag": "saturated", "fields": []},
+    {"name": "sweep", "shape": ["sweep_runs", 7], "per_layer": false, "flag": "sweep", "fields": ["learning_rate", "train_loss", "test_loss", "diverged", "verdict", "step_length", "minimum_step"]},
     {"name": "sweep_maps", "shape": ["sweep_runs", "sweep_res", "sweep_res"], "per_layer": false, "flag": "sweep", "fields": []}
   ]
 }));

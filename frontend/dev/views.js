@@ -201,7 +201,8 @@ const last = history[history.length - 1];
 /** @type {import('../protocol.js').Frame} */
 const frame = {
   sequence: 501, step: steps, epoch: 20, epochProgress: 20, phase, running: false, diverged: false,
-  hasSelection: sel !== 'none', sweep: null, batch: null, focus: 0, focusPoint: null, blocks: {}, layerSizes, batchLoss: last[6], trainLoss: last[2], testLoss: last[3],
+  hasSelection: sel !== 'none', sweep: null, batch: null, focus: 0, focusPoint: null,
+  landscape: null, overshot: false, saturation: null, blocks: {}, layerSizes, batchLoss: last[6], trainLoss: last[2], testLoss: last[3],
   trainAccuracy: last[4], testAccuracy: last[5], learningRate, batchSize, mainResolution: G,
   thumbResolution: 16,
   layers: layerSizes.slice(1).map((nOut, l) => {
@@ -243,7 +244,8 @@ const sweepStore = {
     sweep: {
       resolution: 16,
       runs: sweepRates.map((learningRate, k) => ({
-        learningRate, trainLoss: NaN, testLoss: NaN, diverged: k === 3, map: new Float32Array(256),
+        learningRate, trainLoss: NaN, testLoss: NaN, diverged: k === 3, verdict: NaN, stepLength: NaN, minimumStep: NaN,
+        map: new Float32Array(256),
       })),
     },
   },

@@ -324,7 +324,8 @@ export interface StateMessage {
   selection: Selection | null;
   /** The focus point: its index in the minibatch. */
   focus: number;
-  status: "ok" | "diverged";
+  /** ok, saturated (gradients vanished: units pinned) or diverged. */
+  status: "ok" | "saturated" | "diverged";
   divergence: DivergenceInfo | null;
   /** [step, rate] pairs: from step on, the learning rate was rate. */
   learning_rate_changes: [number, number][];

@@ -35,6 +35,7 @@ from backprop_playground.wire.frame import (
     BATCH_RECORD,
     BLOCKS,
     FLAGS,
+    LANDSCAPE_RECORD,
     SAMPLE_FIELDS,
     SELECTION_FIELDS,
     SELECTION_RECORD,
@@ -126,6 +127,12 @@ def expected_frame(frame: FrameData) -> dict[str, Any]:
         "selection": _selection(frame.selection, frame.selection_samples),
         "sweep": _sweep(frame.sweep, frame.sweep_maps),
         "batch": _batch(frame.batch),
+        "landscape": None if frame.landscape is None or frame.landscape_info is None else {
+            "s": _floats(frame.landscape[:, 0]), "loss": _floats(frame.landscape[:, 1]),
+            "info": {name: _number(value) for name, value in zip(
+                LANDSCAPE_RECORD, frame.landscape_info, strict=True)}},
+        "overshot": frame.overshot,
+        "saturation": None if frame.saturation is None else _floats(frame.saturation),
         "focus": frame.focus,
         "focusPoint": None if frame.batch is None else {
             "inputs": _floats(frame.focus_inputs), "z": [_floats(v) for v in frame.focus_z or []],
@@ -160,7 +167,9 @@ def _sweep(rows: Any, maps: Any) -> dict[str, Any] | None:
         return None
     return {"resolution": maps.shape[-1], "runs": [
         {"learningRate": _number(row[0]), "trainLoss": _number(row[1]),
-         "testLoss": _number(row[2]), "diverged": bool(row[3] > 0.5), "map": _floats(m)}
+         "testLoss": _number(row[2]), "diverged": bool(row[3] > 0.5),
+         "verdict": _number(row[4]), "stepLength": _number(row[5]),
+         "minimumStep": _number(row[6]), "map": _floats(m)}
         for row, m in zip(rows, maps, strict=True)]}
 
 

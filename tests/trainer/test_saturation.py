@@ -112,3 +112,17 @@ def test_status_is_one_of_the_documented_values() -> None:
     assert STATUSES == ("ok", "saturated", "diverged")
     for session in (_stuck_circle(), TrainingSession(make_config())):
         assert session.status in STATUSES and session.run_status() in STATUSES
+
+
+def test_default_circle_at_learning_rate_10_stalls_behind_pinned_hidden_layers() -> None:
+    """Sigmoid + cross-entropy keeps an output gradient, but at η = 10 both tanh hidden layers
+    pin at ±1 and the layers below get (almost) no gradient: the run is "saturated", with
+    the stalled layers counted, although its total gradient has not vanished."""
+    session = TrainingSession(make_config(dataset="circle", hidden=(4, 2), n_points=500,
+                                          learning_rate=10.0))
+    session.run(400)
+    reading = session.saturation()
+    assert reading is not None
+    assert session.status == "saturated" and reading.stalled == 2
+    assert reading.gradient_norm > 1e-3  # the output layer still gets its gradient
+    assert session.gradient_norms()[0] < 1e-5

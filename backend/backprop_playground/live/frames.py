@@ -24,6 +24,7 @@ from ..wire.frame import (
     frame_floats,
 )
 from .batch_block import batch_blocks
+from .landscape_block import landscape_blocks, verdict_of
 from .selection_block import selection_blocks
 
 FRAME_BUDGET = 60_000
@@ -100,6 +101,7 @@ def build_frame(
         **selection_blocks(trainer, selection, run, tensors, grads, updates),
         **sweep_blocks(trainer, metrics),
         **batch_blocks(trainer, tensors, focus, run),
+        **landscape_blocks(trainer, run),
     )
 
 
@@ -107,13 +109,14 @@ SWEEP_MAP_RESOLUTION = 24  # 8 runs: 18 KB of maps
 
 
 def sweep_blocks(trainer: TrainingSession, metrics: Metrics) -> dict[str, Any]:
-    """Every run of a sweep, for the small multiples: ``sweep`` (K, 4) rows ``[η, train loss,
-    test loss, diverged]`` and ``sweep_maps`` (K, R, R) of the output (multiclass: the
-    winning class); nothing outside a sweep."""
+    """Every run of a sweep, for the small multiples: ``sweep`` (K, len(SWEEP_RECORD)) rows
+    (η, losses, diverged, the last step's landscape verdict) and ``sweep_maps`` (K, R, R) of
+    the output (multiclass: the winning class); nothing outside a sweep."""
     if not trainer.sweep:
         return {}
+    verdicts = np.array([verdict_of(trainer, run) for run in range(trainer.runs)])
     rows = np.column_stack([trainer.learning_rates, metrics.train_loss, metrics.test_loss,
-                            trainer.frozen.astype(float)])
+                            trainer.frozen.astype(float), verdicts])
     maps = []
     for run in range(trainer.runs):
         output = trainer.output_maps(SWEEP_MAP_RESOLUTION, run=run)[-1]

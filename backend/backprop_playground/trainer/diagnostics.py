@@ -123,13 +123,14 @@ class Diagnostics(Inspection):
         if workspace is None:
             return None
         gradient_known = self.step_count > 0 or self.phase in ("backward", "update")
-        grads = self.params.grads[run]
-        norm = float(np.sqrt(np.dot(grads, grads))) if gradient_known else float("nan")
+        norms = self.gradient_norms(run) if gradient_known else np.full(
+            len(self.params.weights), np.nan)
         out, head = workspace.output, self.model.head
         with np.errstate(**QUIET):
             loss = float(head.loss(out.z[run:run + 1], out.a[run:run + 1], out.y)[0])
         names = (*self.model.activations, head.output_activation)
-        return read_saturation(run, [a[run] for a in workspace.a], names, norm, loss)
+        return read_saturation(run, [a[run] for a in workspace.a], names, norms.tolist(), loss,
+                               head.classification)
 
     def run_status(self, run: int = 0) -> str:
         """``"diverged"`` while run ``run`` is stopped by divergence, ``"saturated"`` while
@@ -162,8 +163,9 @@ class Diagnostics(Inspection):
             self._saturated_key = key
             self._saturated[:] = False
             if self.workspace is not None:
-                grads = self.params.grads
-                vanished = np.vecdot(grads, grads) < SATURATED_GRADIENT**2
+                # Saturation leaves the first layer without gradient: check it first.
+                first = self.params.grad_weights[0].reshape(self.runs, -1)
+                vanished = np.vecdot(first, first) < SATURATED_GRADIENT**2
                 for run in np.flatnonzero(vanished & ~self._guard.frozen):
                     reading = self.saturation(int(run))
                     self._saturated[run] = reading is not None and reading.saturated

@@ -16,6 +16,13 @@ some layer is, which blocks all the gradient below it (circle with tanh + square
 η = 10: the output unit sits at ±1 everywhere while the hidden layers still vary); and
 (3) the batch is not simply fit: its loss is above ``FIT_LOSS`` = 10⁻³ (a network that has
 learnt its batch also has tiny gradients, and its saturated units are its confidence).
+A classification run is saturated too when (1′) some hidden layer is saturated entirely and
+the gradient of that layer and every layer below it is below ``SATURATED_GRADIENT``
+(``stalled`` counts those layers): only the layers above still learn, on features pinned at
+±1, and the decision boundary can no longer bend — the default circle at η = 10 with
+sigmoid + cross-entropy, whose output keeps a gradient while both hidden layers are pinned —
+with (3) as before. (A regression output can still fit a stalled network's pinned features,
+so there ``stalled`` is reported but does not set the status.)
 The run keeps training; a lower learning rate or a reset is the remedy.
 """
 
@@ -49,8 +56,9 @@ class Saturation:
     """Run ``run`` on the current batch: ``layers`` the share of each layer's units that
     are saturated (hidden layers, then the output layer), ``share`` over all those units,
     ``blocked`` whether every unit of some layer is saturated, ``gradient_norm`` ‖dL/dθ‖₂
-    over every parameter (of the last backward phase), ``loss`` the batch loss (without
-    penalty) and ``saturated`` the status rule of :mod:`.saturation`."""
+    over every parameter (of the last backward phase), ``stalled`` how many layers from the
+    input up get (almost) no gradient behind a saturated layer, ``loss`` the batch loss
+    (without penalty) and ``saturated`` the status rule of :mod:`.saturation`."""
 
     run: int
     layers: tuple[float, ...]
@@ -59,11 +67,14 @@ class Saturation:
     gradient_norm: float
     loss: float
     saturated: bool
+    stalled: int = 0
 
 
 def read_saturation(run: int, activations: Sequence[Array], names: Sequence[str],
-                    gradient_norm: float, loss: float) -> Saturation:
-    """The reading from each layer's activations ``(n_l, B)`` and activation name."""
+                    layer_norms: Sequence[float], loss: float,
+                    classification: bool = True) -> Saturation:
+    """The reading from each layer's activations ``(n_l, B)``, activation name and gradient
+    norm ‖dL/d[W_l | b_l]‖ (NaN before any gradient)."""
     units: list[Array] = []
     for a, name in zip(activations, names, strict=True):
         zone = FLAT_ZONES[name]
@@ -72,6 +83,10 @@ def read_saturation(run: int, activations: Sequence[Array], names: Sequence[str]
     layers = tuple(float(layer.mean()) for layer in units)
     share = float(np.concatenate(units).mean())
     blocked = any(bool(layer.all()) for layer in units)
-    saturated = (gradient_norm < SATURATED_GRADIENT and loss > FIT_LOSS
-                 and (share >= SATURATED_SHARE or blocked))
-    return Saturation(run, layers, share, blocked, gradient_norm, loss, saturated)
+    below = np.sqrt(np.cumsum(np.square(layer_norms)))  # ‖gradient of layers 0 … l‖
+    gradient_norm = float(below[-1])
+    stalled = max((layer + 1 for layer in range(len(units) - 1)
+                   if units[layer].all() and below[layer] < SATURATED_GRADIENT), default=0)
+    saturated = loss > FIT_LOSS and ((stalled > 0 and classification) or (
+        gradient_norm < SATURATED_GRADIENT and (share >= SATURATED_SHARE or blocked)))
+    return Saturation(run, layers, share, blocked, gradient_norm, loss, saturated, stalled)

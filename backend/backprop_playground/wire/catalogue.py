@@ -28,6 +28,7 @@ from ..trainer.activations import ACTIVATION_FUNCTIONS, Activation
 from ..trainer.config import HYPER_CHOICES, REGULARIZATION_FORMULAS, Hyperparameters
 from ..trainer.features import FEATURE_LABELS
 from ..trainer.heads import HEADS, Head
+from ..trainer.landscape import VERDICTS
 from ..trainer.optimizers import OPTIMIZER_CLASSES, Optimizer
 from .frame import MAX_BATCH_POINTS, PROTOCOL_VERSION
 
@@ -115,6 +116,8 @@ def options(settings: Settings) -> dict[str, Any]:
                             for name, (penalty, gradient) in REGULARIZATION_FORMULAS.items()],
         "hyperparameters": hyperparameter_entries(),
         "loss_curves": loss_curves(),
+        "landscape_verdicts": [{"code": code, "sentence": sentence}
+                               for code, sentence in VERDICTS.items()],
         "limits": {**{key: list(value) for key, value in LIMITS.items()},
                    **{key: list(value) for key, value in COMMAND_LIMITS.items()},
                    **settings.limits()},

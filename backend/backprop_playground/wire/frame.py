@@ -28,9 +28,10 @@ FRAME_MAGIC = b"BPF1"
 #: Phase names by header code (0: no phase of the current step has run yet).
 PHASES: tuple[str | None, ...] = (None, "forward", "loss", "backward", "update")
 #: Header ``flags`` bits by name: bit i is FLAGS[i].
-FLAGS: tuple[str, ...] = ("running", "diverged", "selection", "sweep", "batch")
-FLAG_RUNNING, FLAG_DIVERGED, FLAG_SELECTION, FLAG_SWEEP, FLAG_BATCH = (
-    1 << i for i in range(len(FLAGS)))
+FLAGS: tuple[str, ...] = ("running", "diverged", "selection", "sweep", "batch", "landscape",
+                          "overshot", "saturated")
+(FLAG_RUNNING, FLAG_DIVERGED, FLAG_SELECTION, FLAG_SWEEP, FLAG_BATCH, FLAG_LANDSCAPE,
+ FLAG_OVERSHOT, FLAG_SATURATED) = (1 << i for i in range(len(FLAGS)))
 #: The most layer sizes a frame carries (input, 8 hidden layers, output).
 MAX_SIZES = 10
 MAX_SELECTION_SAMPLES = 32
@@ -74,6 +75,19 @@ SELECTION_RECORD: tuple[str, ...] = (
     "velocity_before", "velocity", "m_before", "m", "v_before", "v",
 )
 
+#: The last step on the loss landscape (``landscape_info``): the step it belongs to, its
+#: length ‖Δθ‖, ‖g‖, η, the slope f′(0), f(0) and f(‖Δθ‖), the valley s* and f(s*), whether
+#: s* is at the sampled edge, and the verdict (index in the catalogue's landscape_verdicts).
+LANDSCAPE_RECORD: tuple[str, ...] = (
+    "step", "step_length", "gradient_norm", "learning_rate", "slope", "loss_before",
+    "loss_after", "minimum_step", "minimum_loss", "minimum_at_edge", "verdict",
+)
+#: A sweep run's record: its rate, losses, whether it diverged, and its last step's verdict
+#: on the landscape (index, NaN when none) with the step length and the valley position.
+SWEEP_RECORD: tuple[str, ...] = (
+    "learning_rate", "train_loss", "test_loss", "diverged", "verdict", "step_length",
+    "minimum_step",
+)
 #: A minibatch point's record (the ``batch`` block).
 BATCH_RECORD: tuple[str, ...] = (
     "index", "x1", "x2", "label", "target", "output", "p_true", "loss", "grad_output",
@@ -82,7 +96,7 @@ BATCH_RECORD: tuple[str, ...] = (
 HEADER_FIELDS: tuple[HeaderField, ...] = (
     HeaderField("magic", "magic", 'ASCII "BPF1"'),
     HeaderField("version", "u16", "protocol version"),
-    HeaderField("flags", "u16", "bit i set: FLAGS[i] (running, diverged, selection, sweep)"),
+    HeaderField("flags", "u16", "bit i set: FLAGS[i] (see below)"),
     HeaderField("sequence", "u32", "frame counter of the session (wraps)"),
     HeaderField("step", "u32", "completed updates"),
     HeaderField("epoch", "u32", "completed passes over the training data"),
@@ -104,6 +118,8 @@ HEADER_FIELDS: tuple[HeaderField, ...] = (
     HeaderField("n_neurons", "u16", "features + hidden neurons (= Σ layer_sizes[0:L])"),
     HeaderField("batch_points", "u16", "N: points of the current minibatch listed (first N)"),
     HeaderField("focus", "u16", "the focus point: its index among the listed batch points"),
+    HeaderField("landscape_points", "u16", "P: samples of the last step's landscape"),
+    HeaderField("reserved", "u16", "0"),
     HeaderField("sweep_runs", "u8", "K: runs of a learning-rate sweep (0: no sweep)"),
     HeaderField("sweep_res", "u8", "R: sweep maps are R × R"),
     HeaderField("layer_sizes", "sizes",
@@ -148,8 +164,15 @@ BLOCKS: tuple[Block, ...] = (
           flag="batch"),
     Block("focus_delta", ("n_out",), "the focus point's δ = dℓ/dz (with the 1/B of the "
           "mean; NaN before the phase that computes it)", per_layer=True, flag="batch"),
-    Block("sweep", ("sweep_runs", 4), "per run of a learning-rate sweep", flag="sweep",
-          fields=("learning_rate", "train_loss", "test_loss", "diverged")),
+    Block("landscape", ("landscape_points", 2),
+          "the last step's batch objective f(s) along its update direction: s (distance from "
+          "the weights before the step) and f(s)", flag="landscape", fields=("s", "loss")),
+    Block("landscape_info", (len(LANDSCAPE_RECORD),), "what the landscape says",
+          flag="landscape", fields=LANDSCAPE_RECORD),
+    Block("saturation", ("n_layers",), "per layer, the share of units saturated on the "
+          "batch (the run's gradients have vanished)", flag="saturated"),
+    Block("sweep", ("sweep_runs", len(SWEEP_RECORD)), "per run of a learning-rate sweep",
+          flag="sweep", fields=SWEEP_RECORD),
     Block("sweep_maps", ("sweep_runs", "sweep_res", "sweep_res"),
           "each run's output (multiclass: the winning class index)", flag="sweep"),
 )
@@ -199,13 +222,18 @@ class FrameData:
     focus_z: list[Array] | None = field(default=None)  # per layer (n_out,)
     focus_a: list[Array] | None = field(default=None)  # per layer (n_out,)
     focus_delta: list[Array] | None = field(default=None)  # per layer (n_out,)
-    sweep: Array | None = field(default=None)  # (K, 4)
+    landscape: Array | None = field(default=None)  # (P, 2)
+    landscape_info: Array | None = field(default=None)  # (len(LANDSCAPE_RECORD),)
+    overshot: bool = False
+    saturation: Array | None = field(default=None)  # (L,)
+    sweep: Array | None = field(default=None)  # (K, len(SWEEP_RECORD))
     sweep_maps: Array | None = field(default=None)  # (K, R, R)
 
     def flags(self) -> int:
         present = {"running": self.running, "diverged": self.diverged,
                    "selection": self.selection is not None, "sweep": self.sweep is not None,
-                   "batch": self.batch is not None}
+                   "batch": self.batch is not None, "landscape": self.landscape is not None,
+                   "overshot": self.overshot, "saturated": self.saturation is not None}
         return sum(1 << i for i, name in enumerate(FLAGS) if present[name])
 
     def symbols(self) -> dict[str, int]:
@@ -219,6 +247,7 @@ class FrameData:
             "selection_samples": 0 if self.selection_samples is None
             else len(self.selection_samples),
             "batch_points": 0 if self.batch is None else len(self.batch),
+            "landscape_points": 0 if self.landscape is None else len(self.landscape),
             "sweep_runs": 0 if self.sweep is None else len(self.sweep),
             "sweep_res": 0 if self.sweep_maps is None else self.sweep_maps.shape[-1],
         }
@@ -259,7 +288,7 @@ def encode_frame(frame: FrameData) -> bytes:
         "train_accuracy", "test_accuracy", "learning_rate")}}
     values.update(magic=FRAME_MAGIC, version=PROTOCOL_VERSION, flags=flags,
                   sequence=frame.sequence & 0xFFFFFFFF, phase=PHASES.index(frame.phase),
-                  batch_size=min(frame.batch_size, 0xFFFF), layer_sizes=bytes(sizes),
+                  batch_size=min(frame.batch_size, 0xFFFF), layer_sizes=bytes(sizes), reserved=0,
                   total_bytes=HEADER.size + len(body))
     return HEADER.pack(*(values[f.name] for f in HEADER_FIELDS)) + body
 

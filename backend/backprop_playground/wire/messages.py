@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
-from ..trainer import PHASES, PROBLEMS, Hyperparameters, TrainerConfig
+from ..trainer import PHASES, PROBLEMS, STATUSES, Hyperparameters, TrainerConfig
 from .commands import CONTROL_COMMANDS, CommandError, Role, Selection
 
 
@@ -124,7 +124,8 @@ class StateMessage(Message):
     hyper: Hyperparameters
     selection: Selection | None = Field(description="The inspected neuron or edge.")
     focus: int = Field(description="The focus point: its index in the minibatch.")
-    status: Literal["ok", "diverged"]
+    status: Annotated[str, names(STATUSES)] = Field(
+        description="ok, saturated (gradients vanished: units pinned) or diverged.")
     divergence: DivergenceInfo | None
     learning_rate_changes: list[tuple[int, float]] = Field(
         description="[step, rate] pairs: from step on, the learning rate was rate.")
