@@ -252,6 +252,7 @@ function readHeader(view) {
     } else if (field.type === 'u8') header[field.name] = view.getUint8(at);
     else if (field.type === 'u16') header[field.name] = view.getUint16(at, true);
     else if (field.type === 'u32') header[field.name] = view.getUint32(at, true);
+    else if (field.type === 'u64') header[field.name] = Number(view.getBigUint64(at, true));
     else header[field.name] = view.getFloat32(at, true);
   }
   return /** @type {any} */ (header);

@@ -83,3 +83,12 @@ def test_largest_frame_fits_the_budget(hidden: list[int]) -> None:
     resolution = choose_resolution(frame.layer_sizes)
     assert frame.output_maps.shape[-1] == resolution.main
     assert len(encode_frame(frame)) <= FRAME_BUDGET
+
+
+def test_step_and_epoch_counters_do_not_overflow() -> None:
+    """Step and epoch are 64-bit: a run past 2³² steps (about a day at top speed) still
+    encodes its true counters; the sequence number wraps by design."""
+    frame = _frame()
+    frame.step, frame.epoch, frame.sequence = 2**33 + 5, 2**32 + 1, 2**32 + 7
+    header = decode_header(encode_frame(frame))
+    assert (header["step"], header["epoch"], header["sequence"]) == (2**33 + 5, 2**32 + 1, 7)

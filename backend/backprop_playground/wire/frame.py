@@ -39,7 +39,8 @@ MAX_SELECTION_SAMPLES = 32
 MAX_BATCH_POINTS = 64
 #: Types of header fields: struct code, the JS DataView getter's type and its byte size.
 FIELD_TYPES: dict[str, tuple[str, int]] = {
-    "magic": ("4s", 4), "u8": ("B", 1), "u16": ("H", 2), "u32": ("I", 4), "f32": ("f", 4),
+    "magic": ("4s", 4), "u8": ("B", 1), "u16": ("H", 2), "u32": ("I", 4), "u64": ("Q", 8),
+    "f32": ("f", 4),
     "sizes": (f"{MAX_SIZES + 2}s", MAX_SIZES + 2),
 }
 
@@ -97,9 +98,9 @@ HEADER_FIELDS: tuple[HeaderField, ...] = (
     HeaderField("magic", "magic", 'ASCII "BPF1"'),
     HeaderField("version", "u16", "protocol version"),
     HeaderField("flags", "u16", "bit i set: FLAGS[i] (see below)"),
-    HeaderField("sequence", "u32", "frame counter of the session (wraps)"),
-    HeaderField("step", "u32", "completed updates"),
-    HeaderField("epoch", "u32", "completed passes over the training data"),
+    HeaderField("sequence", "u32", "frame counter of the session (wraps modulo 2³²)"),
+    HeaderField("step", "u64", "completed updates (exact up to 2⁵³ in the page)"),
+    HeaderField("epoch", "u64", "completed passes over the training data"),
     HeaderField("epoch_progress", "f32", "fractional epochs"),
     HeaderField("phase", "u8", "last completed phase of the current step: index in PHASES"),
     HeaderField("n_layers", "u8", "L: weight layers (hidden layers + output layer)"),
