@@ -281,6 +281,7 @@ export interface SetHyper {
   id?: string | number | null;
   type: "set_hyper";
   speed?: number | null;
+  gesture?: number | null;
   learning_rate?: number | null;
   batch_size?: number | null;
   optimizer?: "sgd" | "momentum" | "adam" | null;
@@ -327,8 +328,8 @@ export interface StateMessage {
   /** ok, saturated (gradients vanished: units pinned) or diverged. */
   status: "ok" | "saturated" | "diverged";
   divergence: DivergenceInfo | null;
-  /** [step, rate] pairs: from step on, the learning rate was rate. */
-  learning_rate_changes: [number, number][];
+  /** [step, rate, gesture]: from step on, the learning rate was rate; changes of one gesture (a slider drag) share its number, else null. */
+  learning_rate_changes: [number, number, number | null][];
   /** Set while presented. */
   class: ClassInfo | null;
   view: ViewState;

@@ -82,6 +82,8 @@ async def set_hyper(session: LiveSession, command: SetHyper) -> int:
             effective = trainer.set_hyperparameters(**changes)
         except ConfigError as error:
             raise CommandError(error.message, error.field, command.id) from error
+    if command.gesture is not None and "learning_rate" in changes:
+        session.rate_gestures[effective] = command.gesture
     if command.speed is not None:
         session.speed = command.speed
     if changes and not session.running:  # the views show the new values at once

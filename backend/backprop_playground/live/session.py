@@ -78,6 +78,8 @@ class LiveSession:
         self.selection: Selection | None = None
         #: The focus point's index in the minibatch (forward wave, loss panel).
         self.focus = 0
+        #: step -> the gesture number of the learning-rate change that took effect there.
+        self.rate_gestures: dict[int, int] = {}
         self.lock = asyncio.Lock()
         self.history = History()
         self.sequence = 0
@@ -147,7 +149,7 @@ class LiveSession:
             divergence=None if divergence is None else DivergenceInfo(
                 step=divergence.step, learning_rate=divergence.learning_rate,
                 message=divergence.message),
-            learning_rate_changes=[(step, rates[0])
+            learning_rate_changes=[(step, rates[0], self.rate_gestures.get(step))
                                    for step, rates in trainer.learning_rate_changes],
             class_=None if code is None else ClassInfo(code=code, path=f"/join/{code}"),
             view=ViewState(**self.view),

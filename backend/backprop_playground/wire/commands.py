@@ -85,6 +85,9 @@ class _SetHyperBase(Command):
     type: Literal["set_hyper"]
     speed: Annotated[float, Field(ge=COMMAND_LIMITS["speed"][0],
                                   le=COMMAND_LIMITS["speed"][1])] | None = None
+    #: The learning-rate changes of one gesture (a slider being dragged) share a number, so
+    #: that the charts show them as one mark "η 0.03 → 3" over the steps they spanned.
+    gesture: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
 
     def trainer_changes(self) -> dict[str, Any]:
         """The fields that are trainer hyperparameters and were given."""

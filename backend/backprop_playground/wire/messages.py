@@ -127,8 +127,9 @@ class StateMessage(Message):
     status: Annotated[str, names(STATUSES)] = Field(
         description="ok, saturated (gradients vanished: units pinned) or diverged.")
     divergence: DivergenceInfo | None
-    learning_rate_changes: list[tuple[int, float]] = Field(
-        description="[step, rate] pairs: from step on, the learning rate was rate.")
+    learning_rate_changes: list[tuple[int, float, int | None]] = Field(
+        description="[step, rate, gesture]: from step on, the learning rate was rate; "
+                    "changes of one gesture (a slider drag) share its number, else null.")
     class_: ClassInfo | None = Field(alias="class", description="Set while presented.")
     view: ViewState
     sweep: SweepInfo | None = Field(description="Set while a learning-rate sweep runs.")
