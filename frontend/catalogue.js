@@ -31,6 +31,13 @@
  * @property {{name: string, title: string, rule: string, hyperparameters: string[]}[]} optimizers
  * @property {{name: string, penalty: string, gradient: string}[]} regularizations
  * @property {Record<string, number[]>} limits
+ * @property {LossCurves} [loss_curves]
+ */
+
+/**
+ * Both binary losses as functions of p, the predicted probability of a point's own class
+ * (one point, B = 1): its term ℓ, the slope dℓ/dp and δ = dℓ/dz, on a grid of p.
+ * @typedef {{p: number[], losses: Record<string, {loss: number[], slope: number[], delta: number[]}>}} LossCurves
  */
 
 /**
@@ -97,4 +104,40 @@ export function signedScale(range) {
     return (value) => Math.max(-1, Math.min(1, (2 * (value - low)) / (high - low) - 1));
   }
   return (value) => Math.tanh(value);
+}
+
+/**
+ * The catalogue entry of an optimizer, by name.
+ * @param {Catalogue | null | undefined} catalogue @param {string} name
+ */
+export function optimizerEntry(catalogue, name) {
+  return (catalogue?.optimizers ?? []).find((entry) => entry.name === name);
+}
+
+/**
+ * The catalogue entry of a loss, by name.
+ * @param {Catalogue | null | undefined} catalogue @param {string | null | undefined} name
+ * @returns {LossEntry | undefined}
+ */
+export function lossEntry(catalogue, name) {
+  return (catalogue?.losses ?? []).find((entry) => entry.name === name);
+}
+
+/**
+ * A loss curve's value at p (linear between the grid's points, clamped to its ends).
+ * @param {LossCurves | null | undefined} curves @param {string} loss  e.g. "bce"
+ * @param {'loss' | 'slope' | 'delta'} key @param {number} p
+ * @returns {number}  NaN without that curve or for a p that is not a number
+ */
+export function curveAt(curves, loss, key, p) {
+  const grid = curves?.p ?? [];
+  const values = curves?.losses?.[loss]?.[key];
+  if (!values || grid.length === 0 || !Number.isFinite(p)) return NaN;
+  if (p <= grid[0]) return values[0];
+  const last = grid.length - 1;
+  if (p >= grid[last]) return values[last];
+  let i = 0;
+  while (grid[i + 1] < p) i += 1;
+  const t = (p - grid[i]) / (grid[i + 1] - grid[i]);
+  return values[i] + t * (values[i + 1] - values[i]);
 }

@@ -14,10 +14,12 @@ import { byTestId as $, createApp } from './wiring/app.js';
 import { wireClassroom, wireFocus } from './wiring/classroom.js';
 import { wireControls, wireKeyboard } from './wiring/controls.js';
 import { wireFiles } from './wiring/files.js';
+import { wireInspector } from './wiring/inspector.js';
 import { wireLearningRate } from './wiring/learning_rate.js';
 import { receive } from './wiring/messages.js';
 import { changeNeurons, select, toggleFeature, wireLayerButtons } from './wiring/network_shape.js';
 import { wireOwnData } from './wiring/own_data.js';
+import { wirePhases } from './wiring/phases.js';
 import { setProjector, wireProjector } from './wiring/projector.js';
 import { startRenderLoop } from './wiring/render_loop.js';
 import { hideLinkedControls, loadOptions, readLink } from './wiring/setup.js';
@@ -52,6 +54,8 @@ async function start() {
   wireLearningRate(app);
   wireProjector(app);
   wireKeyboard(app);
+  wirePhases(app);
+  wireInspector(app);
   wireFocus(app);
   wireSweep(app);
   wireOwnData(app);
@@ -63,5 +67,5 @@ async function start() {
 }
 
 // For tests and the benchmark: the store and frame counters.
-Object.assign(window, { playground: { store, connection, network, charts } });
+Object.assign(window, { playground: { store, connection, network, outputPlot, charts } });
 start();

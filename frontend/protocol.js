@@ -113,6 +113,24 @@ export function select(target, id = undefined) {
 }
 
 /**
+ * Follow point `index` of the current minibatch (an index into the frame's listed batch
+ * points, 0 = the first) in the forward pass's wave; kept across steps.
+ * @param {number} index @param {RequestId} [id]
+ */
+export function focus(index, id = undefined) { return command('focus', { index }, id); }
+
+/**
+ * Type in the weight of an edge (or, `source` null, a neuron's bias) of the shown run,
+ * between two steps; it trains from the next step on (the ack's `step`). `value` must lie
+ * within the catalogue's `limits.parameter`; mid-step the server refuses it.
+ * @param {SelectTarget} target @param {number} value @param {RequestId} [id]
+ */
+export function setParameter(target, value, id = undefined) {
+  const wire = { layer: target.layer, neuron: target.neuron, source: target.source ?? null };
+  return command('set_parameter', { target: wire, value }, id);
+}
+
+/**
  * Train one run per learning rate side by side (2–8 rates), or one run again (null).
  * @param {number[] | null} learningRates
  * @param {number} [id]

@@ -13,15 +13,34 @@
  *   frame: Frame | null, history: number[][],
  *   gradHistory: LayerHistoryEntry[], updateRatioHistory: LayerHistoryEntry[],
  *   lrChanges: number[][], role: string, connection: string, divergence: any,
- *   ui: {projector: boolean, logScale: boolean, showTest: boolean, discretize: boolean},
- *   animation: {phase: string | null, started: number},
+ *   ui: {projector: boolean, logScale: boolean, showTest: boolean, discretize: boolean,
+ *     pace: number},
+ *   animation: Animation,
  *   framesReceived: number, framesRendered: number, dirty: boolean,
  *   viewers?: number, classMessage?: string, lastLearningRateAck?: any, classCardOpen?: boolean,
  *   notices?: string[], sweepHistory?: {step: number, losses: number[]}[],
+ *   referenceLoss?: ReferenceLoss | null,
  * }} Store
  */
 
+/**
+ * The previous run's training loss, kept on the page when the loss is switched (the server
+ * clears its history on configure): `rows` are [step, train loss], `label` names its loss.
+ * @typedef {{label: string, rows: number[][]}} ReferenceLoss
+ */
+
+/**
+ * The phase animation of a paused run: which phase, when it (re)started, how long it runs;
+ * `settled` once its last picture has been drawn (the picture then stays, undrawn, until
+ * something changes). `replays` counts restarts by replay or pace.
+ * @typedef {{phase: string | null, started: number, seconds: number, replays: number,
+ *   settled: boolean, focus: number}} Animation
+ */
+
 const HISTORY_LIMIT = 4000;
+/** The pace control's choices: seconds one phase's animation takes. */
+export const PACES = [0.5, 1, 1.5, 2, 3, 4, 6];
+export const DEFAULT_PACE = 1.5;
 
 /** @returns {Store} */
 export function createStore() {
@@ -29,8 +48,9 @@ export function createStore() {
     options: null, config: null, data: null, serverState: null, frame: null,
     history: [], gradHistory: [], updateRatioHistory: [], lrChanges: [], role: 'presenter', connection: 'connecting',
     divergence: null,
-    ui: { projector: hashFlag('projector'), logScale: false, showTest: false, discretize: false },
-    animation: { phase: null, started: 0 },
+    ui: { projector: hashFlag('projector'), logScale: false, showTest: false, discretize: false,
+      pace: DEFAULT_PACE },
+    animation: { phase: null, started: 0, seconds: DEFAULT_PACE, replays: 0, settled: true, focus: 0 },
     framesReceived: 0, framesRendered: 0, dirty: true,
   };
 }
@@ -62,11 +82,51 @@ export function acceptFrame(store, frame) {
       trim(store.sweepHistory);
     }
   }
-  if (!frame.running && frame.phase && (!previous || previous.phase !== frame.phase
-      || previous.step !== frame.step)) {
-    store.animation = { phase: frame.phase, started: performance.now() };
+  const phase = frame.phase;
+  const newPhase = !previous || previous.phase !== frame.phase || previous.step !== frame.step;
+  // a new focus point flows through the forward pass again
+  const newFocus = phase === 'forward' && frame.focus !== store.animation.focus;
+  if (!frame.running && phase && (newPhase || newFocus)) {
+    store.animation = { phase, started: performance.now(), seconds: store.ui.pace, replays: 0,
+      settled: false, focus: frame.focus };
   }
+  store.animation.focus = frame.focus;
   store.dirty = true;
+}
+
+/**
+ * How far the phase animation is: 0 at its start, 1 from its end on.
+ * @param {Animation} animation @param {number} now  performance.now()
+ */
+export function animationProgress(animation, now) {
+  if (!animation.phase) return 1;
+  return Math.max(0, Math.min(1, (now - animation.started) / (1000 * animation.seconds)));
+}
+
+/** Run the current phase's animation again from its start. @param {Store} store @param {number} now */
+export function replayAnimation(store, now) {
+  const animation = store.animation;
+  if (!animation.phase) return;
+  Object.assign(animation, { started: now, seconds: store.ui.pace, replays: animation.replays + 1, settled: false });
+  store.dirty = true;
+}
+
+/** Set the pace (seconds per phase) and replay the current phase at it. @param {Store} store @param {number} seconds @param {number} now */
+export function setPace(store, seconds, now) {
+  store.ui.pace = seconds;
+  replayAnimation(store, now);
+}
+
+/**
+ * Whether the network must be drawn again for the animation (every frame until its last
+ * picture has been drawn once); marks it settled after that last picture.
+ * @param {Store} store @param {number} now
+ */
+export function animationPending(store, now) {
+  const animation = store.animation;
+  if (animation.settled) return false;
+  if (animationProgress(animation, now) >= 1) animation.settled = true;
+  return true;
 }
 
 /** @param {any[]} rows */

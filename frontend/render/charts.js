@@ -2,7 +2,8 @@
 /**
  * Time-series charts over training steps, drawn by uPlot (vendor/uplot, pinned):
  * - {@link LossChart}: train (solid) and test (dashed) loss, optional log scale, dashed marks
- *   where the learning rate changed ("η 0.3").
+ *   where the learning rate changed ("η 0.3"), and after a switch of the loss the previous
+ *   run's loss as a faded reference ("previous: sigmoid · cross-entropy", state.js).
  * - {@link AccuracyChart}: train and test accuracy in percent (a note for regression).
  * - {@link GradientNormChart}, {@link UpdateRatioChart}: per layer ‖dL/dθ_l‖ and ‖Δθ_l‖/‖θ_l‖,
  *   log scale, one line per layer from light (layer 1) to dark (output).
@@ -59,22 +60,83 @@ export function layerColors(count) {
 /** The problem from the data set (authoritative) or the config. @param {Store} store */
 const problemOf = (store) => store.data?.problem ?? store.config?.network?.problem ?? 'binary';
 
+/**
+ * The history's train and test losses and a reference run's loss on one step axis: every
+ * step of either, each line undefined (no point, joined across) at the other's steps.
+ * @param {readonly number[][]} history  rows as in state.js, ascending steps
+ * @param {readonly number[][]} reference  [step, loss] rows, ascending steps
+ * @param {boolean} positive  only values > 0 (log scale); others are gaps (null)
+ * @returns {{x: number[], ys: import('./uplot_chart.js').Column[]}}
+ */
+export function mergeByStep(history, reference, positive) {
+  const value = (/** @type {number} */ v) => (Number.isFinite(v) && (!positive || v > 0) ? v : null);
+  /** @type {number[]} */
+  const x = [];
+  /** @type {import('./uplot_chart.js').Column[]} */
+  const ys = [[], [], []];
+  let [i, j] = [0, 0];
+  while (i < history.length || j < reference.length) {
+    const own = i < history.length ? history[i][STEP] : Infinity;
+    const other = j < reference.length ? reference[j][0] : Infinity;
+    const step = Math.min(own, other);
+    x.push(step);
+    const row = own === step ? history[i++] : null;
+    ys[0].push(row ? value(row[TRAIN_LOSS]) : undefined);
+    ys[1].push(row ? value(row[TEST_LOSS]) : undefined);
+    ys[2].push(other === step ? value(reference[j++][1]) : undefined);
+  }
+  return { x, ys };
+}
+
 export class LossChart extends Chart {
+  /** What the merged columns were built from (with a reference run). @type {{history: unknown, reference: unknown, stamp: string} | null} */
+  merged = null;
+
   /** @param {Store} store @returns {Spec} */
   spec(store) {
     const { train, test } = palette();
     const log = store.ui.logScale;
+    const reference = store.referenceLoss ?? null;
     return {
-      key: `loss:${log}:${store.ui.projector}`, scale: log ? 'log' : 'linear', format: (v) => formatNumber(v),
-      series: [{ label: 'train', color: train }, { label: 'test', color: test, dashed: true }],
+      key: `loss:${log}:${store.ui.projector}:${reference?.label ?? ''}`, scale: log ? 'log' : 'linear',
+      format: (v) => formatNumber(v),
+      series: [{ label: 'train', color: train }, { label: 'test', color: test, dashed: true },
+        ...(reference ? [{ label: reference.label, color: train, faded: true }] : [])],
       decorations: JSON.stringify(store.lrChanges),
     };
   }
 
   /** @param {Store} store @param {Spec} spec */
   sync(store, spec) {
+    this.container.dataset.reference = store.referenceLoss?.label ?? '';
+    if (store.referenceLoss) return this.syncWithReference(store, spec.scale === 'log');
+    this.merged = null;
     return this.columns.sync(store.history, (row) => row[STEP],
       (row, k) => row[k === 0 ? TRAIN_LOSS : TEST_LOSS], spec.scale === 'log');
+  }
+
+  /**
+   * Rebuild the columns from the history and the reference when either changed (the
+   * reference's steps interleave with the history's, so they cannot grow in place).
+   * @param {Store} store @param {boolean} log
+   */
+  syncWithReference(store, log) {
+    const { history } = store;
+    const reference = /** @type {import('../state.js').ReferenceLoss} */ (store.referenceLoss);
+    const last = history.length > 0 ? history[history.length - 1][STEP] : NaN;
+    const stamp = `${history.length}:${last}:${log}`;
+    const m = this.merged;
+    if (m && m.history === history && m.reference === reference && m.stamp === stamp) return false;
+    this.merged = { history, reference, stamp };
+    const merged = mergeByStep(history, reference.rows, log);
+    const columns = this.columns;
+    columns.x.length = 0;
+    columns.x.push(...merged.x);
+    columns.ys.forEach((column, k) => { column.length = 0; column.push(...merged.ys[k]); });
+    columns.source = null;  // the plain path starts over when the reference goes
+    columns.count = history.length;
+    columns.lastX = last;
+    return true;
   }
 
   /** Learning-rate changes: a dashed line and "η 0.3", labels stacked when they collide. @param {uPlot} plot */
@@ -115,6 +177,39 @@ export class LossChart extends Chart {
       ctx.fillStyle = p.accent;
       ctx.fillText(text, left + 3 * ratio, top + 1.5 * ratio);
     });
+    ctx.restore();
+    const reference = this.store?.referenceLoss;
+    if (reference) this.labelReference(plot, reference.label);
+  }
+
+  /**
+   * The reference curve's name in the plot's bottom left (the legend drops series names in a
+   * narrow chart): "previous:" over its loss, in the reference's colour, smaller if need be.
+   * @param {uPlot} plot @param {string} label
+   */
+  labelReference(plot, label) {
+    const { ctx, bbox } = plot;
+    const [ratio, p] = [uPlot.pxRatio, palette()];
+    const [first, second] = label.startsWith('previous: ') ? ['previous:', label.slice(10)] : [label, ''];
+    let font = this.font * ratio;
+    ctx.save();
+    ctx.font = `${font}px ${FONT}`;
+    const widest = Math.max(ctx.measureText(first).width, ctx.measureText(second).width);
+    const room = bbox.width - 8 * ratio;
+    if (widest > room) font = Math.max(7 * ratio, (font * room) / widest);
+    ctx.font = `${font}px ${FONT}`;
+    const lines = second ? [first, second] : [first];
+    const height = lines.length * (font + 2 * ratio);
+    const [left, top] = [bbox.left + 4 * ratio, bbox.top + bbox.height - height - 4 * ratio];
+    ctx.globalAlpha = 0.8;
+    ctx.fillStyle = p.background;
+    ctx.fillRect(left - 2 * ratio, top - ratio, Math.min(widest * (font / (this.font * ratio)), room) + 4 * ratio, height + 2 * ratio);
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = p.train;
+    ctx.globalAlpha = 0.6;
+    ctx.textBaseline = 'top';
+    ctx.textAlign = 'left';
+    lines.forEach((text, i) => ctx.fillText(text, left, top + i * (font + 2 * ratio)));
     ctx.restore();
   }
 }

@@ -2,8 +2,8 @@
 /**
  * The network diagram: input features, hidden neurons and outputs as nodes showing their
  * own output maps; edges coloured by the weight's sign and as thick as |w|; biases as small
- * squares. While the backward phase plays, pulses run from the output back to the inputs
- * (size |dL/dw|, colour its sign); while the forward phase plays they run the other way.
+ * squares. After a phase-step the phase's picture (render/network_animation.js) plays at
+ * the chosen pace and stays; the focus point is marked on every neuron's map.
  * During continuous training, dashes flow backwards along each edge at a speed and opacity
  * that grow with |dL/dw|, so the class sees which weights are learning.
  * Draws only what the server sent.
@@ -11,46 +11,67 @@
 
 import { lossOf, signedScale } from '../catalogue.js';
 import { mapAt } from '../protocol.js';
-import { fitCanvas, roundRect } from './canvas.js';
+import { fitCanvas, roundRect, strokePath, subPath } from './canvas.js';
+import { PhasePicture } from './network_animation.js';
+import { PictureSummary } from './phase_picture.js';
 import { paintMap, palette, signColor } from './palette.js';
+import { maxAbs, weightScaleOf, weightWidth } from './phase_scales.js';
 
-const PHASE_SECONDS = 1.6;
 const HIT_RADIUS = 7;
+/** The plane the maps cover: [−EXTENT, EXTENT]² (the frame's map grids). */
+const EXTENT = 6;
 
 /**
  * @typedef {{x: number, y: number, size: number, kind: 'input' | 'hidden' | 'output',
  *   level: number, index: number, feature?: string, enabled: boolean}} NodeBox
  * @typedef {{level: number, neuron: number, source: number, points: number[][]}} EdgePath
- * @typedef {{columns: NodeBox[][], edges: EdgePath[], nodeSize: number, key: string}} Layout
+ * @typedef {{columns: NodeBox[][], edges: EdgePath[], nodeSize: number, key: string,
+ *   width: number, height: number, gap: number}} Layout  gap: the least room between two
+ *   neurons of a column (CSS px)
  */
+
+/** A switched-off feature's node, relative to a switched-on one. */
+const OFF_FEATURE = 0.4;
 
 /**
  * Where every node and edge goes. Column 0 lists every candidate feature (switched-off
- * ones faded), then one column per hidden layer, then the outputs.
+ * ones small and faded, so they do not shrink the rest), then one column per hidden
+ * layer, then the outputs.
  * @param {number} width
  * @param {number} height
  * @param {{name: string, enabled: boolean}[]} features
  * @param {number[]} layerSizes  the frame's sizes: enabled features, hidden…, outputs
+ * @param {{rightRoom?: number, maxNode?: number}} [room]  room right of the last column's
+ *   centre (its label, half node and the numbers under it); the largest node
  * @returns {Layout}
  */
-export function computeLayout(width, height, features, layerSizes) {
+export function computeLayout(width, height, features, layerSizes, { rightRoom = 48, maxNode = 68 } = {}) {
   const counts = [features.length, ...layerSizes.slice(1)];
   const levels = counts.length;
   const labelRoom = 82;  // feature labels such as "cos x₂" at projector size
-  const top = 34;
+  const top = 42;  // below the column titles and the + / − buttons (18 … 40 px)
   const bottom = 14;
-  const rightRoom = 48;  // room for the last column's label and its half node
   const usable = height - top - bottom;
   const spacing = (width - labelRoom - 20 - rightRoom) / Math.max(1, levels - 1);
-  const tallest = Math.max(...counts);
-  const nodeSize = Math.max(14, Math.min(68, usable / (tallest * 1.3), spacing * 0.42));
+  const units = features.map((f) => (f.enabled ? 1 : OFF_FEATURE));
+  const featureUnits = units.reduce((sum, u) => sum + u, 0);
+  const tallest = Math.max(featureUnits, ...counts.slice(1));
+  const nodeSize = Math.max(14, Math.min(maxNode, usable / (tallest * 1.3), spacing * 0.42));
   /** @type {NodeBox[][]} */
   const columns = counts.map((count, level) => {
     const x = labelRoom + 20 + level * spacing;
-    const step = Math.min(nodeSize * 1.55, usable / count);
-    const first = top + usable / 2 - (step * (count - 1)) / 2;
+    const sizes = level === 0 ? units.map((u) => u * nodeSize) : Array(count).fill(nodeSize);
+    // centre to centre: (half of one + half of the next) × gap, like the hidden columns' step
+    const gap = Math.min(1.55, usable / sizes.reduce((sum, size) => sum + size, 0));
+    const centres = [];
+    let y = 0;
+    sizes.forEach((size, i) => {
+      if (i > 0) y += ((sizes[i - 1] + size) / 2) * gap;
+      centres.push(y);
+    });
+    const shift = top + usable / 2 - y / 2;
     return Array.from({ length: count }, (_, index) => ({
-      x, y: first + index * step, size: nodeSize,
+      x, y: shift + centres[index], size: sizes[index],
       kind: level === 0 ? 'input' : level === levels - 1 ? 'output' : 'hidden',
       level, index,
       feature: level === 0 ? features[index].name : undefined,
@@ -68,7 +89,9 @@ export function computeLayout(width, height, features, layerSizes) {
       });
     }
   }
-  return { columns, edges, nodeSize, key: `${width}x${height}:${counts.join(',')}:${features.map((f) => +f.enabled).join('')}` };
+  const gaps = columns.slice(1).filter((c) => c.length > 1).map((c) => c[1].y - c[0].y - nodeSize);
+  const gap = gaps.length ? Math.min(...gaps) : usable;
+  return { columns, edges, nodeSize, width, height, gap, key: `${width}x${height}:${counts.join(',')}:${features.map((f) => +f.enabled).join('')}` };
 }
 
 /** Sampled cubic Bézier from (x0, y0) to (x1, y1), horizontal tangents. */
@@ -83,15 +106,6 @@ function curve(x0, y0, x1, y1, samples = 18) {
     points.push([x, y]);
   }
   return points;
-}
-
-/** Point at fraction t of a sampled path. */
-function along(points, t) {
-  const f = Math.max(0, Math.min(1, t)) * (points.length - 1);
-  const i = Math.min(points.length - 2, Math.floor(f));
-  const k = f - i;
-  return [points[i][0] + (points[i + 1][0] - points[i][0]) * k,
-    points[i][1] + (points[i + 1][1] - points[i][1]) * k];
 }
 
 export class NetworkView {
@@ -111,6 +125,10 @@ export class NetworkView {
     this.thumbs = new Map();
     this.cssWidth = 0;
     this.cssHeight = 0;
+    /** What the phase picture drew last (tests and the benchmark read it). */
+    this.animation = new PictureSummary();
+    /** @type {{cache: import('./network_animation.js').LabelCache | null}} the edges' numbers, placed once per frame */
+    this.labels = { cache: null };
     canvas.addEventListener('click', (event) => this.click(event));
     canvas.addEventListener('mousemove', (event) => {
       canvas.style.cursor = this.hit(event) ? 'pointer' : 'default';
@@ -133,17 +151,31 @@ export class NetworkView {
     const enabled = new Set(store.config.network.features);
     const features = store.options.features.map((/** @type {any} */ f) => ({
       name: f.name, label: f.label, enabled: enabled.has(f.name) }));
-    const layout = computeLayout(this.cssWidth, this.cssHeight, features, frame.layerSizes);
+    const layout = computeLayout(this.cssWidth, this.cssHeight, features, frame.layerSizes,
+      store.ui.projector ? { rightRoom: 72, maxNode: 92 } : { rightRoom: 52 });
     this.layout = layout;
     this.placeButtons(layout, store);
-    const scale = weightScale(frame);
-    this.drawEdges(ctx, layout, frame, store, scale, now);
-    this.drawNodes(ctx, layout, frame, store, features);
-    this.drawPulses(ctx, layout, frame, store, now);
+    const scale = weightScaleOf(frame.layers);
+    const picture = new PhasePicture(frame, store, layout, now, scale);
+    this.drawEdges(ctx, layout, frame, store, scale, now, picture);
+    picture.drawEdgeLayer(ctx);
+    this.drawNodes(ctx, layout, frame, store, features, picture);
+    picture.drawNodeLayer(ctx);
+    picture.layoutLegend(ctx);
+    picture.drawLabels(ctx, this.labels);
+    picture.drawMovers(ctx);
+    picture.drawLegend(ctx);
+    this.animation = picture.summary;
+    this.canvas.dataset.phaseShown = picture.phase ?? 'none';
+    this.canvas.dataset.phaseProgress = picture.progress.toFixed(2);
   }
 
-  /** Edges: weight as colour and width; a flowing dash overlay for |dL/dw| while training. */
-  drawEdges(ctx, layout, frame, store, scale, now) {
+  /**
+   * Edges: weight as colour and width (the part the phase picture leaves them); a flowing
+   * dash overlay for |dL/dw| while training.
+   * @param {PhasePicture} picture
+   */
+  drawEdges(ctx, layout, frame, store, scale, now, picture) {
     const p = palette();
     const selection = store.serverState?.selection;
     const gradMax = maxAbs(frame.layers.map((l) => l.gradWeights));
@@ -151,11 +183,15 @@ export class NetworkView {
     ctx.lineCap = 'round';
     for (const edge of layout.edges) {
       const layer = frame.layers[edge.level];
-      const w = layer.weights[edge.neuron * layer.nIn + edge.source];
-      const width = (0.6 + 5.5 * Math.min(1, Math.abs(w) / scale)) * p.lineScale;
+      const w = picture.shownWeight(edge, layer.weights[edge.neuron * layer.nIn + edge.source]);
+      const width = weightWidth(w, scale, p.lineScale);
       const chosen = selection && selection.source === edge.source
         && selection.layer === edge.level && selection.neuron === edge.neuron;
-      strokePath(ctx, edge.points, signColor(w, chosen ? 1 : 0.78), chosen ? width + 3 : width);
+      const cover = picture.weightCover(edge);
+      const alpha = picture.weightAlpha(edge);
+      if (cover < 1) {
+        strokePath(ctx, subPath(edge.points, 0, 1 - cover), signColor(w, chosen ? 1 : alpha), chosen ? width + 3 : width);
+      }
       if (chosen) strokePath(ctx, edge.points, p.accent, 1.5 * p.lineScale, [6, 4]);
       const g = layer.gradWeights[edge.neuron * layer.nIn + edge.source];
       if (training && gradMax > 0 && Number.isFinite(g)) {
@@ -171,8 +207,10 @@ export class NetworkView {
     ctx.setLineDash([]);
   }
 
-  drawNodes(ctx, layout, frame, store, features) {
+  /** @param {PhasePicture} picture */
+  drawNodes(ctx, layout, frame, store, features, picture) {
     const p = palette();
+    const focus = picture.focusMarked && frame.batch ? frame.batch[frame.focus] : null;
     const selection = store.serverState?.selection;
     const mapLevels = frame.layerSizes.length;
     let enabledIndex = 0;
@@ -201,6 +239,7 @@ export class NetworkView {
           ctx.imageSmoothingEnabled = true;
           ctx.drawImage(this.thumb(`${node.level}:${node.index}`, values, resolution,
             mapScale(node, store)), x, y, node.size, node.size);
+          if (focus) focusMark(ctx, x, y, node.size, focus);
         }
         ctx.restore();
         roundRect(ctx, x, y, node.size, node.size, 5);
@@ -212,7 +251,9 @@ export class NetworkView {
         if (node.kind === 'input') {
           const label = features[node.index].label;
           ctx.fillStyle = node.enabled ? p.ink : p.muted;
-          ctx.font = `${node.enabled ? 600 : 400} ${Math.max(12, Math.min(15, node.size * 0.42)) * (store.ui.projector ? 1.3 : 1)}px system-ui, sans-serif`;
+          const size = store.ui.projector ? Math.max(18, Math.min(22, node.size * 0.5))
+            : Math.max(12, Math.min(15, node.size * 0.42));
+          ctx.font = `${node.enabled ? 600 : 400} ${size}px system-ui, sans-serif`;
           ctx.textAlign = 'right';
           ctx.textBaseline = 'middle';
           ctx.fillText(label, x - 8, node.y);
@@ -223,7 +264,7 @@ export class NetworkView {
     }
     if (mapLevels < 2) return;
     ctx.fillStyle = p.muted;
-    ctx.font = `${store.ui.projector ? 16 : 12}px system-ui, sans-serif`;
+    ctx.font = `${store.ui.projector ? 18 : 12}px system-ui, sans-serif`;
     ctx.textAlign = 'center';
     ctx.textBaseline = 'alphabetic';
     layout.columns.forEach((column, level) => {
@@ -245,51 +286,6 @@ export class NetworkView {
     ctx.strokeStyle = '#ffffff';
     ctx.lineWidth = 1;
     ctx.strokeRect(x, y, side, side);
-  }
-
-  /** Phase-step animation: pulses along the edges for forward/backward, a glow otherwise. */
-  drawPulses(ctx, layout, frame, store, now) {
-    const { phase, started } = store.animation;
-    if (!phase || frame.running) return;
-    const t = (now - started) / 1000 / PHASE_SECONDS;
-    if (t > 1.15) return;
-    const p = palette();
-    const levels = frame.layers.length;
-    if (phase === 'forward' || phase === 'backward') {
-      const gradMax = maxAbs(frame.layers.map((l) => l.gradWeights));
-      const scale = weightScale(frame);
-      for (const edge of layout.edges) {
-        const order = phase === 'forward' ? edge.level : levels - 1 - edge.level;
-        const local = (t * levels - order);  // each layer gets its slot of the animation
-        if (local < 0 || local > 1) continue;
-        const layer = frame.layers[edge.level];
-        const k = edge.neuron * layer.nIn + edge.source;
-        const value = phase === 'forward' ? layer.weights[k] : layer.gradWeights[k];
-        const size = phase === 'forward' ? Math.abs(value) / scale
-          : gradMax > 0 ? Math.sqrt(Math.abs(value) / gradMax) : 0;
-        if (!Number.isFinite(size) || size < 0.02) continue;
-        const [x, y] = along(edge.points, phase === 'forward' ? local : 1 - local);
-        ctx.beginPath();
-        ctx.arc(x, y, (2 + 7 * Math.min(1, size)) * Math.sqrt(p.lineScale), 0, 2 * Math.PI);
-        ctx.fillStyle = phase === 'forward' ? 'rgba(60,60,70,0.55)' : signColor(value, 0.9);
-        ctx.fill();
-        ctx.strokeStyle = '#fff';
-        ctx.lineWidth = 1.2;
-        ctx.stroke();
-      }
-    } else {
-      const column = phase === 'loss' ? layout.columns[layout.columns.length - 1]
-        : layout.columns.slice(1).flat();
-      const glow = Math.sin(Math.min(1, t) * Math.PI);
-      for (const node of column) {
-        ctx.beginPath();
-        roundRect(ctx, node.x - node.size / 2 - 4, node.y - node.size / 2 - 4, node.size + 8,
-          node.size + 8, 8);
-        ctx.strokeStyle = `rgba(123,63,228,${0.85 * glow})`;
-        ctx.lineWidth = 4 * p.lineScale;
-        ctx.stroke();
-      }
-    }
   }
 
   /** The painted thumbnail of one node (re-painted only when its data changed). */
@@ -371,18 +367,24 @@ export class NetworkView {
   }
 }
 
-/** The |w| that draws as the thickest edge: the largest weight, at least 1. */
-function weightScale(frame) {
-  return Math.max(1, maxAbs(frame.layers.map((l) => l.weights)));
-}
 
-/** @param {Float32Array[]} arrays */
-function maxAbs(arrays) {
-  let best = 0;
-  for (const array of arrays) {
-    for (const v of array) if (Number.isFinite(v) && Math.abs(v) > best) best = Math.abs(v);
-  }
-  return best;
+/**
+ * The focus point's place on a neuron's map (the map's colour there is its activation).
+ * @param {CanvasRenderingContext2D} ctx @param {number} x @param {number} y  the map's corner
+ * @param {number} size @param {{x1: number, x2: number}} point
+ */
+function focusMark(ctx, x, y, size, point) {
+  const px = x + ((point.x1 + EXTENT) / (2 * EXTENT)) * size;
+  const py = y + ((EXTENT - point.x2) / (2 * EXTENT)) * size;
+  const radius = Math.max(3, size * 0.07);
+  ctx.beginPath();
+  ctx.arc(px, py, radius, 0, 2 * Math.PI);
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = '#fff';
+  ctx.stroke();
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = palette().accent;
+  ctx.stroke();
 }
 
 /**
@@ -396,14 +398,4 @@ function mapScale(node, store) {
   }
   if (node.kind === 'output') return signedScale(lossOf(store.options, store.config)?.output_range);
   return (/** @type {number} */ v) => Math.tanh(v);
-}
-
-function strokePath(ctx, points, color, width, dash = []) {
-  ctx.beginPath();
-  ctx.moveTo(points[0][0], points[0][1]);
-  for (let i = 1; i < points.length; i++) ctx.lineTo(points[i][0], points[i][1]);
-  ctx.setLineDash(dash);
-  ctx.strokeStyle = color;
-  ctx.lineWidth = width;
-  ctx.stroke();
 }

@@ -13,13 +13,17 @@
  * - multiclass → the argmax class's colour (palette().classes), stronger with its probability
  * - store.ui.discretize: hard class colours (sign / argmax), no blending
  *
+ * While a run is paused, the current minibatch's listed points are ringed and its focus
+ * point marked (render/plot_batch.js).
+ *
  * @module render/output_plot
  */
 
 import { lossOf } from '../catalogue.js';
 import { palette, diverging } from './palette.js';
-import { fitCanvas } from './canvas.js';
+import { canvasPoint, fitCanvas } from './canvas.js';
 import { MINUS } from './format.js';
+import { ringBatch } from './plot_batch.js';
 
 /** The plane spans [−EXTENT, EXTENT] on both axes. */
 export const EXTENT = 6;
@@ -108,6 +112,8 @@ export class OutputPlot {
     /** @type {Float32Array | null} the map the offscreen canvas shows, and how it was painted */
     this.paintedMaps = null;
     this.paintedKey = '';
+    /** @type {import('./plot_batch.js').Ring[]} */
+    this.rings = [];
   }
 
   /** @param {PlotStore} store */
@@ -117,7 +123,7 @@ export class OutputPlot {
     const { ctx, width, height } = prepared;
     const p = palette();
     const projector = Boolean(store.ui?.projector);
-    const font = projector ? 18 : 11;
+    const font = projector ? 18 : 12;
     const lw = p.lineScale;
     ctx.fillStyle = p.background;
     ctx.fillRect(0, 0, width, height);
@@ -216,7 +222,25 @@ export class OutputPlot {
       ctx.strokeStyle = pointColor(kind, label);
       ctx.stroke();
     }
+    const rings = ringBatch(ctx, this.canvas, frame ?? null, radius, toX, toY, projector);
+    /** the ringed batch points of this draw, canvas CSS px (tests read them) */
+    this.rings = rings;
     ctx.restore();
+    if (rings.length && frame) {
+      // above the plot, right of the x₂ label: the longest wording that fits
+      const listed = rings.length;
+      const batch = listed < frame.batchSize ? `first ${listed} of ${frame.batchSize}` : `${frame.batchSize}`;
+      ctx.font = `${font}px ${FONT}`;
+      const room = size - ctx.measureText('x₂').width - 3 * gap;
+      const text = [`batch: ${batch} ringed · ◎ focus`, `batch ${batch} ringed`, `${batch} ringed`]
+        .find((words) => ctx.measureText(words).width <= room);
+      if (text) {
+        ctx.fillStyle = p.ink;
+        ctx.textAlign = 'right';
+        ctx.textBaseline = 'bottom';
+        ctx.fillText(text, left + size, top - gap);
+      }
+    }
 
     // ---- frame and axes
     ctx.strokeStyle = p.muted;
@@ -375,12 +399,9 @@ function setPixel(data, i, rgb) {
 export function plotToPlane(canvas, clientX, clientY) {
   const layout = layouts.get(canvas);
   if (!layout) return null;
-  const rect = canvas.getBoundingClientRect();
-  // the canvas may be CSS-scaled relative to its layout box (e.g. a transform)
-  const sx = canvas.clientWidth > 0 ? rect.width / canvas.clientWidth : 1;
-  const sy = canvas.clientHeight > 0 ? rect.height / canvas.clientHeight : 1;
-  const px = (clientX - rect.left) / sx - layout.left;
-  const py = (clientY - rect.top) / sy - layout.top;
+  const { x, y } = canvasPoint(canvas, clientX, clientY);
+  const px = x - layout.left;
+  const py = y - layout.top;
   if (px < 0 || py < 0 || px > layout.size || py > layout.size) return null;
   return {
     x1: -EXTENT + (2 * EXTENT * px) / layout.size,

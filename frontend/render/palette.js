@@ -3,11 +3,16 @@
  * Colours shared by every view. Diverging orange ↔ blue (Okabe–Ito, colour-blind safe):
  * negative values / class 0 orange, positive values / class 1 blue, 0 near white.
  * Projector mode switches to a higher-contrast variant with thicker lines.
+ *
+ * Gradients (the backward pass) have a palette of their own, distinct from the weights'
+ * orange ↔ blue: purple for dL/dθ > 0, green for dL/dθ < 0 (ColorBrewer PRGn's ends, a
+ * colour-blind-safe diverging pair), so an edge visibly changes meaning when δ reaches it.
  */
 
 /** @typedef {{negative: number[], neutral: number[], positive: number[], classes: string[],
  *   background: string, ink: string, muted: string, grid: string, accent: string,
- *   train: string, test: string, lineScale: number}} Palette */
+ *   train: string, test: string, lineScale: number,
+ *   gradientPositive: number[], gradientNegative: number[]}} Palette */
 
 /** @type {Palette} */
 export const NORMAL = {
@@ -23,6 +28,8 @@ export const NORMAL = {
   train: '#1d2430',
   test: '#9aa3ad',
   lineScale: 1,
+  gradientPositive: [118, 42, 131],  // purple (PRGn)
+  gradientNegative: [27, 120, 55],   // green (PRGn)
 };
 
 /** @type {Palette} */
@@ -39,6 +46,8 @@ export const PROJECTOR = {
   train: '#000000',
   test: '#6b7585',
   lineScale: 1.8,
+  gradientPositive: [96, 20, 112],   // darker purple and green: contrast on a washed-out screen
+  gradientNegative: [0, 98, 38],
 };
 
 let current = NORMAL;
@@ -63,12 +72,22 @@ export function diverging(value) {
 }
 
 /**
- * CSS colour for a signed quantity, e.g. a weight or a gradient.
+ * CSS colour for a signed quantity on the weights' scale, e.g. a weight or w·a.
  * @param {number} value
  * @param {number} [alpha]
  */
 export function signColor(value, alpha = 1) {
   const c = value < 0 ? current.negative : current.positive;
+  return `rgba(${c[0]},${c[1]},${c[2]},${alpha})`;
+}
+
+/**
+ * CSS colour for the sign of a gradient (the gradient palette: purple +, green −).
+ * @param {number} value
+ * @param {number} [alpha]
+ */
+export function gradientColor(value, alpha = 1) {
+  const c = value < 0 ? current.gradientNegative : current.gradientPositive;
   return `rgba(${c[0]},${c[1]},${c[2]},${alpha})`;
 }
 

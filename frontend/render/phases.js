@@ -1,10 +1,14 @@
 // @ts-check
 /**
  * The phase strip: the four phases of a step with the current one lit, and one sentence
- * on what it does, with this step's numbers. Driven by the phase the server reports.
+ * on what it does and what the network diagram shows for it, with this step's numbers.
+ * Driven by the phase the server reports.
  */
 
 import { formatNumber } from './format.js';
+import { updateMagnification } from './phase_picture.js';
+import { GRADIENT_DECADES, formatFactor } from './phase_scales.js';
+import { gradientColor } from './palette.js';
 
 const ORDER = ['forward', 'loss', 'backward', 'update'];
 
@@ -45,25 +49,48 @@ export function describe(frame, store) {
       + `<b>${formatNumber(frame.trainLoss)}</b>.`;
   }
   switch (frame.phase) {
-    case 'forward':
-      return `<b>Forward pass</b>: the batch of <b>${batch}</b> points flows left to right; each`
-        + ' neuron computes z = Σ w·a + b and its activation a = f(z).';
-    case 'loss':
-      return `<b>Loss</b>: the outputs are compared with the labels: L = <b>${formatNumber(frame.batchLoss)}</b>`
-        + ' on this batch. Its derivative dL/dz at the output starts the backward pass.';
+    case 'forward': {
+      const point = frame.batch?.[frame.focus];
+      const where = point ? ` (${formatNumber(point.x1, 2)}, ${formatNumber(point.x2, 2)})` : '';
+      return `<b>Forward pass</b>: the focus point ◎${where} flows left to right; edges carry w·a,`
+        + ` neurons z = Σ w·a + b, a = f(z)${point ? `; output <b>${formatNumber(point.output)}</b>` : ''}.`;
+    }
+    case 'loss': {
+      const point = frame.batch?.[frame.focus];
+      return `<b>Loss</b>: L = <b>${formatNumber(frame.batchLoss)}</b> over the batch`
+        + (point ? `; focus point: target ${formatNumber(point.target)}, output ${formatNumber(point.output)},`
+          + ` ℓ = <b>${formatNumber(point.loss)}</b>` : '')
+        + '. dL/dz at the output starts the backward pass.';
+    }
     case 'backward': {
-      const [value, where] = largest(frame, 'gradWeights');
-      return '<b>Backward pass</b>: the chain rule carries dL/dz from the output back to the inputs,'
-        + ` layer by layer. Largest gradient |dL/dw| = <b>${formatNumber(value)}</b> (${where}).`;
+      const [value] = largest(frame, 'gradWeights');
+      const low = value * 10 ** -GRADIENT_DECADES;
+      return '<b>Backward pass</b>: δ = dL/dz flows back from the output; edges show dL/dw'
+        + ` (${swatch(gradientColor(1), '+ purple')}, ${swatch(gradientColor(-1), '− green')}; width: log scale,`
+        + ` ${formatNumber(low, 1)} … <b>${formatNumber(value, 2)}</b>), rings dL/db = Σ δ.`;
     }
     case 'update': {
       const [value] = largest(frame, 'updateWeights');
-      return `<b>Update</b>: every weight steps against its gradient, w ← w − η·dL/dw with η = <b>${eta}</b>;`
-        + ` the largest change was <b>${formatNumber(value)}</b>.`;
+      const factor = updateMagnification(frame);
+      const optimizer = store.options?.optimizers?.find(
+        (/** @type {any} */ o) => o.name === store.serverState?.hyper?.optimizer);
+      const rule = !optimizer || optimizer.name === 'sgd' ? `Δw = −η·dL/dw, η = <b>${eta}</b>`
+        : `Δw by ${optimizer.title}, η = <b>${eta}</b>`;
+      return `<b>Update</b>: w ← w + Δw, ${rule}. Dashed: w before the step`
+        + `${factor > 1 ? `, <b>changes shown ×${formatFactor(factor)}</b>` : ''};`
+        + ` largest |Δw| <b>${formatNumber(value)}</b>.`;
     }
     default:
       return 'Press <b>play</b> to train, or step through one <b>phase</b> at a time.';
   }
+}
+
+/**
+ * Words in a colour of the picture (the gradient palette), bold.
+ * @param {string} colour @param {string} text
+ */
+function swatch(colour, text) {
+  return `<span style="color:${colour};font-weight:700">${text}</span>`;
 }
 
 /**

@@ -21,13 +21,14 @@ export const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Ne
 const STEP_INCREMENTS = Array.from({ length: 24 }, (_, i) => [1, 2, 5][i % 3] * 10 ** Math.floor(i / 3));
 
 /** @typedef {import('../state.js').Store} Store */
-/** @typedef {(number | null)[]} Column */
+/** @typedef {(number | null | undefined)[]} Column  null: a gap; undefined: no point at this x (the line joins across) */
 /**
  * What a chart shows now. A change of `key` rebuilds the uPlot instance; a change of
  * `decorations` (what the draw hook shows besides the data) redraws it.
  * @typedef {object} Spec
  * @property {string} key
- * @property {{label: string, color: string, dashed?: boolean}[]} series
+ * @property {{label: string, color: string, dashed?: boolean, faded?: boolean}[]} series  `faded`: a
+ *   thin, pale, dotted reference line
  * @property {'log' | 'linear' | 'percent'} scale
  * @property {(v: number | null) => string} format  legend values
  * @property {string} [note]  shown over the plot (default: "press play…" while empty)
@@ -96,8 +97,15 @@ export function textWidth(text, font) {
 /** A lone point is drawn as a dot (a line needs two). @param {uPlot} plot */
 const lone = (plot) => plot.data[0].length === 1;
 
-/** The last entry of a column (null for a gap or an empty column). @param {Column} column */
-export const latest = (column) => (column.length > 0 ? column[column.length - 1] : null);
+/**
+ * The last entry of a column (null for a gap or an empty column); entries without a point
+ * at their x (undefined: a reference line's) are passed over.
+ * @param {Column} column @returns {number | null}
+ */
+export function latest(column) {
+  for (let i = column.length - 1; i >= 0; i -= 1) if (column[i] !== undefined) return column[i] ?? null;
+  return null;
+}
 
 /**
  * Log-axis ticks: powers of ten, every `stride`-th so that ticks stay `gap` px apart, plus
@@ -260,8 +268,9 @@ export class Chart {
       series: [
         { label: 'step', value: (_, v) => String(v ?? (this.columns.count > 0 ? this.columns.lastX : '—')) },
         ...spec.series.map((s, index) => ({
-          label: s.label, stroke: s.color, width: 1.7 * lw, points: { show: lone, size: 5 * lw },
-          dash: s.dashed ? [5 * lw, 3.5 * lw] : undefined,
+          label: s.label, stroke: s.color, width: (s.faded ? 1.3 : 1.7) * lw, points: { show: lone, size: 5 * lw },
+          ...(s.faded && { alpha: 0.45 }),
+          dash: s.faded ? [1.5 * lw, 3 * lw] : s.dashed ? [5 * lw, 3.5 * lw] : undefined,
           /** @type {(u: uPlot, v: number | null, si: number, idx: number | null) => string} */
           value: (_, v, __, idx) => spec.format(idx === null ? latest(this.columns.ys[index]) : v),
         })),

@@ -77,7 +77,7 @@ function wireViewToggles(app) {
   }
 }
 
-/** Space: play/pause; → : one step; shift →: one phase; r: reset. @param {App} app */
+/** Space: play/pause; → : one step; shift →: one phase; r: reset (← replay: wiring/phases.js). @param {App} app */
 export function wireKeyboard(app) {
   document.addEventListener('keydown', (event) => {
     if (!app.presenting()) return;  // a viewer's page follows; its keys change nothing

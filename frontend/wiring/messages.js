@@ -16,6 +16,7 @@ export function receive(app, message) {
       welcome(app, message);
       break;
     case 'config':
+      store.referenceLoss = referenceAfterConfigure(store, message.config);
       store.config = message.config;
       store.data = message.data;
       loadHistory(store, { rows: [] });
@@ -45,6 +46,30 @@ export function receive(app, message) {
   store.dirty = true;
 }
 
+/**
+ * The reference curve after a rebuild: switching the loss (same problem) keeps the run so
+ * far as "previous: <its loss>"; a rebuild with the same loss keeps the reference there
+ * was; another problem drops it. Only the rows of the run itself are kept (ascending steps:
+ * a frame of the new run that came before this message is left out).
+ * @param {{config: any, history: number[][], options: any, referenceLoss?: import('../state.js').ReferenceLoss | null}} store
+ * @param {any} next  the new config
+ * @returns {import('../state.js').ReferenceLoss | null}
+ */
+export function referenceAfterConfigure(store, next) {
+  const before = store.config?.network;
+  const after = next?.network;
+  if (!before || !after || before.problem !== after.problem) return null;
+  if (before.loss === after.loss) return store.referenceLoss ?? null;
+  const rows = [];
+  for (const row of store.history) {
+    if (rows.length > 0 && row[0] <= rows[rows.length - 1][0]) break;
+    if (Number.isFinite(row[2])) rows.push([row[0], row[2]]);
+  }
+  if (rows.length < 2) return store.referenceLoss ?? null;  // no run to compare with yet
+  const title = (store.options?.losses ?? []).find((/** @type {any} */ l) => l.name === before.loss)?.title ?? before.loss;
+  return { label: `previous: ${title}`, rows };
+}
+
 /** The first message on a socket: role, setup, state and history. @param {App} app @param {any} message */
 function welcome(app, message) {
   const { store } = app;
@@ -54,6 +79,7 @@ function welcome(app, message) {
     disableControls();
     if (message.state.view.projector !== store.ui.projector) setProjector(app, message.state.view.projector);
   }
+  store.referenceLoss = referenceAfterConfigure(store, message.config);  // a reconnect keeps it
   store.config = message.config;
   store.data = message.data;
   store.serverState = message.state;

@@ -7,6 +7,7 @@
 import { fillSelect } from '../controls.js';
 import { addPoint, erasePoint, parseCsv } from '../custom_data.js';
 import { plotToPlane } from '../render/output_plot.js';
+import { focusClick } from './phases.js';
 
 /** @typedef {import('./app.js').App} App */
 
@@ -33,12 +34,13 @@ export function wireOwnData(app) {
 
 /**
  * Add a point where the output map was clicked (shift: the other class or target), or with
- * alt erase the nearest one.
+ * alt erase the nearest one. A click on a ringed batch point chooses the focus point instead.
  * @param {App} app @param {HTMLCanvasElement} canvas @param {MouseEvent} event
  */
 function clickPoint(app, canvas, event) {
   const { store, $ } = app;
   if (!app.presenting() || !store.data) return;
+  if (focusClick(app, canvas, event)) return;
   const where = plotToPlane(canvas, event.clientX, event.clientY);
   if (!where) return;
   const points = currentPoints(app);

@@ -6,16 +6,14 @@
 
 import { syncControls } from '../controls.js';
 import { formatNumber } from '../render/format.js';
-import { renderInspector } from '../render/inspector.js';
 import { renderPhases } from '../render/phases.js';
+import { animationPending } from '../state.js';
 import { renderClassroom, renderFocus } from './classroom.js';
+import { renderSidePanel } from './inspector.js';
 import { syncPointClasses } from './own_data.js';
 import { renderSweepPanel } from './sweep.js';
 
 /** @typedef {import('./app.js').App} App */
-
-/** How long the network view keeps animating after a phase of a paused run, in ms. */
-const PHASE_ANIMATION_MS = 2000;
 
 /** @param {App} app */
 export function startRenderLoop(app) {
@@ -24,7 +22,8 @@ export function startRenderLoop(app) {
   /** @param {number} now */
   const render = (now) => {
     const frame = store.frame;
-    const animating = frame && (frame.running || now - store.animation.started < PHASE_ANIMATION_MS);
+    // a paused run's phase picture animates at its pace, then stays without being redrawn
+    const animating = frame && (frame.running || animationPending(store, now));
     if (store.dirty || animating) {
       network.draw(store, now);
     }
@@ -47,7 +46,7 @@ function renderViews(app) {
   app.outputPlot.draw(store);
   for (const chart of Object.values(app.charts)) chart.draw(store);
   renderPhases(/** @type {HTMLElement} */ ($('phase')), $('phase-caption'), store);
-  renderInspector($('inspector'), store);
+  renderSidePanel(app);
   renderCounters(app);
   renderClassroom(app);
   renderFocus(app);

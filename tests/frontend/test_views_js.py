@@ -58,7 +58,7 @@ const out = {};
 for (const [name, path] of Object.entries(JSON.parse(process.argv[1]))) {
   const bytes = readFileSync(path);
   const end = bytes.byteOffset + bytes.byteLength;
-  const frame = decodeFrame(bytes.buffer.slice(bytes.byteOffset, end));
+  const frame = await decodeFrame(bytes.buffer.slice(bytes.byteOffset, end));
   const n = chainRuleNumbers(frame.selection);
   out[name] = {
     batch: frame.batchSize, samples: n.perSample.length, sum: n.sum, absSum: n.absSum,
