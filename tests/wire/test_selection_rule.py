@@ -70,3 +70,26 @@ def test_adam_rule(regularization: str) -> None:
     expected = -r["learning_rate"] * m_hat / (np.sqrt(v_hat) + r["epsilon"])
     np.testing.assert_allclose(r["update"], expected, rtol=1e-10)
     assert t == 6
+
+
+@pytest.mark.parametrize("bias", [-40.0, -30.0, 30.0, 40.0])
+def test_selection_grad_a_at_saturated_outputs(bias: float) -> None:
+    """The selection block's dL/da for a saturated sigmoid output (|z| up to 40) is finite and
+    within 1e-9 relative of the exact −(1 + e^−z)/B (y = 1) or (1 + e^z)/B (y = 0)."""
+    config = config_from_dict({"network": {"hidden_layers": [], "features": ["x1"]}})
+    session = TrainingSession(config)
+    weights = session.get_weights()
+    weights[0][0][:] = 0.0
+    weights[0][1][:] = bias
+    session.set_weights(weights)
+    session.advance()
+    session.advance()  # forward, loss: the output's dL/da is known
+    frame = build_frame(session, sequence=1, running=False, metrics=session.evaluate(),
+                        selection=Selection(layer=0, neuron=0))
+    assert frame.selection_samples is not None and frame.batch is not None
+    grad_a = frame.selection_samples[:, 3]
+    labels = frame.batch[:len(grad_a), 3]
+    batch = frame.batch_size
+    exact = np.where(labels > 0.5, -(1 + np.exp(-bias)), 1 + np.exp(bias)) / batch
+    assert np.isfinite(grad_a).all()
+    np.testing.assert_allclose(grad_a, exact, rtol=1e-9)
