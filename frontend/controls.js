@@ -6,7 +6,20 @@
 
 import { formatNumber } from './render/format.js';
 
-export const SPEEDS = [0.1, 0.25, 1, 2, 5, 10, 25, 100, 500];
+/** Steps per frame: from slow motion (0.01 ≈ 0.6 steps/s) to the server's fastest (limits.speed). */
+export const SPEEDS = [0.01, 0.03, 0.1, 0.25, 1, 2, 5, 10, 25, 100, 250, 1000];
+
+/**
+ * A speed (steps per frame) as people read it: steps per second at `fps` frames per second,
+ * "fastest" for the top of the range.
+ * @param {number} speed @param {number} fps @param {number} [fastest]
+ */
+export function speedLabel(speed, fps, fastest = Infinity) {
+  const perSecond = speed * fps;
+  const text = perSecond < 10 ? String(Number(perSecond.toPrecision(2))) : Math.round(perSecond).toLocaleString('en-US');
+  if (speed >= fastest) return 'fastest';
+  return `${text} step${perSecond === 1 ? '' : 's'}/s`;
+}
 export const BATCH_SIZES = [1, 2, 5, 10, 20, 50, 100, 250, 2000];
 export const REGULARIZATION_RATES = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
 
@@ -58,13 +71,15 @@ export function syncControls(doc, store) {
   setValue(doc, 'batch-size', nearest(BATCH_SIZES, hyper.batch_size));
   setValue(doc, 'regularization', hyper.regularization);
   setValue(doc, 'regularization-rate', nearest(REGULARIZATION_RATES, hyper.regularization_rate));
-  setValue(doc, 'speed', nearest(SPEEDS, state?.speed ?? 1));
+  setValue(doc, 'speed', nearest(SPEEDS, state?.speed ?? 5));
   const slider = /** @type {HTMLInputElement} */ (doc.getElementById('learning-rate'));
-  if (doc.activeElement !== slider) slider.value = String(rateToSlider(hyper.learning_rate));
+  // in a sweep, the main view's run's rate (a promoted run brings its own)
+  const sweep = state?.sweep;
+  const rate = sweep ? sweep.learning_rates[sweep.main_run] ?? hyper.learning_rate : hyper.learning_rate;
+  if (doc.activeElement !== slider) slider.value = String(rateToSlider(rate));
   const rateValue = doc.querySelector('[data-testid="learning-rate-value"]');
   if (rateValue) {
-    rateValue.textContent = formatNumber(
-      doc.activeElement === slider ? sliderToRate(slider.value) : hyper.learning_rate);
+    rateValue.textContent = formatNumber(doc.activeElement === slider ? sliderToRate(slider.value) : rate);
   }
   const data = config.data;
   setRange(doc, 'noise', Math.round(data.noise * 100), `${Math.round(data.noise * 100)} %`);

@@ -20,6 +20,7 @@
  *   viewers?: number, classMessage?: string, lastLearningRateAck?: any, classCardOpen?: boolean,
  *   notices?: string[], sweepHistory?: {step: number, losses: number[]}[],
  *   referenceLoss?: ReferenceLoss | null,
+ *   overshotHistory: number[][], trainingPace: TrainingPace,
  * }} Store
  */
 
@@ -37,7 +38,15 @@
  *   settled: boolean, focus: number}} Animation
  */
 
+/**
+ * The live training rate from the frames received: epochs per second, smoothed; `time`
+ * (ms) and `progress` (epochs) of the last sample, `rate` NaN until known.
+ * @typedef {{time: number, progress: number, rate: number}} TrainingPace
+ */
+
 const HISTORY_LIMIT = 4000;
+/** Rows of [step, overshot 0/1] kept for the loss chart's overshoot strip. */
+const OVERSHOT_LIMIT = 2000;
 /** The pace control's choices: seconds one phase's animation takes. */
 export const PACES = [0.5, 1, 1.5, 2, 3, 4, 6];
 export const DEFAULT_PACE = 1.5;
@@ -52,6 +61,7 @@ export function createStore() {
       pace: DEFAULT_PACE },
     animation: { phase: null, started: 0, seconds: DEFAULT_PACE, replays: 0, settled: true, focus: 0 },
     framesReceived: 0, framesRendered: 0, dirty: true,
+    overshotHistory: [], trainingPace: { time: NaN, progress: NaN, rate: NaN },
   };
 }
 
@@ -73,6 +83,11 @@ export function acceptFrame(store, frame) {
       store.gradHistory.push({ step: frame.step, values: Array.from(frame.gradientNorms) });
       store.updateRatioHistory.push({ step: frame.step, values: Array.from(frame.updateRatios) });
     }
+    if (frame.landscape && frame.step > 0) {
+      store.overshotHistory = store.overshotHistory ?? [];
+      store.overshotHistory.push([frame.step, frame.overshot ? 1 : 0]);
+      if (store.overshotHistory.length > OVERSHOT_LIMIT) store.overshotHistory.splice(0, OVERSHOT_LIMIT / 2);
+    }
     trim(store.history);
     trim(store.gradHistory);
     trim(store.updateRatioHistory);
@@ -91,7 +106,27 @@ export function acceptFrame(store, frame) {
       settled: false, focus: frame.focus };
   }
   store.animation.focus = frame.focus;
+  store.trainingPace = store.trainingPace ?? { time: NaN, progress: NaN, rate: NaN };
+  measurePace(store.trainingPace, frame, Date.now());
   store.dirty = true;
+}
+
+/**
+ * Update the epochs-per-second estimate from a frame received at `now` (ms): samples at
+ * least 250 ms apart (wall-clock time), smoothed (a paused run's rate is 0; a reset starts over).
+ * @param {TrainingPace} pace @param {{epochProgress: number, running: boolean}} frame @param {number} now
+ */
+export function measurePace(pace, frame, now) {
+  if (!frame.running) { Object.assign(pace, { time: now, progress: frame.epochProgress, rate: 0 }); return; }
+  if (!Number.isFinite(pace.time) || frame.epochProgress < pace.progress) {
+    Object.assign(pace, { time: now, progress: frame.epochProgress });
+    return;
+  }
+  const seconds = (now - pace.time) / 1000;
+  if (seconds < 0.25) return;
+  const rate = (frame.epochProgress - pace.progress) / seconds;
+  pace.rate = Number.isFinite(pace.rate) && pace.rate > 0 ? 0.6 * pace.rate + 0.4 * rate : rate;
+  Object.assign(pace, { time: now, progress: frame.epochProgress });
 }
 
 /**
@@ -148,6 +183,7 @@ export function loadHistory(store, history) {
   store.gradHistory = [];
   store.updateRatioHistory = [];
   store.sweepHistory = [];
+  store.overshotHistory = [];
   store.dirty = true;
 }
 

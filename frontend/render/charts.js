@@ -2,8 +2,10 @@
 /**
  * Time-series charts over training steps, drawn by uPlot (vendor/uplot, pinned):
  * - {@link LossChart}: train (solid) and test (dashed) loss, optional log scale, dashed marks
- *   where the learning rate changed ("η 0.3"), and after a switch of the loss the previous
- *   run's loss as a faded reference ("previous: sigmoid · cross-entropy", state.js).
+ *   where the learning rate changed ("η 0.03 → 0.3"; one mark per slider drag:
+ *   {@link rateMarks}), a strip under the plot shaded by how many steps overshot (their batch
+ *   loss went up) per pixel column, and after a switch of the loss the previous run's loss
+ *   as a faded reference ("previous: sigmoid · cross-entropy", state.js).
  * - {@link AccuracyChart}: train and test accuracy in percent (a note for regression).
  * - {@link GradientNormChart}, {@link UpdateRatioChart}: per layer ‖dL/dθ_l‖ and ‖Δθ_l‖/‖θ_l‖,
  *   log scale, one line per layer from light (layer 1) to dark (output).
@@ -57,6 +59,45 @@ export function layerColors(count) {
   });
 }
 
+/**
+ * The loss chart's η marks from the state's learning_rate_changes ([step, rate, gesture]
+ * rows, the first one the starting rate): consecutive changes with the same gesture (one
+ * slider drag) merge into one mark at the drag's first step with its final rate; changes
+ * without a gesture are one mark each.
+ * @param {readonly (number | null)[][]} changes
+ * @returns {{step: number, from: number, rate: number}[]}
+ */
+export function rateMarks(changes) {
+  /** @type {{step: number, from: number, rate: number, gesture: number | null}[]} */
+  const marks = [];
+  for (let i = 1; i < changes.length; i += 1) {
+    const [step, rate, gesture = null] = /** @type {[number, number, number | null]} */ (changes[i]);
+    const last = marks[marks.length - 1];
+    if (last && gesture !== null && last.gesture === gesture) { last.rate = rate; continue; }
+    marks.push({ step, from: /** @type {number} */ (changes[i - 1][1]), rate, gesture });
+  }
+  return marks.filter((m) => m.rate !== m.from).map(({ step, from, rate }) => ({ step, from, rate }));
+}
+
+/**
+ * How many of the steps in each pixel column overshot: [column, overshot, steps] for
+ * columns with a step in them, from [step, overshot 0/1] rows and a step → pixel map.
+ * @param {readonly number[][]} rows @param {(step: number) => number} toColumn @param {number} [width]  columns per bin
+ * @returns {number[][]}
+ */
+export function overshootDensity(rows, toColumn, width = 1) {
+  /** @type {Map<number, number[]>} */
+  const bins = new Map();
+  for (const [step, overshot] of rows) {
+    const column = Math.floor(toColumn(step) / width) * width;
+    const bin = bins.get(column) ?? [column, 0, 0];
+    bin[1] += overshot;
+    bin[2] += 1;
+    bins.set(column, bin);
+  }
+  return [...bins.values()];
+}
+
 /** The problem from the data set (authoritative) or the config. @param {Store} store */
 const problemOf = (store) => store.data?.problem ?? store.config?.network?.problem ?? 'binary';
 
@@ -91,6 +132,10 @@ export function mergeByStep(history, reference, positive) {
 export class LossChart extends Chart {
   /** What the merged columns were built from (with a reference run). @type {{history: unknown, reference: unknown, stamp: string} | null} */
   merged = null;
+  /** The η marks drawn last (for tests and readers): step, label. @type {{step: number, text: string}[]} */
+  marks = [];
+  /** The overshoot strip drawn last: pixel columns with an overshoot, steps that overshot. */
+  overshootStrip = { columns: 0, overshot: 0 };
 
   /** @param {Store} store @returns {Spec} */
   spec(store) {
@@ -102,7 +147,7 @@ export class LossChart extends Chart {
       format: (v) => formatNumber(v),
       series: [{ label: 'train', color: train }, { label: 'test', color: test, dashed: true },
         ...(reference ? [{ label: reference.label, color: train, faded: true }] : [])],
-      decorations: JSON.stringify(store.lrChanges),
+      decorations: `${JSON.stringify(store.lrChanges)}:${store.overshotHistory?.length ?? 0}`,
     };
   }
 
@@ -145,16 +190,18 @@ export class LossChart extends Chart {
     const [ratio, p] = [uPlot.pxRatio, palette()];
     const font = this.font * ratio;
     const [first, last] = [plot.scales.x.min ?? 0, plot.scales.x.max ?? 0];
-    const changes = this.columns.count > 0 ? (this.store?.lrChanges ?? []).slice(1) : [];
+    const marks = this.columns.count > 0 ? rateMarks(this.store?.lrChanges ?? []) : [];
+    this.drawOvershoot(plot);
     ctx.save();
     ctx.font = `${font}px ${FONT}`;
-    const labels = changes.filter(([step]) => step >= first && step <= last).map(([step, rate]) => {
+    const labels = marks.filter(({ step }) => step >= first && step <= last).map(({ step, from, rate }) => {
       const x = Math.round(plot.valToPos(step, 'x', true)) + 0.5;
-      const text = `η ${formatNumber(rate, 2)}`;
+      const text = `η ${formatNumber(from, 2)} → ${formatNumber(rate, 2)}`;
       const width = ctx.measureText(text).width + 6 * ratio;
       const left = x + 3 * ratio + width > bbox.left + bbox.width ? x - 3 * ratio - width : x + 3 * ratio;
-      return { x, text, left, right: left + width + 2 * ratio };
+      return { x, text, left, right: left + width + 2 * ratio, step };
     });
+    this.marks = labels.map(({ step, text }) => ({ step, text }));
     const rowHeight = font + 4 * ratio;
     const rows = stackLabels(labels, Math.min(3, Math.floor(bbox.height / (2.2 * rowHeight))));
     ctx.strokeStyle = p.accent;
@@ -180,6 +227,38 @@ export class LossChart extends Chart {
     ctx.restore();
     const reference = this.store?.referenceLoss;
     if (reference) this.labelReference(plot, reference.label);
+  }
+
+  /**
+   * A thin band along the plot's bottom: each pixel column shaded by the share of its steps
+   * that overshot (raised their own batch's loss), "overshot" written at its left end.
+   * @param {uPlot} plot
+   */
+  drawOvershoot(plot) {
+    const rows = this.store?.overshotHistory ?? [];
+    const { ctx, bbox } = plot;
+    const ratio = uPlot.pxRatio;
+    const [first, last] = [plot.scales.x.min ?? 0, plot.scales.x.max ?? 0];
+    const visible = rows.filter(([step]) => step >= first && step <= last);
+    const bins = overshootDensity(visible, (step) => plot.valToPos(step, 'x', true), 2 * ratio);
+    const hit = bins.filter(([, overshot]) => overshot > 0);
+    this.overshootStrip = { columns: hit.length, overshot: visible.reduce((n, [, o]) => n + o, 0) };
+    if (hit.length === 0) return;
+    const height = Math.max(4, 5 * palette().lineScale) * ratio;
+    const top = bbox.top + bbox.height - height;
+    ctx.save();
+    for (const [column, overshot, steps] of hit) {
+      ctx.globalAlpha = 0.25 + 0.75 * (overshot / steps);
+      ctx.fillStyle = '#D55E00';
+      ctx.fillRect(column, top, 2 * ratio, height);
+    }
+    ctx.globalAlpha = 0.9;
+    ctx.fillStyle = '#D55E00';
+    ctx.font = `${Math.round(this.font * 0.85 * ratio)}px ${FONT}`;
+    ctx.textBaseline = 'bottom';
+    ctx.textAlign = 'left';
+    ctx.fillText('▲ overshot', bbox.left + 3 * ratio, top - ratio);
+    ctx.restore();
   }
 
   /**

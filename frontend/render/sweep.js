@@ -3,13 +3,16 @@
  * A learning-rate sweep as small multiples: one tile per run with its output map, its rate
  * and its loss (or "diverged"), and one chart with every run's training loss, labelled by
  * rate, on a log scale — slow convergence at small rates, overshoot or divergence at large
- * ones. Clicking a tile shows that run in the main view.
+ * ones. Each tile says how its last step went on the loss landscape (undershoot, about
+ * right, overshoot, divergence, flat: render/landscape.js). Clicking a tile shows that run
+ * in the main view.
  */
 
 import { lossOf, signedScale } from '../catalogue.js';
 import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { Chart, FONT, textWidth } from './uplot_chart.js';
 import { formatNumber } from './format.js';
+import { VERDICT_COLORS, verdictOf } from './landscape.js';
 import { paintMap } from './palette.js';
 
 /**
@@ -27,7 +30,8 @@ export function renderSweep(container, store, onPromote) {
       const tile = document.createElement('button');
       tile.className = 'sweep-tile';
       tile.dataset.testid = `sweep-run-${run}`;
-      tile.innerHTML = '<canvas></canvas><span class="rate"></span><span class="loss"></span>';
+      tile.innerHTML = '<canvas></canvas><span class="rate"></span><span class="loss"></span>'
+        + `<span class="verdict" data-testid="sweep-verdict-${run}"></span>`;
       tile.addEventListener('click', () => onPromote(run));
       return tile;
     }));
@@ -43,6 +47,11 @@ export function renderSweep(container, store, onPromote) {
     /** @type {HTMLElement} */ (tile.querySelector('.loss')).textContent = run.diverged ? 'diverged'
       : `loss ${formatNumber(run.trainLoss)}`;
     tile.style.setProperty('--run-color', runColor(index));
+    const verdict = verdictOf(store.options?.landscape_verdicts, run.verdict);
+    const word = /** @type {HTMLElement} */ (tile.querySelector('.verdict'));
+    word.textContent = run.diverged ? '' : verdict ? `${VERDICT_SYMBOLS[verdict.code] ?? ''} ${verdict.code}` : '';
+    word.style.color = verdict ? VERDICT_COLORS[verdict.code] ?? '' : '';
+    tile.title = verdict && !run.diverged ? `η ${formatNumber(run.learningRate)}: ${verdict.sentence}` : '';
   });
   let chart = charts.get(container);
   if (!chart) {
@@ -51,6 +60,11 @@ export function renderSweep(container, store, onPromote) {
   }
   chart.draw(store);
 }
+
+/** A small sign per verdict (with its word on the tile). */
+const VERDICT_SYMBOLS = /** @type {Record<string, string>} */ ({
+  undershoot: '↘', 'about right': '✓', overshoot: '↷', divergence: '↑', flat: '—',
+});
 
 /** The loss chart of each sweep panel. @type {WeakMap<HTMLElement, SweepLossChart>} */
 const charts = new WeakMap();

@@ -30,11 +30,14 @@ function wireRunButtons(app) {
   $('step').addEventListener('click', () => app.command((id) => protocol.step(1, id)));
   $('phase-step').addEventListener('click', () => app.command((id) => protocol.phaseStep(id)));
   $('reset').addEventListener('click', () => app.command((id) => protocol.reset(id)));
-  $('recover').addEventListener('click', async () => {  // after divergence: η / 10, then reset
-    const rate = Math.max(1e-5, (store.serverState?.hyper?.learning_rate ?? 0.03) / 10);
+  const recover = async () => {  // after divergence or saturation: η / 10, then reset
+    const low = store.options?.limits?.learning_rate?.[0] ?? 1e-5;
+    const rate = Math.max(low, (store.serverState?.hyper?.learning_rate ?? 0.03) / 10);
     await app.command((id) => protocol.setHyper({ learning_rate: Number(rate.toPrecision(2)) }, id));
     await app.command((id) => protocol.reset(id));
-  });
+  };
+  $('recover').addEventListener('click', recover);
+  $('saturation-recover').addEventListener('click', recover);
 }
 
 /** The hyperbar's selects (live) and the activation and loss (rebuild). @param {App} app */

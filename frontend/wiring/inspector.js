@@ -1,19 +1,21 @@
 // @ts-check
 /**
- * The right column's three views — output, inspector, loss — as tabs. The inspector opens
- * by itself when something is selected (and gives way to the output when the selection is
- * cleared); the loss panel opens during a paused loss phase, and the view before it comes
- * back with the next phase. A tab the user picks stays until the next such event. The
+ * The right column's four views — output, inspector, loss, step — as tabs. The inspector
+ * opens by itself when something is selected (and gives way to the output when the
+ * selection is cleared); the loss panel opens during a paused loss phase and the step on the
+ * loss landscape during a paused update phase, and the view before them comes back with the
+ * next phase. A tab the user picks stays until the next such event. The
  * inspector's weight editor (set_parameter; presenter only) and its clear button.
  */
 
 import * as protocol from '../protocol.js';
 import { renderInspector } from '../render/inspector.js';
+import { renderLandscape } from '../render/landscape.js';
 import { renderLossPanel } from '../render/loss_panel.js';
 import { select } from './network_shape.js';
 
 /** @typedef {import('./app.js').App} App */
-/** @typedef {'output' | 'inspector' | 'loss'} View */
+/** @typedef {'output' | 'inspector' | 'loss' | 'step'} View */
 
 /**
  * What decides the shown view: the view, the one to go back to after the loss phase, and
@@ -28,14 +30,17 @@ export function createSidePanel() {
 
 /**
  * The view to show now: a new selection opens the inspector, a cleared one closes it; a
- * paused loss phase opens the loss panel until the phase changes.
+ * paused loss phase opens the loss panel, a paused update phase the step panel, until the
+ * phase changes.
  * @param {SidePanel} panel  updated in place
  * @param {{selectionKey: string, phase: string | null, running: boolean, step: number}} now
  * @returns {View}
  */
 export function nextView(panel, now) {
+  let selected = false;  // a new selection wins over the phase's view
   if (now.selectionKey !== panel.selectionKey) {
     const first = panel.selectionKey === undefined;
+    selected = Boolean(now.selectionKey);
     panel.selectionKey = now.selectionKey;
     if (now.selectionKey) {
       panel.view = 'inspector';
@@ -44,16 +49,28 @@ export function nextView(panel, now) {
   }
   const phaseKey = now.running ? 'running' : `${now.step}:${now.phase}`;
   if (phaseKey !== panel.phaseKey) {
+    const paused = panel.phaseKey === 'running';  // a pause lands after a whole step: no panel opens
     panel.phaseKey = phaseKey;
-    if (!now.running && now.phase === 'loss') {
-      if (panel.view !== 'loss') [panel.returnTo, panel.view] = [panel.view, 'loss'];
+    const phaseView = now.running ? null : PHASE_VIEWS[now.phase ?? ''] ?? null;
+    // the inspector shows a selected weight's own update: the update phase leaves it there
+    const inspecting = phaseView === 'step' && panel.view === 'inspector' && Boolean(now.selectionKey);
+    if (phaseView && !selected && !paused && !inspecting) {
+      if (panel.view !== phaseView) {
+        panel.returnTo = panel.returnTo !== null && panel.view in PHASE_OWNERS ? panel.returnTo : panel.view;
+        panel.view = phaseView;
+      }
     } else if (panel.returnTo !== null) {
-      if (panel.view === 'loss') panel.view = panel.returnTo;
+      if (panel.view in PHASE_OWNERS) panel.view = panel.returnTo;
       panel.returnTo = null;
     }
   }
   return panel.view;
 }
+
+/** The view a paused phase opens by itself. @type {Record<string, View>} */
+const PHASE_VIEWS = { loss: 'loss', update: 'step' };
+/** The views a phase opens (the view before them comes back). */
+const PHASE_OWNERS = { loss: true, step: true };
 
 /** The user picked a view. @param {SidePanel} panel @param {View} view */
 export function chooseView(panel, view) {
@@ -189,4 +206,5 @@ export function renderSidePanel(app) {
   syncEditor(app);
   if (view === 'inspector') followPhase($('inspector'), frame);
   if (view === 'loss') renderLossPanel($('loss-panel'), store);
+  if (view === 'step') renderLandscape($('step-landscape'), store);
 }

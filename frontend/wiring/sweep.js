@@ -19,9 +19,22 @@ export function parseRates(text, [low, high]) {
   return rates;
 }
 
+/**
+ * Default sweep rates around the current one: η/10, η, η·10, η·100 within the limits
+ * (2 significant digits), smaller ones instead of those beyond the top.
+ * @param {number} rate @param {number[]} limits
+ */
+export function ratesAround(rate, [low, high]) {
+  const rates = [-1, 0, 1, 2, -2, -3].map((k) => Number((rate * 10 ** k).toPrecision(2)))
+    .filter((r) => r >= low && r <= high).slice(0, 4).sort((a, b) => a - b);
+  return rates.length >= 2 ? rates : [low, high];
+}
+
 /** @param {App} app */
 export function wireSweep(app) {
   const { store, $ } = app;
+  const input = /** @type {HTMLInputElement} */ ($('sweep-rates'));
+  input.addEventListener('input', () => { input.dataset.edited = '1'; });
   $('sweep-toggle').addEventListener('click', () => {
     if (store.serverState?.sweep) { app.command((id) => protocol.sweep(null, id)); return; }
     const rates = parseRates(/** @type {HTMLInputElement} */ ($('sweep-rates')).value,
@@ -31,9 +44,19 @@ export function wireSweep(app) {
   });
 }
 
+/** The sweep input follows the current η until the user types in it. @param {App} app */
+function syncSweepRates(app) {
+  const input = /** @type {HTMLInputElement} */ (app.$('sweep-rates'));
+  const rate = app.store.serverState?.hyper?.learning_rate;
+  if (input.dataset.edited || document.activeElement === input || !rate || app.store.serverState?.sweep) return;
+  const text = ratesAround(rate, app.store.options.limits.learning_rate).join(', ');
+  if (input.value !== text) input.value = text;
+}
+
 /** The sweep's panel (a run can be promoted to the main view) and its button's label. @param {App} app */
 export function renderSweepPanel(app) {
   const { store, $ } = app;
   renderSweep($('sweep-panel'), store, (run) => app.command((id) => protocol.promote(run, id)));
   $('sweep-toggle').textContent = store.serverState?.sweep ? 'Stop sweep' : 'Sweep';
+  if (store.options) syncSweepRates(app);
 }

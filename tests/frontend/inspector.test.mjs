@@ -227,7 +227,24 @@ test('the side panel: a selection opens the inspector, a paused loss phase the l
   assert.equal(at('', 'backward', 2), 'output', 'a cleared selection closes the inspector');
   assert.equal(at('', 'loss', 2, true), 'output', 'not while running');
   chooseView(panel, 'loss');
-  assert.equal(at('', 'update', 2), 'loss', 'a tab the user picked stays');
+  assert.equal(at('', 'forward', 3), 'loss', 'a tab the user picked stays');
   assert.equal(at('', 'loss', 3), 'loss');
   assert.equal(at('', 'backward', 3), 'loss', 'it was open before the loss phase: it stays');
+});
+
+test('the side panel: a paused update phase opens the step panel, the next phase closes it', () => {
+  const panel = createSidePanel();
+  const at = (selectionKey, phase, step = 1, running = false) => nextView(panel, { selectionKey, phase, running, step });
+  assert.equal(at('', null, 0), 'output');
+  assert.equal(at('', 'loss', 1), 'loss');
+  assert.equal(at('', 'backward', 1), 'output');
+  assert.equal(at('', 'update', 1), 'step');
+  assert.equal(at('', 'forward', 2), 'output', 'the view before the update phase comes back');
+  assert.equal(at('', 'loss', 2), 'loss');
+  assert.equal(at('', 'update', 2), 'step', 'loss → step: the view before both comes back after');
+  assert.equal(at('', 'forward', 3), 'output');
+  assert.equal(at('', 'update', 3, true), 'output', 'not while running');
+  assert.equal(at('', 'update', 9), 'output', 'nor when a pause lands after a whole step');
+  assert.equal(at('1:0:1', 'update', 4), 'inspector', 'a new selection wins');
+  assert.equal(at('1:0:1', 'update', 5), 'inspector', 'a selected weight\'s update stays in the inspector');
 });
