@@ -4,7 +4,7 @@
  * the data-set tiles, read a shared setup from the URL hash, hide what the link hides.
  */
 
-import { BATCH_SIZES, REGULARIZATION_RATES, SPEEDS, buildDatasetTiles, fillSelect } from '../controls.js';
+import { BATCH_SIZES, REGULARIZATION_RATES, SPEEDS, speedLabel, buildDatasetTiles, fillSelect } from '../controls.js';
 import { configFromHash, hiddenControls } from '../links.js';
 import { setLearningRateRange } from './learning_rate.js';
 
@@ -24,7 +24,10 @@ function fillEntries(select, entries) {
 export async function loadOptions(app) {
   const { store, $ } = app;
   store.options = await (await fetch('/api/options')).json();
-  fillSelect(/** @type {HTMLSelectElement} */ ($('speed')), SPEEDS, (v) => `${v} step${v === 1 ? '' : 's'}/frame`);
+  const [slowest, fastest] = store.options.limits.speed ?? [0.01, 1000];
+  const fps = store.options.limits.max_frames_per_second ?? 60;
+  fillSelect(/** @type {HTMLSelectElement} */ ($('speed')), SPEEDS.filter((v) => v >= slowest && v <= fastest),
+    (v) => speedLabel(v, fps, fastest));
   fillEntries($('activation'), store.options.activations);
   fillEntries($('optimizer'), store.options.optimizers);
   fillSelect(/** @type {HTMLSelectElement} */ ($('batch-size')), BATCH_SIZES);
