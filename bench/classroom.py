@@ -1,7 +1,7 @@
 """Classroom scale: N viewers (WebSocket clients in one separate process) on one presented
 session at 30 frames per second, N = 0, 50, 100, 200. Prints one JSON line per N:
-per-viewer frames received / frames sent, the trainer's step rate relative to 0 viewers,
-and the server's CPU and memory.
+per-viewer frames received / frames sent, the bytes (frames and JSON) each viewer receives
+per second, the trainer's step rate relative to 0 viewers, and the server's CPU and memory.
 
     python bench/classroom.py [--seconds 8] [--speed 20]
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import struct
@@ -17,9 +18,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from server import command, http, presenter, server_process
+from server import _drain, command, http, presenter, server_process
 
 SEQUENCE_AND_STEP = struct.Struct("<II")  # header bytes 8..16: sequence, step
 
@@ -36,28 +38,38 @@ def rss_megabytes(pid: int) -> float:
     return 0.0
 
 
-async def viewers_main(url: str, count: int, seconds: float) -> None:
+async def viewers_main(url: str, code: str, count: int, seconds: float) -> None:
     """(Child process) connect ``count`` viewers, count frames for ``seconds``, print JSON."""
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed
 
-    async def one() -> tuple[int, int, int]:
-        received, first, last = 0, None, None
+    async def one() -> tuple[int, int, int, int]:
+        received, first, last, size = 0, None, None, 0
         async with connect(url, max_size=2**22) as ws:
-            await ws.send(json.dumps({"type": "hello", "role": "viewer"}))
+            await ws.send(json.dumps({"type": "hello", "role": "viewer", "token": code}))
             ready.append(1)
+
+            async def discard() -> None:  # until "go": what arrives before is not counted
+                while True:
+                    await ws.recv()
+
+            early = asyncio.create_task(discard())
             await start.wait()
+            early.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await early
             deadline = asyncio.get_running_loop().time() + seconds
             while (left := deadline - asyncio.get_running_loop().time()) > 0:
                 try:
                     message = await asyncio.wait_for(ws.recv(), left)
                 except (TimeoutError, ConnectionClosed):
                     break
+                size += len(message)
                 if isinstance(message, bytes):
                     sequence, _ = SEQUENCE_AND_STEP.unpack_from(message, 8)
                     first = sequence if first is None else first
                     last, received = sequence, received + 1
-        return received, first or 0, last or 0
+        return received, first or 0, last or 0, size
 
     ready: list[int] = []
     start = asyncio.Event()
@@ -68,23 +80,41 @@ async def viewers_main(url: str, count: int, seconds: float) -> None:
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     start.set()
     results = [await task for task in tasks]
-    ratios = [r / (last - first + 1) for r, first, last in results if last >= first and r]
-    print(json.dumps({"ratios": ratios, "received": [r for r, _, _ in results]}), flush=True)
+    ratios = [r / (last - first + 1) for r, first, last, _ in results if last >= first and r]
+    print(json.dumps({"ratios": ratios, "received": [r for r, _, _, _ in results],
+                      "bytes": [b for _, _, _, b in results]}), flush=True)
+
+
+async def present(ws: Any) -> str:
+    """Present the session; the join code viewers say hello with (from the state message
+    that comes with the ack)."""
+    await ws.send(json.dumps({"type": "present", "id": 2}))
+    code = None
+    while True:
+        reply = await ws.recv()
+        if isinstance(reply, str):
+            parsed = json.loads(reply)
+            if parsed.get("type") == "state" and parsed.get("class"):
+                code = parsed["class"]["code"]
+            if parsed.get("type") in ("ack", "error") and parsed.get("id") == 2:
+                assert parsed["type"] == "ack" and code is not None, parsed
+                return str(code)
 
 
 async def measure(base: str, pid: int, viewers: int, seconds: float, speed: float) -> dict:
     session_id, ws = await presenter(base)
     await command(ws, {"type": "set_hyper", "speed": speed, "id": 1})
-    await command(ws, {"type": "present", "id": 2})
+    code = await present(ws)
     child = None
     if viewers:
         url = base.replace("http", "ws") + f"/ws/sessions/{session_id}"
-        child = subprocess.Popen([sys.executable, __file__, "--child", url, str(viewers),
+        child = subprocess.Popen([sys.executable, __file__, "--child", url, code, str(viewers),
                                   str(seconds)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                  text=True)
         assert child.stdout is not None and child.stdin is not None
         assert child.stdout.readline().strip() == "READY"
     await command(ws, {"type": "play", "id": 3})
+    reading = asyncio.create_task(_drain(ws))  # a presenter's page reads what it is sent
     await asyncio.sleep(1.0)
     step0 = http(base, f"/api/sessions/{session_id}")["step"]
     cpu0, t0 = cpu_seconds(pid), time.monotonic()
@@ -106,9 +136,15 @@ async def measure(base: str, pid: int, viewers: int, seconds: float, speed: floa
     if child is not None and report is not None:
         child.wait(30)
         ratios = report["ratios"]
+        per_second = sum(report["bytes"]) / viewers / seconds
         result |= {"frames_per_viewer_per_s": round(sum(report["received"]) / viewers / seconds, 1),
+                   "bytes_per_viewer_per_s": round(per_second),
+                   "mbit_per_viewer": round(8 * per_second / 1e6, 3),
                    "delivery_min": round(min(ratios), 3) if ratios else 0.0,
                    "delivery_mean": round(sum(ratios) / len(ratios), 3) if ratios else 0.0}
+    reading.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await reading
     await command(ws, {"type": "end_class", "id": 4})
     await ws.close()
     return result
@@ -128,7 +164,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
-        asyncio.run(viewers_main(sys.argv[2], int(sys.argv[3]), float(sys.argv[4])))
+        asyncio.run(viewers_main(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5])))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)

@@ -4,7 +4,9 @@
 * frames rendered versus received while phase animations run (phase-step again and again,
   each phase replayed with ←, at the fastest pace so animations overlap the next frame), with
   the browser's animation frames per second and the network view's draw time meanwhile;
-* time from learning-rate slider release to the ack shown on the page.
+* time from learning-rate slider release to the ack shown on the page;
+* time from play to 95 % test accuracy on the default setup (circle, [4, 2], tanh, batch 10,
+  η 0.03) at the default speed and at the fastest one (a figure, not a timed test).
 
     python bench/page.py [--seconds 6] [--phase-steps 24]
 """
@@ -83,6 +85,29 @@ def phase_animations(page: Any, steps: int) -> None:
           flush=True)
 
 
+def time_to_accuracy(page: Any, base: str, speed: str | None, target: float = 0.95) -> None:
+    """Fresh page, pick `speed` (a value of the speed control; None: the default), press play,
+    time until a frame reports `target` test accuracy; prints the seconds, steps and epochs."""
+    page.goto(base + "/")
+    page.wait_for_function("() => window.playground && window.playground.store.frame"
+                           " && window.playground.store.options")
+    if speed is not None:
+        page.get_by_test_id("speed").select_option(speed)
+        page.wait_for_function(f"() => window.playground.store.serverState.speed === {speed}")
+    label = page.get_by_test_id("speed").evaluate("(s) => s.selectedOptions[0].textContent")
+    start = time.perf_counter()
+    page.get_by_test_id("play").click()
+    page.wait_for_function(f"() => window.playground.store.frame.testAccuracy >= {target}",
+                           timeout=60_000, polling="raf")
+    seconds = time.perf_counter() - start
+    step, epoch = page.evaluate("() => [window.playground.store.frame.step,"
+                                " window.playground.store.frame.epochProgress]")
+    page.get_by_test_id("play").click()
+    print(json.dumps({"figure": "play_to_95pct_test_accuracy", "speed": label,
+                      "seconds": round(seconds, 2), "steps": step, "epochs": round(epoch, 1),
+                      "target_seconds_at_default": [2, 5]}), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0)
@@ -123,6 +148,10 @@ def main() -> None:
                           "median": round(statistics.median(latencies), 1),
                           "max": round(max(latencies), 1), "samples": len(latencies)}),
               flush=True)
+        time_to_accuracy(page, base, None)
+        fastest = page.get_by_test_id("speed").evaluate(
+            "(s) => s.options[s.options.length - 1].value")
+        time_to_accuracy(page, base, fastest)
         browser.close()
 
 

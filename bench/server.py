@@ -1,9 +1,12 @@
 """Server figures, printed as JSON lines:
 
-* frame build + encode time (median) and size, default net and six hidden layers of 8;
+* frame build + encode time (median, and deflate's share) and size, with the Mbit/s a
+  viewer needs at 30 frames/s: the default net, six hidden layers of 8, the largest net;
 * event-loop lag p50/p99 while one session trains at full speed;
 * command-to-ack latency p50/p99 (set_hyper) while a session streams at 60 fps;
-* frames delivered to 50 healthy viewers with one stalled viewer, relative to none stalled.
+* frames delivered to 50 healthy viewers with one stalled viewer, relative to none stalled;
+* the loss landscape's cost per frame (``landscape_blocks`` after a fresh step: f(s) at 38
+  points, the valley, the saturation scan) and the frame build time with it.
 
 The server runs in its own process on a free loopback port; clients run here.
 
@@ -29,7 +32,13 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
 from backprop_playground.live.frames import build_frame
-from backprop_playground.trainer import NetworkConfig, TrainerConfig, TrainingSession
+from backprop_playground.live.landscape_block import landscape_blocks
+from backprop_playground.trainer import (
+    FEATURES,
+    NetworkConfig,
+    TrainerConfig,
+    TrainingSession,
+)
 from backprop_playground.wire.commands import Selection
 from backprop_playground.wire.frame import encode_frame
 
@@ -43,20 +52,36 @@ def progress(text: str) -> None:
 
 
 def frame_figures() -> None:
-    for name, hidden in (("default_4x2", (4, 2)), ("8x6", (8,) * 6)):
-        trainer = TrainingSession(TrainerConfig(network=NetworkConfig(hidden_layers=hidden)))
-        trainer.run(20)
+    """Build + encode time (median; encoding's and deflate's share of it) and bytes per
+    frame of trained runs, and what a viewer needs at the presented 30 frames/s."""
+    nets = (("default_4x2", (4, 2), FEATURES[:2]), ("8x6_7_features", (8,) * 6, FEATURES[:7]),
+            ("largest_16x8_9_features", (16,) * 8, FEATURES))
+    for name, hidden, features in nets:
+        trainer = TrainingSession(TrainerConfig(network=NetworkConfig(
+            hidden_layers=hidden, features=features)))
+        trainer.run(300)
         selection = Selection(layer=0, neuron=0, source=1)
-        times, size = [], 0
-        for sequence in range(200):
+        times, encoding, deflate, sizes = [], [], [], []
+        for sequence in range(100):
+            trainer.run(1)
             start = time.perf_counter()
-            data = encode_frame(build_frame(trainer, sequence=sequence, running=True,
-                                            metrics=trainer.evaluate(), selection=selection))
-            times.append(time.perf_counter() - start)
-            size = len(data)
-        median_ms = round(statistics.median(times) * 1e3, 3)
-        emit(figure="frame_build_encode", net=name, median_ms=median_ms, bytes=size,
-             target_ms=2.0, target_bytes=65536)
+            frame = build_frame(trainer, sequence=sequence, running=True,
+                                metrics=trainer.evaluate(), selection=selection)
+            built = time.perf_counter()
+            data = encode_frame(frame)
+            done = time.perf_counter()
+            encode_frame(frame, level=0)  # the same without deflating
+            times.append(done - start)
+            encoding.append(done - built)
+            deflate.append((done - built) - (time.perf_counter() - done))
+            sizes.append(len(data))
+        size = statistics.mean(sizes)
+        emit(figure="frame_build_encode", net=name,
+             median_ms=round(statistics.median(times) * 1e3, 3),
+             encode_ms=round(statistics.median(encoding) * 1e3, 3),
+             deflate_ms=round(max(0.0, statistics.median(deflate)) * 1e3, 3),
+             bytes=round(size), mbit_per_viewer_at_30fps=round(8 * size * 30 / 1e6, 2),
+             target_ms=2.0)
 
 
 def free_port() -> int:
@@ -77,7 +102,8 @@ def http(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
 def server_process(pids: list[int] | None = None) -> Any:
     """A server on a free loopback port; yields its base URL (its pid goes into ``pids``)."""
     port = free_port()
-    env = {**os.environ, "BACKPROP_LOG_LEVEL": "warning", "BACKPROP_SEND_TIMEOUT_SECONDS": "3"}
+    env = {**os.environ, "BACKPROP_LOG_LEVEL": "warning", "BACKPROP_SEND_TIMEOUT_SECONDS": "3",
+           "BACKPROP_STORE_PATH": ""}  # nothing of a bench outlives it
     process = subprocess.Popen([sys.executable, "-m", "backprop_playground.main", "--port",
                                 str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
@@ -155,20 +181,33 @@ async def ack_latency(base: str, samples: int = 150) -> None:
          p99_ms=round(float(np.percentile(values, 99)), 2), samples=samples)
 
 
-async def viewer(url: str) -> ClientConnection:
+async def present(ws: ClientConnection) -> str:
+    """Present the presenter's session; the class's join code (viewers need it)."""
+    await ws.send(json.dumps({"type": "present", "id": "present"}))
+    while True:
+        reply = await ws.recv()
+        if isinstance(reply, str):
+            parsed = json.loads(reply)
+            if parsed.get("type") == "state" and parsed.get("class"):
+                code: str = parsed["class"]["code"]
+                return code
+
+
+async def viewer(url: str, code: str) -> ClientConnection:
     ws = await connect(url, max_size=2**22)
-    await ws.send(json.dumps({"type": "hello", "role": "viewer"}))
+    await ws.send(json.dumps({"type": "hello", "role": "viewer", "token": code}))
     return ws
 
 
 async def delivery(base: str, viewers: int, stalled: bool, seconds: float) -> float:
     session_id, ws = await presenter(base)
+    code = await present(ws)
     url = base.replace("http", "ws") + f"/ws/sessions/{session_id}"
-    healthy = [await viewer(url) for _ in range(viewers)]
+    healthy = [await viewer(url, code) for _ in range(viewers)]
     stuck = None
     if stalled:  # a raw socket that says hello and then never reads again
         stuck = await connect(url, max_size=2**22, max_queue=1)
-        await stuck.send(json.dumps({"type": "hello", "role": "viewer"}))
+        await stuck.send(json.dumps({"type": "hello", "role": "viewer", "token": code}))
     counters = [asyncio.create_task(_drain(v)) for v in healthy]
     await command(ws, {"type": "play", "id": 1})
     await asyncio.sleep(seconds)
@@ -181,6 +220,31 @@ async def delivery(base: str, viewers: int, stalled: bool, seconds: float) -> fl
         with contextlib.suppress(Exception):
             await stuck.close()
     return float(np.mean(counts))
+
+
+def landscape_figures() -> None:
+    """Median ms of the landscape blocks of one frame (after a fresh step, so uncached) and
+    of a whole frame build (which includes them, after another fresh step), per net."""
+    nets = (("default_4x2", (4, 2), FEATURES[:2]), ("8x6_7_features", (8,) * 6, FEATURES[:7]))
+    for name, hidden, features in nets:
+        trainer = TrainingSession(TrainerConfig(network=NetworkConfig(
+            hidden_layers=hidden, features=features)))
+        trainer.run(300)
+        landscape, build = [], []
+        for sequence in range(100):
+            trainer.run(1)
+            start = time.perf_counter()
+            landscape_blocks(trainer, 0)
+            landscape.append(time.perf_counter() - start)
+            trainer.run(1)
+            start = time.perf_counter()
+            build_frame(trainer, sequence=sequence, running=True, metrics=trainer.evaluate(),
+                        selection=None)
+            build.append(time.perf_counter() - start)
+        landscape_ms, build_ms = statistics.median(landscape) * 1e3, statistics.median(build) * 1e3
+        emit(figure="landscape_per_frame", net=name, landscape_ms=round(landscape_ms, 3),
+             frame_build_ms_with_it=round(build_ms, 3),
+             share_pct=round(100 * landscape_ms / build_ms, 1) if build_ms else None)
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -205,6 +269,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4.0)
     args = parser.parse_args()
     frame_figures()
+    landscape_figures()
     asyncio.run(main_async(args))
 
 

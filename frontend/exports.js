@@ -60,11 +60,15 @@ export function composePng(canvases) {
 }
 
 /**
- * The whole run as the server exports it.
+ * The whole run as the server exports it; ``credential`` is the presenter's token or a
+ * viewer's member token (the server exports a run to nobody else).
  * @param {string} sessionId
+ * @param {string | null} credential
  */
-export async function fetchSnapshot(sessionId) {
-  const response = await fetch(`/api/sessions/${encodeURIComponent(sessionId)}/snapshot`);
+export async function fetchSnapshot(sessionId, credential) {
+  const headers = credential ? { authorization: `Bearer ${credential}` } : undefined;
+  const response = await fetch(`/api/sessions/${encodeURIComponent(sessionId)}/snapshot`,
+    { headers });
   if (!response.ok) throw new Error(`export failed: ${response.status}`);
   return response.text();
 }
@@ -76,15 +80,17 @@ export async function fetchSnapshot(sessionId) {
  * @returns {Promise<{id: string, presenter_token: string}>}
  */
 export async function importRun(file) {
-  let snapshot;
+  const text = await file.text();
   try {
-    snapshot = JSON.parse(await file.text());
+    JSON.parse(text);
   } catch (error) {
     throw new Error(`${file.name} is not JSON: ${error}`);
   }
+  // The run goes to the server as the file wrote it: parsed and written again by the page,
+  // its generator state (integers of 128 bits) would lose digits and not import.
   const response = await fetch('/api/sessions', {
     method: 'POST', headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ snapshot }),
+    body: `{"snapshot": ${text}}`,
   });
   const answer = await response.json().catch(() => ({}));
   if (!response.ok) {

@@ -1,8 +1,9 @@
 // @ts-check
 /**
- * Binary training frames, client side: `decodeFrame` turns one binary WebSocket message into
- * a `Frame` of zero-copy `Float32Array` views; `weightAt`, `gradientAt`, `updateAt` and
- * `mapAt` read one parameter or map out of it.
+ * Binary training frames, client side: `decodeFrame` inflates one binary WebSocket message
+ * and turns it into a `Frame` of `Float32Array`s (zero-copy views on the inflated body for
+ * every float32 block; the 8-bit maps dequantised into arrays of their own); `weightAt`,
+ * `gradientAt`, `updateAt` and `mapAt` read one parameter or map out of it.
  *
  * Everything is read from the one layout definition (backend/backprop_playground/wire/frame.py),
  * generated into wire.gen.js; docs/protocol.md shows the same tables. protocol.js re-exports
@@ -13,7 +14,10 @@
 
 import { FRAME_LAYOUT } from './wire.gen.js';
 
+/** The JSON protocol's version (commands' `v`). */
 export const PROTOCOL_VERSION = FRAME_LAYOUT.version;
+/** The binary frame's format version (the header's `version` field). */
+export const FRAME_VERSION = FRAME_LAYOUT.frame_version;
 
 /** Phase names by phase code (index = code; 0 = no phase of the current step has run). */
 export const PHASES = FRAME_LAYOUT.phases;
@@ -30,6 +34,7 @@ export const FLAG_RUNNING = flagBit('running');
 export const FLAG_DIVERGED = flagBit('diverged');
 export const FLAG_SELECTION = flagBit('selection');
 export const FLAG_SWEEP = flagBit('sweep');
+const FLAG_EXACT_MAPS = flagBit('exact_maps');
 
 /**
  * @typedef {(typeof FRAME_LAYOUT.blocks)[number]} LayoutBlock
@@ -191,8 +196,8 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  * @property {number} focus  the focus point: its index in `batch`
  * @property {FocusPoint | null} focusPoint  the focus point's numbers layer by layer
  * @property {Record<string, Float32Array[]>} blocks  every present block of the layout by
- *   name (wire.gen.js), one view per layer for per-layer blocks: a new block reaches the
- *   page here without a change to this module
+ *   name (wire.gen.js), one array per layer for per-layer blocks (`q8` blocks dequantised):
+ *   a new block reaches the page here without a change to this module
  */
 
 // ---------------------------------------------------------------------- binary frames
@@ -200,17 +205,19 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
 /**
  * Decode one binary training frame.
  *
- * Header fields are read with a little-endian DataView at the offsets of FRAME_LAYOUT. The
- * blocks are `Float32Array` views on `buffer` (zero copy; the header is a multiple of 4
- * bytes and every block is float32). A Float32Array uses the platform's byte order, which
- * is little-endian on every platform a browser (or Node) runs on, matching the frame.
- * Keep `buffer` alive and unmodified as long as the frame is in use.
+ * Header fields are read with a little-endian DataView at the offsets of FRAME_LAYOUT; the
+ * body after the header is inflated (zlib, `DecompressionStream('deflate')`) into one new
+ * ArrayBuffer. Every float32 block is a `Float32Array` view on that buffer (zero copy: each
+ * block starts at a multiple of 4 bytes); a Float32Array uses the platform's byte order,
+ * little-endian on every platform a browser (or Node) runs on, matching the frame. `q8`
+ * blocks (the maps) are dequantised into Float32Arrays of their own.
  *
  * @param {ArrayBuffer} buffer  one whole binary WebSocket message (binaryType 'arraybuffer')
- * @returns {Frame}
- * @throws {Error} when the buffer is not a frame of this protocol version or is truncated
+ * @returns {Promise<Frame>}
+ * @throws {Error} (the promise rejects) when the buffer is not a frame of this version, is
+ *   truncated or its body does not inflate to what the header describes
  */
-export function decodeFrame(buffer) {
+export async function decodeFrame(buffer) {
   if (!(buffer instanceof ArrayBuffer)) {
     throw new TypeError('decodeFrame expects an ArrayBuffer (set ws.binaryType = "arraybuffer")');
   }
@@ -221,8 +228,8 @@ export function decodeFrame(buffer) {
   if (header.magic !== FRAME_MAGIC) {
     throw new Error(`not a training frame: magic ${JSON.stringify(header.magic)}, expected "${FRAME_MAGIC}"`);
   }
-  if (header.version !== PROTOCOL_VERSION) {
-    throw new Error(`frame protocol version ${header.version} is not supported (expected ${PROTOCOL_VERSION})`);
+  if (header.version !== FRAME_VERSION) {
+    throw new Error(`frame protocol version ${header.version} is not supported (expected ${FRAME_VERSION})`);
   }
   if (header.total_bytes !== buffer.byteLength) {
     throw new Error(`frame length mismatch: header says ${header.total_bytes} bytes, got ${buffer.byteLength}`);
@@ -232,8 +239,34 @@ export function decodeFrame(buffer) {
   if (layerSizes[0] !== header.n_features) {
     throw new Error(`corrupt frame: n_features ${header.n_features} but layer sizes start with ${layerSizes[0]}`);
   }
-  const blocks = readBlocks(buffer, header, layerSizes);
-  return assemble(header, layerSizes, blocks);
+  const present = presentBlocks(header);
+  const lengths = present.map((block) => blockLengths(block, header, layerSizes));
+  const expected = lengths.reduce((sum, arrays, b) => sum + arrays.reduce(
+    (total, length) => total + arrayBytes(present[b], length, header), 0), 0);
+  if (expected !== header.body_bytes) {
+    throw new Error(`corrupt frame: the header describes a body of ${expected} bytes, says ${header.body_bytes}`);
+  }
+  const body = await inflate(new Uint8Array(buffer, HEADER_BYTES));
+  if (body.byteLength !== header.body_bytes) {
+    throw new Error(`corrupt frame: the body inflates to ${body.byteLength} bytes, the header says ${header.body_bytes}`);
+  }
+  return assemble(header, layerSizes, readBlocks(body, header, present, lengths));
+}
+
+/**
+ * The zlib stream `bytes`, inflated into one ArrayBuffer.
+ * @param {Uint8Array<ArrayBuffer>} bytes @returns {Promise<ArrayBuffer>}
+ */
+async function inflate(bytes) {
+  const stream = new DecompressionStream('deflate');
+  const writer = stream.writable.getWriter();
+  writer.write(bytes).catch(() => {});  // a corrupt stream rejects the read below too
+  writer.close().catch(() => {});
+  try {
+    return await new Response(stream.readable).arrayBuffer();
+  } catch (error) {
+    throw new Error(`corrupt frame: the body does not inflate (${error instanceof Error ? error.message : error})`);
+  }
 }
 
 /**
@@ -272,32 +305,104 @@ function blockLengths(block, header, sizes) {
   return sizes.slice(1).map((nOut, l) => length({ ...header, n_in: sizes[l], n_out: nOut }));
 }
 
+/** @param {Record<string, number>} header @returns {LayoutBlock[]} the blocks the frame carries */
+function presentBlocks(header) {
+  return FRAME_LAYOUT.blocks.filter(
+    (block) => block.flag === null || (header.flags & flagBit(block.flag)) !== 0);
+}
+
 /**
- * Float32Array views of every present block (per-layer blocks: one per layer), after
- * checking that the header's sizes describe exactly the buffer's length.
- * @param {ArrayBuffer} buffer @param {Record<string, number>} header @param {number[]} sizes
+ * Whether a block's arrays come as 8-bit map codes (else as float32).
+ * @param {LayoutBlock} block @param {Record<string, number>} header
+ */
+function quantised(block, header) {
+  return block.dtype === 'q8' && (header.flags & FLAG_EXACT_MAPS) === 0;
+}
+
+/**
+ * Bytes one array of `length` values takes in the body: 4 per float32; a q8 array: a
+ * float32 (lo, hi) per map, then one byte per value, padded to a multiple of 4.
+ * @param {LayoutBlock} block @param {number} length @param {Record<string, number>} header
+ */
+function arrayBytes(block, length, header) {
+  if (!quantised(block, header)) return 4 * length;
+  return 8 * mapCount(block, length, header) + Math.ceil(length / 4) * 4;
+}
+
+/**
+ * How many maps a q8 array of `length` values holds (its last two axes are one map).
+ * @param {LayoutBlock} block @param {number} length @param {Record<string, number>} header
+ */
+function mapCount(block, length, header) {
+  const area = block.shape.slice(-2).reduce(
+    (/** @type {number} */ product, /** @type {string | number | undefined} */ dim) =>
+      product * dimension(dim, header), 1);
+  return area === 0 ? 0 : length / area;
+}
+
+/**
+ * A shape entry's size: a number, or a header symbol.
+ * @param {string | number | undefined} dim @param {Record<string, number>} header
+ */
+function dimension(dim, header) {
+  return typeof dim === 'number' ? dim : header[dim ?? ''] ?? 0;
+}
+
+/**
+ * Every present block (per-layer blocks: one array per layer) out of the inflated body:
+ * float32 blocks as views on it, q8 blocks dequantised.
+ * @param {ArrayBuffer} body @param {Record<string, number>} header
+ * @param {LayoutBlock[]} present @param {number[][]} lengths  values of each array
  * @returns {Record<string, Float32Array[]>}
  */
-function readBlocks(buffer, header, sizes) {
-  const present = FRAME_LAYOUT.blocks.filter(
-    (block) => block.flag === null || (header.flags & flagBit(block.flag)) !== 0);
-  const lengths = present.map((block) => blockLengths(block, header, sizes));
-  const floats = lengths.flat().reduce((sum, n) => sum + n, 0);
-  const expected = HEADER_BYTES + 4 * floats;
-  if (expected !== buffer.byteLength) {
-    throw new Error(`corrupt frame: the header describes ${expected} bytes, the frame has ${buffer.byteLength}`);
-  }
-  let offset = HEADER_BYTES;
+function readBlocks(body, header, present, lengths) {
+  let offset = 0;
   /** @type {Record<string, Float32Array[]>} */
   const views = {};
   present.forEach((block, b) => {
     views[block.name] = lengths[b].map((length) => {
-      const array = new Float32Array(buffer, offset, length);
-      offset += 4 * length;
+      const array = quantised(block, header)
+        ? dequantise(body, offset, length, mapCount(block, length, header), dimension(block.shape.at(-1), header))
+        : new Float32Array(body, offset, length);
+      offset += arrayBytes(block, length, header);
       return array;
     });
   });
   return views;
+}
+
+/**
+ * The values of a q8 array at `offset` of the body: `maps` float32 (lo, hi) pairs, then
+ * `length` bytes, each the difference (mod 256) between a code and its prediction from the
+ * decoded neighbours (left + up − up-left clamped to 0 … 255; the left one on the first row,
+ * the upper one in the first column, 0 for the first code). value = lo + code·(hi − lo)/255.
+ * @param {ArrayBuffer} body @param {number} offset @param {number} length
+ * @param {number} maps @param {number} width  columns of a map
+ * @returns {Float32Array}
+ */
+function dequantise(body, offset, length, maps, width) {
+  const ranges = new Float32Array(body, offset, 2 * maps);
+  const codes = new Uint8Array(body, offset + 8 * maps, length).slice();
+  const values = new Float32Array(length);
+  const area = maps === 0 ? 0 : length / maps;
+  for (let m = 0; m < maps; m += 1) {
+    const low = ranges[2 * m];
+    const step = (ranges[2 * m + 1] - low) / 255;
+    for (let k = 0; k < area; k += 1) {
+      const i = m * area + k;
+      const column = k % width;
+      let guess = 0;
+      if (k < width) guess = column === 0 ? 0 : codes[i - 1];
+      else if (column === 0) guess = codes[i - width];
+      else {
+        guess = codes[i - 1] + codes[i - width] - codes[i - width - 1];
+        guess = guess < 0 ? 0 : guess > 255 ? 255 : guess;
+      }
+      codes[i] = (codes[i] + guess) & 255;
+      values[i] = low + codes[i] * step;
+    }
+  }
+  return values;
 }
 
 /**

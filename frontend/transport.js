@@ -41,6 +41,9 @@ export class Connection {
     this.ended = false;
     /** @type {{id: string, token: string | null} | null} */
     this.session = null;
+    /** A viewer's member token (from its welcome): what lets it fork or export the class. */
+    /** @type {string | null} */
+    this.memberToken = null;
   }
 
   async start() {
@@ -64,7 +67,7 @@ export class Connection {
     }
     if (!response.ok) throw new Error(`join failed: ${response.status}`);
     const joined = await response.json();
-    return { id: joined.session, token: null };
+    return { id: joined.session, token: joined.code };  // a viewer's hello carries the code
   }
 
   /** This tab's presenter session: the one in the hash if we hold its token, else a new one. */
@@ -101,22 +104,21 @@ export class Connection {
       socket.send(hello(this.role, session.token));
       this.handlers.onStatus('open');
     };
-    socket.onmessage = (event) => {
-      if (typeof event.data === 'string') {
-        const message = parseServerMessage(event.data);
-        if (message.type === 'ack' || message.type === 'error') {
-          const id = message.id;  // this client's request ids are numbers (nextId)
-          const waiting = typeof id === 'number' && this.pending.get(id);
-          if (waiting) {
-            this.pending.delete(id);
-            waiting.resolve({ ...message, latency: performance.now() - waiting.sent });
-          }
+    socket.onmessage = inOrder((text) => {
+      const message = parseServerMessage(text);
+      if (message.type === 'welcome') this.memberToken = message.member_token ?? null;
+      if (message.type === 'ack' || message.type === 'error') {
+        const id = message.id;  // this client's request ids are numbers (nextId)
+        const waiting = typeof id === 'number' && this.pending.get(id);
+        if (waiting) {
+          this.pending.delete(id);
+          waiting.resolve({ ...message, latency: performance.now() - waiting.sent });
         }
-        this.handlers.onMessage(message);
-      } else {
-        this.handlers.onFrame(decodeFrame(event.data));
       }
-    };
+      this.handlers.onMessage(message);
+    }, (frame) => {
+      if (this.socket === socket) this.handlers.onFrame(frame);
+    });
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       if (event.code === CLASS_ENDED) {
@@ -154,18 +156,80 @@ export class Connection {
   }
 
   /**
+   * What opens this session's export and fork (``Authorization: Bearer``): the presenter's
+   * token, or a viewer's member token while it is in the class; null before the welcome.
+   * @returns {string | null}
+   */
+  credential() {
+    return this.role === 'presenter' ? this.session?.token ?? null : this.memberToken;
+  }
+
+  /**
    * Copy the class's current state into a private session of this browser and open it.
    * @returns {Promise<void>}
    */
   async fork() {
     const id = /** @type {{id: string}} */ (this.session).id;
-    const response = await fetch(`/api/sessions/${encodeURIComponent(id)}/fork`, { method: 'POST' });
+    const response = await fetch(`/api/sessions/${encodeURIComponent(id)}/fork`, {
+      method: 'POST', headers: authorized(this.credential()), body: '{}',
+    });
     if (!response.ok) throw new Error(`fork failed: ${response.status}`);
     const created = await response.json();
     saveToken(created.id, created.presenter_token);
     const back = this.joinCode ? `&class=${encodeURIComponent(this.joinCode)}` : '';
     location.assign(`/#session=${encodeURIComponent(created.id)}${back}`);
   }
+}
+
+/** Frames that may wait behind the one being decoded; a frame with more behind it is dropped. */
+const FRAME_BACKLOG = 4;
+
+/**
+ * A socket's message handler that keeps the server's order although frames decode
+ * asynchronously (their bodies are inflated): messages wait behind a frame being decoded,
+ * and every frame reaches `onFrame` — unless the page falls so far behind that
+ * FRAME_BACKLOG newer frames wait, when it is dropped undecoded (latest wins, as on the
+ * server). A handler's exception is reported, and the queue goes on.
+ * @param {(text: string) => void} onText
+ * @param {(frame: import('./protocol.js').Frame) => void} onFrame
+ * @returns {(event: MessageEvent) => void}
+ */
+export function inOrder(onText, onFrame) {
+  /** @type {(string | ArrayBuffer)[]} */
+  const inbox = [];
+  let draining = false;
+  const drain = async () => {
+    draining = true;
+    while (inbox.length > 0) {
+      const data = /** @type {string | ArrayBuffer} */ (inbox.shift());
+      try {
+        if (typeof data === 'string') onText(data);
+        else if (inbox.filter((later) => typeof later !== 'string').length < FRAME_BACKLOG) {
+          onFrame(await decodeFrame(data));
+        }
+      } catch (error) {
+        reportError(error);
+      }
+    }
+    draining = false;
+  };
+  return (event) => {
+    inbox.push(event.data);
+    if (!draining) drain();
+  };
+}
+
+/**
+ * Headers of a JSON request that carries ``credential`` (the server refuses a fork or an
+ * export without one, and any body that is not JSON).
+ * @param {string | null} credential
+ * @returns {Record<string, string>}
+ */
+export function authorized(credential) {
+  /** @type {Record<string, string>} */
+  const headers = { 'content-type': 'application/json' };
+  if (credential) headers.authorization = `Bearer ${credential}`;
+  return headers;
 }
 
 /** @returns {Record<string, string>} */

@@ -9,13 +9,17 @@ PYTHON=${PYTHON:-python3}
 .venv/bin/python -m pip install --quiet -e ".[test]"
 # Debian packages the tests drive for real: Chromium (browser tests), redis-server (scale-out),
 # docker-compose (validates docker-compose.yml; no engine is needed for that), node and npm
-# (the page's type check and node's test runner).
+# (the page's type check and node's test runner), iproute2 and iptables (a shaped network).
 missing=""
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v redis-server >/dev/null 2>&1 || missing="$missing redis-server"
 command -v docker-compose >/dev/null 2>&1 || missing="$missing docker-compose"
+# The shaped-link tests (tests/net) build network namespaces: ip and tc, iptables, sysctl.
+command -v tc >/dev/null 2>&1 || missing="$missing iproute2"
+command -v iptables >/dev/null 2>&1 || missing="$missing iptables"
+command -v sysctl >/dev/null 2>&1 || missing="$missing procps"
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then
     (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing) >/dev/null

@@ -9,7 +9,7 @@ from backprop_playground.main import create_app, frontend_directory
 
 def test_health_answers_ok() -> None:
     """GET /api/health says the server is up."""
-    client = TestClient(create_app())
+    client = TestClient(create_app(), base_url="http://127.0.0.1")  # a host it answers for
     response = client.get("/api/health")
     assert response.status_code == 200
     assert response.json()["status"] == "ok"
@@ -17,7 +17,7 @@ def test_health_answers_ok() -> None:
 
 def test_page_is_served_at_root() -> None:
     """The static page is served at / from the frontend directory."""
-    client = TestClient(create_app())
+    client = TestClient(create_app(), base_url="http://127.0.0.1")
     response = client.get("/")
     assert response.status_code == 200
     assert "Backprop Playground" in response.text

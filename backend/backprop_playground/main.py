@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,14 +15,17 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from . import __version__
-from .api import routes, ws
+from .api import errors, routes, ws
+from .api.guards import AddressBuckets, RequestGuard
+from .api.transport import ServedWebSocketProtocol
 from .live.channels import Backend, LocalBackend
 from .live.monitor import LagMonitor
 from .live.registry import SessionRegistry
 from .settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def frontend_directory() -> Path:
@@ -31,30 +36,18 @@ def frontend_directory() -> Path:
     return Path(__file__).resolve().parents[2] / "frontend"
 
 
-class RequestSizeLimit:
-    """Refuse HTTP bodies announced larger than ``limit`` bytes (413)."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope.get("headers", [])).get(b"content-length", b"0")
-            if length.isdigit() and int(length) > self.limit:
-                body = b'{"detail":{"field":null,"message":"request body too large"}}'
-                await send({"type": "http.response.start", "status": 413,
-                            "headers": [(b"content-type", b"application/json")]})
-                await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
-
-
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """While the app serves: the idle-session reaper and the lag monitor; then the registry
-    closes (sessions, trainer threads, delivery backend)."""
-    tasks = [asyncio.create_task(app.state.registry.reap_idle()),
-             asyncio.create_task(app.state.lag.run())]
+    """Before the app serves: the saved sessions come back. While it serves: the
+    idle-session reaper, the lag monitor and the saving of changed sessions; then the
+    registry closes (sessions saved, trainer threads, store, delivery backend)."""
+    registry: SessionRegistry = app.state.registry
+    restored = await registry.restore_saved()
+    if restored:
+        logger.info("%d saved sessions restored", restored)
+    tasks = [asyncio.create_task(registry.reap_idle()),
+             asyncio.create_task(app.state.lag.run()),
+             asyncio.create_task(registry.keep_saving())]
     try:
         yield
     finally:
@@ -72,9 +65,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.registry = SessionRegistry(settings, delivery_backend(settings))
     app.state.lag = LagMonitor()
+    app.state.pending_commands = Counter()  # client address -> commands in progress
+    app.state.lookups = AddressBuckets(settings.join_lookups_per_second,
+                                       settings.join_lookup_burst)
+    errors.install(app)
     app.include_router(routes.router)
     app.include_router(ws.router)
-    app.add_middleware(RequestSizeLimit, limit=settings.max_request_bytes)
+    app.add_middleware(RequestGuard, settings=settings)
 
     @app.get("/join/{code}", include_in_schema=False)
     def join_page(code: str) -> FileResponse:
@@ -106,10 +103,13 @@ def run(argv: list[str] | None = None) -> None:
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """How uvicorn serves the app. Frames are float32 maps that barely compress, and
-    per-message deflate would compress each frame once per client: it is off."""
+    """How uvicorn serves the app. Frames are deflated once by their session (wire/frame.py);
+    per-message deflate would compress each frame again once per client: it is off. Small
+    send buffers keep a slow client's frames fresh (live/send_buffers.py), and a stalled
+    client's connection is dropped at the transport (api/transport.py)."""
     return {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
-            "ws_max_size": settings.max_message_bytes, "ws_per_message_deflate": False}
+            "ws_max_size": settings.max_message_bytes, "ws_per_message_deflate": False,
+            "ws": ServedWebSocketProtocol}
 
 
 if __name__ == "__main__":

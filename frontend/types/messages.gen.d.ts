@@ -49,6 +49,18 @@ export interface ClassInfo {
   path: string;
 }
 
+/**
+ * The sections of a config to change, each an object of the trainer's fields (or a
+ * whole number for `seed`); a section that is missing or null keeps its values. The
+ * trainer validates the fields and names the first bad one.
+ */
+export interface ConfigChanges {
+  network?: Record<string, unknown> | null;
+  data?: Record<string, unknown> | null;
+  hyper?: Record<string, unknown> | null;
+  seed?: number | null;
+}
+
 /** The config and data after `configure`, `reset` and `sweep`; the history restarts. */
 export interface ConfigMessage {
   type: "config";
@@ -67,7 +79,7 @@ export interface Configure {
   v?: 1;
   id?: string | number | null;
   type: "configure";
-  config: Record<string, unknown>;
+  config: ConfigChanges;
 }
 
 /** The data set: a named generator or the user's own points `(x1, x2, label)`. */
@@ -133,8 +145,8 @@ export interface Focus {
 }
 
 /**
- * First message on a socket: who is connecting. The presenter proves it with the token
- * it got when it created the session (never in the URL).
+ * First message on a socket: who is connecting, and the proof: the presenter's token
+ * (from creating the session; never in the URL), or for a viewer the class's join code.
  */
 export interface Hello {
   v?: 1;
@@ -242,6 +254,8 @@ export interface RelayedWelcomeMessage {
   history: HistoryData;
   /** Connected viewers (the presenter not counted). */
   viewers: number;
+  /** A viewer's proof of its class membership, valid while this socket is open and the class is presented: send it as 'Authorization: Bearer …' to fork or export the class's run. Null for the presenter (its own token does that) and on a relaying server. */
+  member_token: string | null;
   relayed: true;
   /** Paths of the numbers that were not finite and are sent as null. */
   non_finite?: string[];
@@ -409,6 +423,8 @@ export interface WelcomeMessage {
   history: HistoryData;
   /** Connected viewers (the presenter not counted). */
   viewers: number;
+  /** A viewer's proof of its class membership, valid while this socket is open and the class is presented: send it as 'Authorization: Bearer …' to fork or export the class's run. Null for the presenter (its own token does that) and on a relaying server. */
+  member_token: string | null;
   /** Paths of the numbers that were not finite and are sent as null. */
   non_finite?: string[];
 }

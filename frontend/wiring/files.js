@@ -27,7 +27,8 @@ function wireExports(app) {
     const id = connection.session?.id;
     if (!id) return;
     try {
-      download(new Blob([await fetchSnapshot(id)], { type: 'application/json' }), `${stamp()}-run.json`);
+      const run = await fetchSnapshot(id, connection.credential());
+      download(new Blob([run], { type: 'application/json' }), `${stamp()}-run.json`);
     } catch (error) { app.flash(String(error)); }
   });
 }

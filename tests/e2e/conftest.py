@@ -30,10 +30,12 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def server_url() -> Iterator[str]:
-    """The app served by uvicorn in its own process, as a user would run it."""
+def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app served by uvicorn in its own process, as a user would run it (its sessions
+    saved in a temporary store, not the user's)."""
     port = _free_port()
-    env = {**os.environ, "BACKPROP_LOG_LEVEL": "warning"}
+    store = tmp_path_factory.mktemp("store") / "sessions.sqlite3"
+    env = {**os.environ, "BACKPROP_LOG_LEVEL": "warning", "BACKPROP_STORE_PATH": str(store)}
     process = subprocess.Popen(
         [sys.executable, "-m", "backprop_playground.main", "--port", str(port)], env=env)
     url = f"http://127.0.0.1:{port}"

@@ -41,7 +41,7 @@ def test_charts_draw_the_run_with_the_current_values_in_their_legends(page: Any)
     training loss (as the counter does), accuracy is in percent, and the per-layer charts draw
     one line per layer (2 hidden layers + output), the update ratios included."""
     open_page(page)
-    train(page, 40)
+    train(page, 300)  # at the default 5 steps per frame: ≥ 30 frames, one history point each
     for name, testid in CHARTS.items():
         box = page.locator(f"[data-testid={testid}] canvas").first.bounding_box()
         plot = chart(page, name, "[c.host.clientWidth, c.host.clientHeight]")

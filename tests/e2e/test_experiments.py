@@ -117,7 +117,12 @@ def test_export_then_import_continues_the_run_exactly(page: Any, tmp_path: Path)
     imported = page.evaluate("() => window.playground.connection.session.id")
 
     def parameters(session_id: str) -> Any:
-        with urllib.request.urlopen(f"{page.base_url}/api/sessions/{session_id}/snapshot") as r:
+        # The export needs the session's presenter token, which the page keeps in storage.
+        token = page.evaluate("(id) => JSON.parse(localStorage.getItem("
+                              "'backprop-playground.tokens') || '{}')[id]", session_id)
+        request = urllib.request.Request(f"{page.base_url}/api/sessions/{session_id}/snapshot",
+                                         headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request) as r:
             return json.load(r)["trainer"]["parameters"]
 
     assert parameters(imported) == parameters(original)

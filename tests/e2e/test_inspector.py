@@ -38,8 +38,16 @@ def js(page: Any, expression: str) -> Any:
 
 
 def snapshot(page: Any) -> Any:
-    session = page.evaluate("() => window.playground.connection.session.id")
-    with urllib.request.urlopen(f"{page.base_url}/api/sessions/{session}/snapshot") as response:
+    """The page's run as the server exports it (with the page's presenter token)."""
+    session, token = page.evaluate("() => [window.playground.connection.session.id, "
+                                   "window.playground.connection.credential()]")
+    return exported(page, session, token)
+
+
+def exported(page: Any, session: str, token: str) -> Any:
+    request = urllib.request.Request(f"{page.base_url}/api/sessions/{session}/snapshot",
+                                     headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(request) as response:
         return json.load(response)["trainer"]
 
 
@@ -276,9 +284,8 @@ def test_switching_the_loss_leaves_a_labelled_reference_curve(page: Any) -> None
     with urllib.request.urlopen(urllib.request.Request(
             f"{page.base_url}/api/sessions", data=json.dumps({"config": config}).encode(),
             headers={"content-type": "application/json"})) as response:
-        fresh = json.load(response)["id"]
-    with urllib.request.urlopen(f"{page.base_url}/api/sessions/{fresh}/snapshot") as response:
-        rebuilt = json.load(response)["trainer"]
+        fresh = json.load(response)
+    rebuilt = exported(page, fresh["id"], fresh["presenter_token"])
     trainer = restore(rebuilt)
     trainer.step()
     assert np.allclose(restore(snapshot(page)).get_weights(0)[0][0], trainer.get_weights(0)[0][0])

@@ -173,18 +173,19 @@ def test_a_saturated_run_shows_its_banner_and_remedy(page: Any) -> None:
 
 
 def test_arrow_keys_move_one_notch_and_typed_values_are_checked(page: Any) -> None:
-    """→ on the focused slider: 0.03 → 0.032 (the next ×10^¼ notch), ← ← → 0.018; typing 0.5 sets
-    it, typing 50 (beyond 10) is refused with a message and changes nothing."""
+    """→ on the focused slider: 0.03 → 0.032 (the next ×10^¼ notch), ← 0.018, ← 0.01; typing
+    0.5 sets it, typing 50 (beyond 10) is refused with a message and changes nothing."""
     open_page(page)
     slider = page.get_by_test_id("learning-rate")
     slider.focus()
     slider.press("ArrowRight")
     page.wait_for_function(
         "() => window.playground.store.serverState.hyper.learning_rate === 0.032", timeout=TIMEOUT)
-    slider.press("ArrowLeft")
-    slider.press("ArrowLeft")
-    page.wait_for_function(
-        "() => window.playground.store.serverState.hyper.learning_rate === 0.018", timeout=TIMEOUT)
+    for rate in (0.018, 0.01):  # one notch each, each acknowledged before the next
+        slider.press("ArrowLeft")
+        page.wait_for_function(
+            f"() => window.playground.store.serverState.hyper.learning_rate === {rate}",
+            timeout=TIMEOUT)
     assert page.evaluate("() => window.playground.store.frame.step") == 0, "→ did not step"
     set_rate(page, 0.5)
     assert page.get_by_test_id("learning-rate-value").inner_text() == "0.5"

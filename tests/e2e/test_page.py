@@ -125,8 +125,10 @@ def test_inspector_chain_rule_matches_the_server_gradient(page: Any) -> None:
     """Clicking an edge shows dL/dw = dL/da · da/dz · dz/dw with numbers, and the gradient
     equals the one the trainer computes for that weight in the same step."""
     open_page(page)
-    before = json.load(urllib.request.urlopen(
-        f"{page.base_url}/api/sessions/{session_id(page)}/snapshot"))
+    before = json.load(urllib.request.urlopen(urllib.request.Request(  # with the page's token
+        f"{page.base_url}/api/sessions/{session_id(page)}/snapshot",
+        headers={"Authorization": "Bearer " + page.evaluate(
+            "() => window.playground.connection.credential()")})))
     x, y = edge_point(page, 1, 0, 1)  # hidden 1, neuron 1 → hidden 2, neuron 0
     page.mouse.click(x, y)
     page.wait_for_function("() => window.playground.store.serverState?.selection !== null",

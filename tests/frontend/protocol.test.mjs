@@ -1,6 +1,7 @@
 // Decodes binary frames written by tests/frontend/test_protocol_js.py (real trainer frames
-// from encode_frame) and checks every field against the values Python computed from the same
-// FrameData. Run it through pytest:  python3 -m pytest tests/frontend
+// from encode_frame: deflated, maps quantised) and checks every field against the values
+// Python computed from the same FrameData: float32 blocks exactly, quantised maps within
+// (hi − lo)/510 of each value. Run it through pytest:  python3 -m pytest tests/frontend
 // (which runs `node --test tests/frontend/` with FRAME_FIXTURES=<fixture dir>).
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { FRAME_LAYOUT } from '../../frontend/wire.gen.js';
 
 const {
   decodeFrame, parseServerMessage, weightAt, gradientAt, updateAt, mapAt, PHASES, PROTOCOL_VERSION,
+  FRAME_VERSION, HEADER_BYTES,
 } = protocol;
 
 /** A header field's byte offset, from the generated layout. */
@@ -40,12 +42,33 @@ function closeTo(actual, expected) {
 }
 
 /**
+ * A quantised map stack: each value within half a code step, (hi − lo)/510, of its map's
+ * range, plus the float32 rounding of the decoded value.
+ * @param {Float32Array} actual @param {{quantised: number[][], values: (number | string)[]}} expected
+ */
+function checkQuantised(actual, expected, path) {
+  assert.ok(actual instanceof Float32Array, `${path}: expected a Float32Array`);
+  assert.equal(actual.length, expected.values.length, `${path}: length`);
+  const area = expected.quantised.length ? expected.values.length / expected.quantised.length : 0;
+  for (let i = 0; i < actual.length; i += 1) {
+    const [lo, hi] = expected.quantised[Math.floor(i / area)];
+    const want = /** @type {number} */ (expected.values[i]);
+    const bound = (hi - lo) / 510 + 2 ** -24 * Math.max(Math.abs(lo), Math.abs(hi));
+    if (!(Math.abs(actual[i] - want) <= bound)) {
+      assert.fail(`${path}[${i}]: ${actual[i]} is not within ${bound} of ${want}`);
+    }
+  }
+}
+
+/**
  * Structural comparison: same keys, same array lengths, floats within float32 tolerance,
- * everything else strictly equal. Expected arrays are plain lists; the decoded ones are
- * Float32Arrays or arrays.
+ * quantised maps within their step, everything else strictly equal. Expected arrays are
+ * plain lists; the decoded ones are Float32Arrays or arrays.
  */
 function check(actual, expected, path = 'frame') {
-  if (Array.isArray(expected)) {
+  if (expected !== null && typeof expected === 'object' && 'quantised' in expected) {
+    checkQuantised(actual, expected, path);
+  } else if (Array.isArray(expected)) {
     assert.ok(Array.isArray(actual) || actual instanceof Float32Array,
       `${path}: expected an array, got ${actual}`);
     assert.equal(actual.length, expected.length, `${path}: length`);
@@ -79,9 +102,9 @@ test('fixtures are available', () => {
 const names = FIXTURES ? JSON.parse(readFileSync(join(FIXTURES, 'index.json'), 'utf8')) : [];
 
 for (const name of names) {
-  test(`decodes frame ${name}`, () => {
+  test(`decodes frame ${name}`, async () => {
     const { buffer, expected } = loadFixture(name);
-    const frame = decodeFrame(buffer);
+    const frame = await decodeFrame(buffer);
     check(frame, expected);
 
     // Exact integer fields and the views' layout.
@@ -89,10 +112,20 @@ for (const name of names) {
     assert.equal(frame.step, expected.step);
     assert.ok(PHASES.includes(frame.phase));
     assert.equal(frame.layers.length, frame.layerSizes.length - 1);
+    // Float32 blocks are views on one inflated body of body_bytes (zero copy).
+    const body = frame.layers[0].weights.buffer;
+    assert.notEqual(body, buffer);
+    assert.equal(body.byteLength, new DataView(buffer).getUint32(at('body_bytes'), true));
     for (const layer of frame.layers) {
       for (const key of ['weights', 'bias', 'gradWeights', 'gradBias', 'updateWeights', 'updateBias']) {
         assert.ok(layer[key] instanceof Float32Array, `${key} is a Float32Array`);
-        assert.equal(layer[key].buffer, buffer, `${key} is a view on the message buffer`);
+        assert.equal(layer[key].buffer, body, `${key} is a view on the inflated body`);
+      }
+    }
+    for (const block of FRAME_LAYOUT.blocks) {
+      for (const array of frame.blocks[block.name] ?? []) {
+        const exact = block.dtype === 'f32' || expected.outputMaps.every(Array.isArray);
+        assert.equal(array.buffer === body, exact, `${block.name}: a view on the body iff sent as float32`);
       }
     }
     const G = frame.mainResolution;
@@ -104,9 +137,9 @@ for (const name of names) {
   });
 }
 
-test('helpers index weights, gradients, updates and maps', { skip: !FIXTURES }, () => {
+test('helpers index weights, gradients, updates and maps', { skip: !FIXTURES }, async () => {
   const { buffer, expected } = loadFixture(names.find((n) => n.startsWith('spiral3_step')));
-  const frame = decodeFrame(buffer);
+  const frame = await decodeFrame(buffer);
   const layer = 1;
   const { nIn, nOut } = frame.layers[layer];
   for (let j = 0; j < nOut; j += 1) {
@@ -140,17 +173,28 @@ function corrupted(edit) {
   return copy;
 }
 
-test('rejects what is not a valid frame', { skip: !FIXTURES }, () => {
+test('rejects what is not a valid frame', { skip: !FIXTURES }, async () => {
   const { buffer } = loadFixture(names[0]);
-  assert.throws(() => decodeFrame(new Uint8Array(buffer)), TypeError);
-  assert.throws(() => decodeFrame(new ArrayBuffer(10)), /too short/);
-  assert.throws(() => decodeFrame(corrupted((v) => v.setUint8(at('magic') + 3, 0x32))), /magic "BPF2"/);
-  assert.throws(() => decodeFrame(corrupted((v) => v.setUint16(at('version'), 2, true))), /version 2/);
-  assert.throws(() => decodeFrame(buffer.slice(0, buffer.byteLength - 4)), /length mismatch/);
-  assert.throws(() => decodeFrame(corrupted((v) => v.setUint32(at('total_bytes'), 99, true))), /length mismatch/);
-  assert.throws(() => decodeFrame(corrupted((v) => v.setUint8(at('phase'), 5))), /phase code 5/);
-  assert.throws(() => decodeFrame(corrupted((v) => v.setUint16(at('main_res'), 65, true))), /corrupt frame/);
-  assert.throws(() => decodeFrame(corrupted((v) => v.setUint8(at('layer_sizes'), 3))), /n_features/);
+  await assert.rejects(decodeFrame(new Uint8Array(buffer)), TypeError);
+  await assert.rejects(decodeFrame(new ArrayBuffer(10)), /too short/);
+  await assert.rejects(decodeFrame(corrupted((v) => v.setUint8(at('magic') + 3, 0x32))), /magic "BPF2"/);
+  await assert.rejects(decodeFrame(corrupted((v) => v.setUint16(at('version'), 1, true))), /version 1/);
+  await assert.rejects(decodeFrame(buffer.slice(0, buffer.byteLength - 4)), /length mismatch/);
+  await assert.rejects(decodeFrame(corrupted((v) => v.setUint32(at('total_bytes'), 99, true))), /length mismatch/);
+  await assert.rejects(decodeFrame(corrupted((v) => v.setUint8(at('phase'), 5))), /phase code 5/);
+  await assert.rejects(decodeFrame(corrupted((v) => v.setUint16(at('main_res'), 65, true))), /corrupt frame/);
+  await assert.rejects(decodeFrame(corrupted((v) => v.setUint8(at('layer_sizes'), 3))), /n_features/);
+  const bodyBytes = new DataView(buffer).getUint32(at('body_bytes'), true);
+  await assert.rejects(decodeFrame(corrupted((v) => v.setUint32(at('body_bytes'), bodyBytes + 4, true))),
+    /corrupt frame/);
+  // A damaged deflate stream, and a body that inflates to less than the header says.
+  await assert.rejects(decodeFrame(corrupted((v) => {
+    for (let i = HEADER_BYTES + 2; i < HEADER_BYTES + 40; i += 1) v.setUint8(i, v.getUint8(i) ^ 0x5a);
+  })), /corrupt frame/);
+  const short = new Uint8Array(buffer.slice(0));
+  const cut = short.slice(0, HEADER_BYTES + 8);
+  new DataView(cut.buffer).setUint32(at('total_bytes'), cut.byteLength, true);
+  await assert.rejects(decodeFrame(cut.buffer), /corrupt frame/);
 });
 
 test('parses server JSON messages', { skip: !FIXTURES }, () => {
@@ -169,6 +213,7 @@ test('parses server JSON messages', { skip: !FIXTURES }, () => {
 
 test('command builders', () => {
   assert.equal(PROTOCOL_VERSION, 1);
+  assert.equal(FRAME_VERSION, 2);
   assert.deepEqual(PHASES, [null, 'forward', 'loss', 'backward', 'update']);
   const parse = (text) => JSON.parse(text);
   assert.deepEqual(parse(protocol.hello('presenter', 'tok', 1)),

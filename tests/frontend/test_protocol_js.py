@@ -1,9 +1,12 @@
 """frontend/protocol.js against the Python side of the wire protocol.
 
-Binary frames are built from real trainer sessions and encoded by ``encode_frame``; each is
-written with a JSON file of the values it must decode to (computed here from the same
-``FrameData``, never from the bytes), then ``node --test tests/frontend/`` decodes them.
-The command builders' output is parsed with ``parse_command``.
+Binary frames are built from real trainer sessions and encoded by ``encode_frame`` (body
+deflated, maps quantised to 8 bits); each is written with a JSON file of the values it must
+decode to (computed here from the same ``FrameData``, never from the bytes), then
+``node --test tests/frontend/`` inflates and decodes them. Float32 blocks must come back
+exactly (as float32); a quantised map within (hi − lo)/510 of each value, its range given
+here as ``{"quantised": [[lo, hi], …], "values": […]}``. The command builders' output is
+parsed with ``parse_command``.
 """
 
 from __future__ import annotations
@@ -62,6 +65,24 @@ def _floats(array: Any) -> list[float | str]:
     return [_number(v) for v in np.asarray(array, dtype=np.float64).ravel()]
 
 
+def _maps(array: Any, exact: bool) -> Any:
+    """A stack of maps (last two axes) as decodeFrame must return it: exact float32 when the
+    frame sends its maps unquantised, else the values with each map's range (lo, hi)."""
+    values = np.asarray(array, dtype=np.float32)
+    if exact:
+        return _floats(values)
+    stack = values.reshape(-1, *values.shape[-2:])
+    ranges = [[float(m.min()), float(m.max())] if m.size else [0.0, 0.0] for m in stack]
+    return {"quantised": ranges, "values": _floats(values)}
+
+
+def _exact_maps(frame: FrameData) -> bool:
+    """The rule the encoder follows: maps go out as float32 when one value is not finite."""
+    maps = [frame.output_maps, frame.neuron_maps]
+    maps += [] if frame.sweep_maps is None else [frame.sweep_maps]
+    return not all(np.isfinite(np.asarray(m, dtype=np.float32)).all() for m in maps)
+
+
 def _selection(head: Any, rows: Any) -> dict[str, Any] | None:
     if head is None:
         return None
@@ -99,8 +120,9 @@ def expected_frame(frame: FrameData) -> dict[str, Any]:
         }
         for l in range(len(sizes) - 1)  # noqa: E741
     ]
+    exact = _exact_maps(frame)
     return {
-        "blocks": _blocks(frame),
+        "blocks": _blocks(frame, exact),
         "sequence": frame.sequence & 0xFFFFFFFF,
         "step": frame.step,
         "epoch": frame.epoch,
@@ -122,10 +144,10 @@ def expected_frame(frame: FrameData) -> dict[str, Any]:
         "layers": layers,
         "gradientNorms": _floats(frame.gradient_norms),
         "updateRatios": _floats(frame.update_ratios),
-        "outputMaps": [_floats(m) for m in frame.output_maps],
-        "neuronMaps": [_floats(m) for m in frame.neuron_maps],
+        "outputMaps": [_maps(m, exact) for m in frame.output_maps],
+        "neuronMaps": [_maps(m, exact) for m in frame.neuron_maps],
         "selection": _selection(frame.selection, frame.selection_samples),
-        "sweep": _sweep(frame.sweep, frame.sweep_maps),
+        "sweep": _sweep(frame.sweep, frame.sweep_maps, exact),
         "batch": _batch(frame.batch),
         "landscape": None if frame.landscape is None or frame.landscape_info is None else {
             "s": _floats(frame.landscape[:, 0]), "loss": _floats(frame.landscape[:, 1]),
@@ -141,14 +163,16 @@ def expected_frame(frame: FrameData) -> dict[str, Any]:
     }
 
 
-def _blocks(frame: FrameData) -> dict[str, list[list[float | str]]]:
+def _blocks(frame: FrameData, exact: bool) -> dict[str, list[Any]]:
     """Every present block of the layout table, each array flattened (frame.blocks)."""
     present = {name: bool(frame.flags() & (1 << i)) for i, name in enumerate(FLAGS)}
     blocks = {}
     for block in BLOCKS:
         if block.flag is None or present[block.flag]:
             value = getattr(frame, block.name)
-            blocks[block.name] = [_floats(a) for a in (value if block.per_layer else [value])]
+            arrays = value if block.per_layer else [value]
+            blocks[block.name] = [_maps(a, exact) if block.dtype == "q8" else _floats(a)
+                                  for a in arrays]
     return blocks
 
 
@@ -161,7 +185,7 @@ def _batch(rows: Any) -> list[dict[str, Any]] | None:
         BATCH_RECORD, row, strict=True)} for row in rows]
 
 
-def _sweep(rows: Any, maps: Any) -> dict[str, Any] | None:
+def _sweep(rows: Any, maps: Any, exact: bool) -> dict[str, Any] | None:
     """The sweep blocks as decodeFrame returns them."""
     if rows is None:
         return None
@@ -169,7 +193,7 @@ def _sweep(rows: Any, maps: Any) -> dict[str, Any] | None:
         {"learningRate": _number(row[0]), "trainLoss": _number(row[1]),
          "testLoss": _number(row[2]), "diverged": bool(row[3] > 0.5),
          "verdict": _number(row[4]), "stepLength": _number(row[5]),
-         "minimumStep": _number(row[6]), "map": _floats(m)}
+         "minimumStep": _number(row[6]), "map": _maps(m, exact)}
         for row, m in zip(rows, maps, strict=True)]}
 
 
@@ -246,6 +270,23 @@ def _cases() -> dict[str, Callable[[], FrameData]]:
         return _frame(session, EDGE)
 
     cases["sweep_selected"] = sweep
+
+    def non_finite_map() -> FrameData:
+        """A map value that is not finite: the frame's maps go out as float32 (exact_maps)."""
+        frame = _frame(_after_steps(DEFAULT, 2), None)
+        frame.output_maps = frame.output_maps.copy()
+        frame.output_maps[0, 3, 5], frame.output_maps[0, 4, 4] = math.nan, math.inf
+        return frame
+
+    cases["non_finite_map"] = non_finite_map
+
+    def flat_map() -> FrameData:
+        """A map with one value everywhere (hi = lo): it decodes to that value exactly."""
+        frame = _frame(_after_steps(DEFAULT, 2), None)
+        frame.output_maps = np.full_like(frame.output_maps, 0.25)
+        return frame
+
+    cases["flat_map"] = flat_map
     return cases
 
 
@@ -291,6 +332,8 @@ def test_fixture_grid_covers_the_layout() -> None:
                for f in frames.values())  # a selection with S = 0 samples
     assert any(np.isnan(f.selection_samples).any() for f in frames.values()
                if f.selection_samples is not None)
+    exact = [_exact_maps(f) for f in frames.values()]
+    assert any(exact) and not all(exact)  # quantised maps, and the float32 fallback
 
 
 def test_node_decodes_python_frames(fixture_dir: Path) -> None:
@@ -346,8 +389,8 @@ def test_command_builders_are_accepted_by_the_server() -> None:
     assert commands[11].trainer_changes() == {
         "learning_rate": 1, "regularization": "l2", "regularization_rate": 0.001,
         "momentum": 0.5, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-7, "batch_size": 2000}
-    assert dumped[12]["config"] == {"network": {"hidden_layers": [3, 3], "activation": "relu"},
-                                    "seed": 4}
+    assert commands[12].model_dump(exclude_none=True)["config"] == {
+        "network": {"hidden_layers": [3, 3], "activation": "relu"}, "seed": 4}
     assert dumped[13]["target"] == {"layer": 0, "neuron": 2, "source": 1}
     assert dumped[14]["target"] == {"layer": 1, "neuron": 0, "source": None}
     assert dumped[15]["target"] is None

@@ -15,7 +15,13 @@ from typing import Any  # noqa: E402
 import pytest  # noqa: E402
 from fastapi import FastAPI  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
-from server_helpers import Conn, SessionHandle, create_session, open_socket  # noqa: E402
+from server_helpers import (  # noqa: E402
+    Conn,
+    SessionHandle,
+    class_code,
+    create_session,
+    open_socket,
+)
 
 from backprop_playground.main import create_app  # noqa: E402
 from backprop_playground.settings import Settings  # noqa: E402
@@ -27,10 +33,15 @@ def pytest_configure(config: pytest.Config) -> None:
         "filterwarnings", r"ignore:.*`httpx` with `starlette\.testclient`.*:UserWarning")
 
 
+#: What every test app differs in from the defaults: it answers the TestClient's host name,
+#: and saves no session to disk (the restart tests give a store path of their own).
+TEST_SETTINGS: dict[str, Any] = {"allowed_hosts": ["testserver"], "store_path": ""}
+
+
 @pytest.fixture
 def settings() -> Settings:
     """Default server settings (tests that need others build their own app)."""
-    return Settings()
+    return Settings(**TEST_SETTINGS)
 
 
 @pytest.fixture
@@ -52,7 +63,8 @@ def make_client() -> Iterator[Callable[..., TestClient]]:
     with ExitStack() as stack:
 
         def build(**overrides: Any) -> TestClient:
-            return stack.enter_context(TestClient(create_app(Settings(**overrides))))
+            settings = Settings(**{**TEST_SETTINGS, **overrides})
+            return stack.enter_context(TestClient(create_app(settings)))
 
         yield build
 
@@ -74,7 +86,8 @@ def presenter(client: TestClient, session: SessionHandle) -> Iterator[Conn]:
 
 @pytest.fixture
 def viewer(client: TestClient, session: SessionHandle) -> Iterator[Conn]:
-    """A viewer socket on the session, past the welcome."""
+    """A viewer socket on the session, presented as a class for it, past the welcome."""
+    code = class_code(client, session)
     with open_socket(client, session.id) as conn:
-        conn.hello_viewer()
+        conn.hello_viewer(code)
         yield conn

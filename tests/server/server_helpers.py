@@ -72,6 +72,31 @@ def create_session(client: TestClient, config: Json | None = None,
     return SessionHandle(data["id"], data["presenter_token"], data["config"])
 
 
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header that opens a session (presenter or member token)."""
+    return {"authorization": f"Bearer {token}"}
+
+
+def export_run(client: TestClient, session: SessionHandle) -> Json:
+    """GET the session's snapshot with its presenter token (200 expected)."""
+    response = client.get(f"/api/sessions/{session.id}/snapshot", headers=bearer(session.token))
+    assert response.status_code == 200, response.text
+    exported: Json = response.json()
+    return exported
+
+
+def class_code(client: TestClient, session: SessionHandle) -> str:
+    """Present the session (from a presenter socket of its own); its join code."""
+    with open_socket(client, session.id) as conn:
+        conn.hello_presenter(session.token)
+        mark = len(conn.messages)
+        conn.ack({"type": "present"})
+        state = conn.wait_json(lambda m: m["type"] == "state" and m["class"] is not None,
+                               since=mark)
+    code: str = state["class"]["code"]
+    return code
+
+
 def session_info(client: TestClient, session_id: str) -> Json:
     """GET /api/sessions/{id} (200 expected)."""
     response = client.get(f"/api/sessions/{session_id}")
@@ -236,9 +261,10 @@ class Conn:
         """Say hello as the presenter; the welcome (after the first frame arrived too)."""
         return self._hello({"type": "hello", "role": "presenter", "token": token})
 
-    def hello_viewer(self) -> Json:
-        """Say hello as a viewer; the welcome (after the first frame arrived too)."""
-        return self._hello({"type": "hello", "role": "viewer"})
+    def hello_viewer(self, code: str) -> Json:
+        """Say hello as a viewer of the class with join ``code``; the welcome (after the
+        first frame arrived too)."""
+        return self._hello({"type": "hello", "role": "viewer", "token": code})
 
     def _hello(self, hello: Json) -> Json:
         self.send(hello)
@@ -254,3 +280,19 @@ def open_socket(client: TestClient, session_id: str, headers: dict[str, str] | N
     with client.websocket_connect(f"/ws/sessions/{session_id}",
                                   headers=dict(headers or {})) as ws:
         yield Conn(ws, timeout)
+
+
+class AddressFromHeader:
+    """Wraps an ASGI app so that each test request can say which client address it comes
+    from (header ``x-test-address``), as requests from many machines would."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.state = getattr(app, "state", None)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            for name, value in scope.get("headers", []):
+                if name == b"x-test-address":
+                    scope = {**scope, "client": (value.decode(), 40000)}
+        await self.app(scope, receive, send)

@@ -19,6 +19,7 @@ from server_helpers import (
     Json,
     SessionHandle,
     SocketClosed,
+    bearer,
     create_session,
     open_socket,
     session_info,
@@ -91,8 +92,10 @@ def nulls_for_nan(rows: list[list[Any]]) -> list[list[Any]]:
     return [[None if isinstance(v, float) and math.isnan(v) else v for v in row] for row in rows]
 
 
-def fork(client: TestClient, session_id: str) -> SessionHandle:
-    response = client.post(f"/api/sessions/{session_id}/fork")
+def fork(client: TestClient, source: SessionHandle, token: str | None = None) -> SessionHandle:
+    """Fork ``source`` with its presenter token (or ``token``: a member token)."""
+    response = client.post(f"/api/sessions/{source.id}/fork",
+                           headers=bearer(token or source.token))
     assert response.status_code == 201, response.text
     data = response.json()
     assert data["websocket"] == f"/ws/sessions/{data['id']}"
@@ -188,12 +191,12 @@ def test_viewer_joins_by_code_and_the_presenter_sees_the_count(
     code = present(presenter)["code"]
     session_id = join(client, code)["session"]
     with open_socket(client, session_id) as first, open_socket(client, session_id) as second:
-        welcome = first.hello_viewer()
+        welcome = first.hello_viewer(code)
         assert welcome["role"] == "viewer" and welcome["session"] == session.id
         assert welcome["state"]["class"]["code"] == code
         assert first.last_frame is not None
         presenter.wait_json(lambda m: m["type"] == "viewers" and m["count"] == 1, since=0)
-        second.hello_viewer()
+        second.hello_viewer(code.lower())  # codes ignore case
         presenter.wait_json(lambda m: m["type"] == "viewers" and m["count"] == 2, since=0)
         assert session_info(client, session.id)["viewers"] == 2
     presenter.wait_json(lambda m: m["type"] == "viewers" and m["count"] == 0)
@@ -206,7 +209,7 @@ def test_every_control_command_from_a_viewer_is_refused(
     before = fingerprint(app, session.id)
     assert {command["type"] for command in VIEWER_COMMANDS} == set(CONTROL_COMMANDS)
     with open_socket(client, join(client, code)["session"]) as viewer:
-        viewer.hello_viewer()
+        viewer.hello_viewer(code)
         for index, command in enumerate(VIEWER_COMMANDS):
             reply = viewer.error(command, request_id=f"v{index}")
             assert reply["id"] == f"v{index}"
@@ -219,9 +222,9 @@ def test_every_control_command_from_a_viewer_is_refused(
 
 def test_presenter_view_is_mirrored_to_viewers(client: TestClient, presenter: Conn,
                                                session: SessionHandle) -> None:
-    present(presenter)
+    code = present(presenter)["code"]
     with open_socket(client, session.id) as viewer:
-        assert viewer.hello_viewer()["state"]["view"]["projector"] is False
+        assert viewer.hello_viewer(code)["state"]["view"]["projector"] is False
         presenter.ack({"type": "view", "projector": True})
         state = viewer.wait_json(lambda m: m["type"] == "state" and m["view"]["projector"])
         assert state["view"] == {"projector": True, "panel": None}
@@ -231,7 +234,7 @@ def test_presenter_view_is_mirrored_to_viewers(client: TestClient, presenter: Co
         presenter.ack({"type": "view", "panel": ""})  # empty: no panel
         viewer.wait_json(lambda m: m["type"] == "state" and m["view"]["panel"] is None)
     with open_socket(client, session.id) as late:  # a late joiner gets it in the welcome
-        assert late.hello_viewer()["state"]["view"] == {"projector": True, "panel": None}
+        assert late.hello_viewer(code)["state"]["view"] == {"projector": True, "panel": None}
 
 
 @pytest.mark.parametrize("view", [{"panel": "Loss"}, {"panel": "x" * 33}, {"projector": 1},
@@ -245,9 +248,9 @@ def test_bad_view_commands_are_refused(presenter: Conn, app: FastAPI, session: S
 
 def test_viewer_follows_the_presenters_steps(client: TestClient, presenter: Conn,
                                              session: SessionHandle) -> None:
-    present(presenter)
+    code = present(presenter)["code"]
     with open_socket(client, session.id) as viewer:
-        viewer.hello_viewer()
+        viewer.hello_viewer(code)
         presenter.ack({"type": "step", "n": 3})
         viewer.wait_frame(lambda h: h["step"] == 3 and h["phase"] == 4)
         presenter.ack({"type": "phase_step"})
@@ -259,8 +262,8 @@ def test_end_class_lets_viewers_go_and_the_presenter_goes_on(
         client: TestClient, app: FastAPI, presenter: Conn, session: SessionHandle) -> None:
     code = present(presenter)["code"]
     with open_socket(client, session.id) as first, open_socket(client, session.id) as second:
-        first.hello_viewer()
-        second.hello_viewer()
+        first.hello_viewer(code)
+        second.hello_viewer(code)
         presenter.wait_json(lambda m: m["type"] == "viewers" and m["count"] == 2, since=0)
         since = len(presenter.messages)
         presenter.ack({"type": "end_class"})
@@ -298,7 +301,7 @@ def test_removed_sessions_drop_their_codes(client: TestClient, app: FastAPI) -> 
             codes.append(present(conn)["code"])
     gone, kept = handles
     with open_socket(client, gone.id) as viewer:
-        viewer.hello_viewer()
+        viewer.hello_viewer(codes[0])
         client.portal.call(app.state.registry.remove, gone.id)
         assert viewer.wait_json(lambda m: m["type"] == "event")["event"] == "class_ended"
         assert viewer.wait_closed() == CLOSE_CLASS_ENDED
@@ -343,7 +346,7 @@ def test_fork_of_a_fresh_session(client: TestClient, app: FastAPI) -> None:
     """A session that never sent a frame (empty history) forks into an equal, independent
     one with its own id and token."""
     source = create_session(client, SMALL)
-    copy = fork(client, source.id)
+    copy = fork(client, source)
     assert copy.id != source.id and copy.token not in ("", source.token)
     assert copy.config == source.config
     assert np.array_equal(params(app, copy.id), params(app, source.id))
@@ -362,7 +365,7 @@ def test_fork_of_a_session_that_sent_frames(client: TestClient, app: FastAPI,
     """The smallest repro: connect (the step-0 frame records batch_loss NaN), step, fork."""
     presenter.ack({"type": "step"})
     assert math.isnan(live(app, session.id).history.rows[0][-1])
-    response = client.post(f"/api/sessions/{session.id}/fork")
+    response = client.post(f"/api/sessions/{session.id}/fork", headers=bearer(session.token))
     assert response.status_code == 201, response.text
 
 
@@ -372,7 +375,7 @@ def test_fork_copies_the_run_at_that_moment(client: TestClient, app: FastAPI,
     presenter.ack({"type": "set_hyper", "learning_rate": 0.3, "speed": 5})
     presenter.ack({"type": "step", "n": 7})
     class_frame = presenter.wait_frame(lambda h: h["step"] == 7, since=0)
-    copy = fork(client, session.id)
+    copy = fork(client, session)
     assert copy.id != session.id
     assert copy.token != session.token and copy.token
     source, forked = live(app, session.id), live(app, copy.id)
@@ -398,7 +401,7 @@ def test_fork_mid_step_keeps_the_phase(client: TestClient, app: FastAPI, present
     presenter.ack({"type": "step", "n": 2})
     presenter.ack({"type": "phase_step"})
     presenter.ack({"type": "phase_step"})  # forward and loss of step 3 done
-    copy = fork(client, session.id)
+    copy = fork(client, session)
     source, forked = live(app, session.id).trainer, live(app, copy.id).trainer
     assert (forked.step_count, forked.phase) == (source.step_count, source.phase) == (2, "loss")
     assert np.array_equal(forked.params.values, source.params.values)
@@ -407,7 +410,7 @@ def test_fork_mid_step_keeps_the_phase(client: TestClient, app: FastAPI, present
 def test_fork_and_source_evolve_independently(client: TestClient, app: FastAPI,
                                               presenter: Conn, session: SessionHandle) -> None:
     presenter.ack({"type": "step", "n": 4})
-    copy = fork(client, session.id)
+    copy = fork(client, session)
     source_before = params(app, session.id)
     with open_socket(client, copy.id) as conn:
         conn.hello_presenter(copy.token)
@@ -430,7 +433,7 @@ def test_fork_and_source_evolve_independently(client: TestClient, app: FastAPI,
 
 def test_fork_tokens_are_not_interchangeable(client: TestClient, presenter: Conn,
                                              session: SessionHandle) -> None:
-    copy = fork(client, session.id)
+    copy = fork(client, session)
     with open_socket(client, copy.id) as conn:
         conn.send({"type": "hello", "role": "presenter", "token": session.token})
         with pytest.raises(SocketClosed) as closed:
@@ -443,7 +446,7 @@ def test_fork_of_a_running_session(client: TestClient, app: FastAPI, presenter: 
     """A running source is copied between two steps; the copy is paused."""
     presenter.ack({"type": "play"})
     presenter.wait_frame(lambda h: h["step"] >= 5)
-    copy = fork(client, session.id)
+    copy = fork(client, session)
     presenter.ack({"type": "pause"})
     forked = live(app, copy.id)
     assert not forked.running
@@ -452,7 +455,7 @@ def test_fork_of_a_running_session(client: TestClient, app: FastAPI, presenter: 
 
 
 def test_fork_of_an_unknown_session_is_404(client: TestClient, app: FastAPI) -> None:
-    response = client.post("/api/sessions/no-such-session/fork")
+    response = client.post("/api/sessions/no-such-session/fork", headers=bearer("x"))
     assert response.status_code == 404
     assert response.json()["detail"]["field"] == "id"
     assert app.state.registry.sessions == {}

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
-from server_helpers import Json, create_session, open_socket
+from server_helpers import Json, class_code, create_session, open_socket
 
 from backprop_playground.wire import gen_types
 from backprop_playground.wire.messages import (
@@ -45,10 +45,12 @@ def _received(client: TestClient) -> list[Json]:
     """Messages of every kind, from a presenter and a viewer that run through a class."""
     session = create_session(client, {"network": {"hidden_layers": [3], "activation": "relu",
                                                   "loss": "mse"}, "data": {"dataset": "plane"}})
+    code = class_code(client, session)
     with open_socket(client, session.id) as presenter, \
             open_socket(client, session.id) as viewer:
         presenter.hello_presenter(session.token)
-        viewer.hello_viewer()
+        viewer.hello_viewer(code)
+        presenter.wait_json(lambda m: m["type"] == "viewers", since=0)  # sent within 0.1 s
         presenter.ack({"type": "present"})
         presenter.error({"type": "step", "n": 0})
         presenter.ack({"type": "select", "target": {"layer": 0, "neuron": 1}})

@@ -62,7 +62,21 @@ def test_regression_history_has_nan_accuracy_and_exports_null() -> None:
     ({"columns": list(COLUMNS), "rows": [["1"] * 7]}, "history.rows[0]"),
 ])
 def test_history_load_refuses_malformed_data(data: dict[str, object], field: str) -> None:
-    """Malformed history data is refused with a ConfigError naming the field."""
+    """Malformed history data is refused with a ConfigError naming the field (or the part
+    of it at fault, e.g. ``history.rows[0][3]``)."""
     with pytest.raises(ConfigError) as refused:
         History().load(data)
-    assert refused.value.field == field
+    path = refused.value.field
+    assert path == field or path.startswith((f"{field}[", f"{field}.")), path
+
+
+@pytest.mark.parametrize("value", [10**400, -(10**400), 2.0, None])
+def test_history_load_takes_any_finite_number_and_refuses_huge_ones(value: object) -> None:
+    """A row value too large for a float (10**400) is refused, not an OverflowError."""
+    data = {"columns": list(COLUMNS), "rows": [[1, 0.5, 0.7, 0.7, 0.5, 0.5, value]]}
+    if isinstance(value, int):
+        with pytest.raises(ConfigError) as refused:
+            History().load(data)
+        assert refused.value.field == "history.rows[0][6]"
+    else:
+        History().load(data)

@@ -25,10 +25,10 @@ from server_helpers import Json, strict_json, wait_until
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
-from backprop_playground.main import create_app
+from backprop_playground.main import create_app, uvicorn_options
 from backprop_playground.settings import Settings
 
-SETTINGS = Settings(send_timeout_seconds=1.0, max_message_bytes=2048)
+SETTINGS = Settings(send_timeout_seconds=1.0, max_message_bytes=2048, store_path="")
 
 
 @dataclass
@@ -62,6 +62,20 @@ class LiveServer:
         assert response.status_code == 201, response.text
         return response.json()["id"], response.json()["presenter_token"]
 
+    def present(self, session_id: str, token: str) -> str:
+        """Present the session from a presenter socket of its own; the join code."""
+        with connect(self.ws_url(session_id), open_timeout=5) as conn:
+            hello(conn, "presenter", token)
+            conn.send(json.dumps({"type": "present", "id": "present"}))
+            deadline = time.monotonic() + 10
+            while True:
+                message = conn.recv(timeout=max(deadline - time.monotonic(), 0.01))
+                if isinstance(message, str):
+                    parsed = strict_json(message)
+                    if parsed["type"] == "state" and parsed["class"]:
+                        code: str = parsed["class"]["code"]
+                        return code
+
     def viewers(self, session_id: str) -> int:
         response = httpx.get(self.url(f"/api/sessions/{session_id}"), timeout=5)
         count: int = response.json()["viewers"]
@@ -77,9 +91,9 @@ def live() -> Iterator[LiveServer]:
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     app = create_app(SETTINGS)
-    server = uvicorn.Server(uvicorn.Config(
-        app, host="127.0.0.1", port=port, ws_max_size=SETTINGS.max_message_bytes,
-        log_level="warning", timeout_graceful_shutdown=5))
+    options = {**uvicorn_options(SETTINGS), "host": "127.0.0.1", "port": port,
+               "log_level": "warning"}  # served as the console script serves it
+    server = uvicorn.Server(uvicorn.Config(app, timeout_graceful_shutdown=5, **options))
     loop = asyncio.new_event_loop()
     thread = threading.Thread(
         target=lambda: loop.run_until_complete(server.serve(sockets=[listener])),
@@ -150,7 +164,7 @@ def drain(conn: ClientConnection) -> None:
             conn.recv(timeout=0)
 
 
-def stalled_viewer(host: str, port: int, session_id: str) -> socket.socket:
+def stalled_viewer(host: str, port: int, session_id: str, code: str) -> socket.socket:
     """A raw WebSocket client that says hello as a viewer and then never reads (a tiny
     receive buffer makes the server's sends back up quickly)."""
     raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -165,7 +179,7 @@ def stalled_viewer(host: str, port: int, session_id: str) -> socket.socket:
     while b"\r\n\r\n" not in response:
         response += raw.recv(1)  # byte by byte: read nothing past the handshake
     assert response.startswith(b"HTTP/1.1 101"), response
-    payload = json.dumps({"type": "hello", "role": "viewer"}).encode()
+    payload = json.dumps({"type": "hello", "role": "viewer", "token": code}).encode()
     mask = os.urandom(4)
     raw.sendall(bytes([0x81, 0x80 | len(payload)]) + mask
                 + bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload)))
@@ -176,19 +190,22 @@ def test_stalled_client_does_not_slow_others_and_is_disconnected(live: LiveServe
     """A never-reading viewer keeps others' frame rate and is dropped after the timeout."""
     session_id, token = live.create_session({"network": {"hidden_layers": [3]},
                                              "data": {"dataset": "xor"}})
+    code = live.present(session_id, token)
     with connect(live.ws_url(session_id), open_timeout=5, close_timeout=2) as healthy:
         hello(healthy, "presenter", token)
         command(healthy, {"type": "play"})
         count_frames(healthy, 0.3)  # warm up
         alone = count_frames(healthy, 2.0)
         assert alone >= 20, f"only {alone} frames in 2 s without any stalled client"
-        stalled = stalled_viewer(live.host, live.port, session_id)
+        stalled = stalled_viewer(live.host, live.port, session_id, code)
         try:
             assert wait_until(lambda: live.viewers(session_id) == 1, timeout=5)
             with_stalled = count_frames(healthy, 2.0)
             assert with_stalled >= 0.8 * alone, (alone, with_stalled)
             assert wait_until(lambda: live.viewers(session_id) == 0, timeout=30), \
                 "the stalled viewer was never disconnected"
+            assert _closed_by_the_server(stalled, timeout=10), \
+                "the stalled viewer's TCP connection was left open"
         finally:
             stalled.close()
         assert count_frames(healthy, 0.5) > 0  # the healthy client is still served
@@ -199,6 +216,7 @@ def test_connect_disconnect_cycles_leave_nothing_behind(live: LiveServer) -> Non
     session_id, token = live.create_session({"network": {"hidden_layers": [3]},
                                              "data": {"dataset": "xor"}})
     session = live.app.state.registry.get(session_id)
+    code = live.present(session_id, token)
     with connect(live.ws_url(session_id), open_timeout=5) as presenter:
         hello(presenter, "presenter", token)
         command(presenter, {"type": "play"})
@@ -206,7 +224,7 @@ def test_connect_disconnect_cycles_leave_nothing_behind(live: LiveServer) -> Non
         tasks_before, threads_before = live.task_count(), threading.active_count()
         for _ in range(200):
             with connect(live.ws_url(session_id), open_timeout=5, close_timeout=2) as viewer:
-                hello(viewer, "viewer")
+                hello(viewer, "viewer", code)
             drain(presenter)  # keep reading: the presenter must not look stalled
         assert wait_until(lambda: len(session.subscribers) == 1, timeout=10), \
             len(session.subscribers)
@@ -235,7 +253,8 @@ def test_oversized_message_closes_with_1009(live: LiveServer, message: str) -> N
 
 def test_cross_origin_handshake_is_refused(live: LiveServer) -> None:
     """A handshake from another origin gets HTTP 403; the server's own origin is accepted."""
-    session_id, _ = live.create_session()
+    session_id, token = live.create_session()
+    code = live.present(session_id, token)
     with pytest.raises(InvalidStatus) as refused:
         connect(live.ws_url(session_id), origin="http://evil.example",  # type: ignore[arg-type]
                 open_timeout=5)
@@ -243,4 +262,90 @@ def test_cross_origin_handshake_is_refused(live: LiveServer) -> None:
     own = f"http://{live.host}:{live.port}"
     with connect(live.ws_url(session_id), origin=own,  # type: ignore[arg-type]
                  open_timeout=5) as conn:
-        assert hello(conn, "viewer")["role"] == "viewer"
+        assert hello(conn, "viewer", code)["role"] == "viewer"
+
+
+def test_chunked_body_past_the_limit_is_refused_as_it_arrives(live: LiveServer) -> None:
+    """Item 13: a chunked upload of up to 200 MB (no Content-Length) is answered 413 once
+    it passes max_request_bytes; the server reads no more of it (the client cannot send
+    much past the limit) and its memory does not grow with it."""
+    limit = live.app.state.settings.max_request_bytes
+    rss_before = _rss_megabytes()
+    raw = socket.create_connection((live.host, live.port), timeout=10)
+    raw.sendall((f"POST /api/sessions HTTP/1.1\r\nHost: {live.host}:{live.port}\r\n"
+                 "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 ).encode())
+    chunk, sent = b" " * 2**20, 0
+    try:
+        while sent < 200 * 2**20:
+            raw.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            sent += len(chunk)
+    except OSError:
+        pass  # the server answered and closed: no more is read
+    raw.settimeout(10)
+    answer = b""
+    with contextlib.suppress(OSError):
+        while b"\r\n\r\n" not in answer:
+            part = raw.recv(4096)
+            if not part:
+                break
+            answer += part
+    raw.close()
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert sent < limit + 64 * 2**20, sent
+    assert _rss_megabytes() - rss_before < 64
+
+
+def test_rebound_host_handshake_is_refused(live: LiveServer) -> None:
+    """Item 10: Host evil.example:PORT with a matching Origin (DNS rebinding) gets HTTP 403
+    at the handshake, never a welcome."""
+    session_id, _ = live.create_session()
+    with pytest.raises(InvalidStatus) as refused:
+        connect(live.ws_url(session_id), origin=f"http://evil.example:{live.port}",  # type: ignore[arg-type]
+                additional_headers={"Host": f"evil.example:{live.port}"}, open_timeout=5)
+    assert refused.value.response.status_code == 403
+
+
+def _closed_by_the_server(raw: socket.socket, timeout: float) -> bool:
+    """Read what the server sent until it closed the connection (EOF or reset); whether
+    it did within ``timeout``."""
+    raw.settimeout(0.5)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if not raw.recv(65536):
+                return True
+        except ConnectionResetError:
+            return True
+        except TimeoutError:
+            continue
+    return False
+
+
+def test_many_stalled_viewers_are_dropped_at_the_transport(live: LiveServer) -> None:
+    """Item 12: 50 viewers that never read are all disconnected after the send timeout and
+    their TCP connections closed by the server (it used to keep them, buffers and all),
+    while the presenter keeps its frames."""
+    session_id, token = live.create_session({"network": {"hidden_layers": [3]},
+                                             "data": {"dataset": "xor"}})
+    code = live.present(session_id, token)
+    with connect(live.ws_url(session_id), open_timeout=5, close_timeout=2) as healthy:
+        hello(healthy, "presenter", token)
+        command(healthy, {"type": "play"})
+        stalled = [stalled_viewer(live.host, live.port, session_id, code) for _ in range(50)]
+        try:
+            assert count_frames(healthy, 1.0) > 10
+            assert wait_until(lambda: live.viewers(session_id) == 0, timeout=30)
+            assert all(_closed_by_the_server(raw, timeout=10) for raw in stalled)
+            assert count_frames(healthy, 0.5) > 0
+        finally:
+            for raw in stalled:
+                raw.close()
+
+
+def _rss_megabytes() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0

@@ -201,7 +201,7 @@ def test_set_hyper_is_derived_from_the_trainers_hyperparameters() -> None:
     ``speed``): numbers ranged by LIMITS, names from the trainer's choices."""
     schema = SetHyper.model_json_schema()["properties"]
     trainer_fields = [field.name for field in dataclass_fields(Hyperparameters)]
-    assert set(schema) == {"v", "id", "type", "speed", *trainer_fields}
+    assert set(schema) == {"v", "id", "type", "speed", "gesture", *trainer_fields}
     for name in trainer_fields:
         allowed = schema[name]["anyOf"][0]
         if name in ("optimizer", "regularization"):

@@ -61,9 +61,10 @@ def redis_url() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def _server(redis_url: str) -> Iterator[str]:
-    port = _port()
-    env = {**os.environ, "BACKPROP_REDIS_URL": redis_url, "BACKPROP_LOG_LEVEL": "warning"}
+def _server(redis_url: str, store: str = "", port: int | None = None) -> Iterator[str]:
+    port = port or _port()
+    env = {**os.environ, "BACKPROP_REDIS_URL": redis_url, "BACKPROP_LOG_LEVEL": "warning",
+           "BACKPROP_STORE_PATH": store}
     process = subprocess.Popen([sys.executable, "-m", "backprop_playground.main", "--port",
                                 str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
@@ -154,7 +155,7 @@ def test_viewer_on_another_process_follows_the_class(servers: tuple[str, str],
     joined = json.load(urllib.request.urlopen(f"{second}/api/join/{code.lower()}"))
     assert joined["session"] == created["id"]
     viewer = sockets(second, created["id"])
-    viewer.send(json.dumps({"type": "hello", "role": "viewer"}))
+    viewer.send(json.dumps({"type": "hello", "role": "viewer", "token": code}))
     welcome = json.loads(viewer.recv(timeout=10))
     assert welcome["type"] == "welcome" and welcome["relayed"] is True
     assert welcome["config"]["network"]["hidden_layers"] == [4, 2]
@@ -177,7 +178,7 @@ def test_ending_the_class_reaches_viewers_on_another_process(servers: tuple[str,
     first, second = servers
     created, presenter, code = _present(first, sockets)
     viewer = sockets(second, created["id"])
-    viewer.send(json.dumps({"type": "hello", "role": "viewer"}))
+    viewer.send(json.dumps({"type": "hello", "role": "viewer", "token": code}))
     assert json.loads(viewer.recv(timeout=10))["type"] == "welcome"
     presenter.send(json.dumps({"type": "end_class", "id": 20}))
     assert _reply(presenter, 20)["type"] == "ack"
@@ -192,3 +193,28 @@ def test_ending_the_class_reaches_viewers_on_another_process(servers: tuple[str,
     with pytest.raises(urllib.error.HTTPError) as missing:
         urllib.request.urlopen(f"{second}/api/join/{code}")
     assert missing.value.code == 404
+
+
+def test_a_class_comes_back_for_other_processes_after_a_restart(
+        redis_url: str, tmp_path: Any, sockets: Any) -> None:
+    """Item 15 with Redis: process A (with a store) presents a class, restarts (SIGTERM);
+    its class is announced again, and process B's viewers join it by its code and follow
+    the presenter's steps as before."""
+    store, port = str(tmp_path / "sessions.sqlite3"), _port()
+    with _server(redis_url) as second:
+        with _server(redis_url, store, port) as first:
+            created, presenter, code = _present(first, sockets)
+            presenter.close()
+        with _server(redis_url, store, port) as first:  # the same address, restored
+            joined = json.load(urllib.request.urlopen(f"{second}/api/join/{code}"))
+            assert joined["session"] == created["id"]
+            viewer = sockets(second, created["id"])
+            viewer.send(json.dumps({"type": "hello", "role": "viewer", "token": code}))
+            welcome = json.loads(viewer.recv(timeout=10))
+            assert welcome["type"] == "welcome" and welcome["relayed"] is True
+            presenter = sockets(first, created["id"])
+            presenter.send(json.dumps({"type": "hello", "role": "presenter",
+                                       "token": created["presenter_token"]}))
+            presenter.send(json.dumps({"type": "step", "n": 3, "id": 30}))
+            first_step = _reply(presenter, 30)["step"]
+            _frame_with_step(viewer, first_step + 2)

@@ -14,7 +14,9 @@ from fastapi.testclient import TestClient
 from server_helpers import (
     Json,
     SessionHandle,
+    bearer,
     create_session,
+    export_run,
     open_socket,
     session_info,
 )
@@ -46,11 +48,9 @@ def _run(client: TestClient, session: SessionHandle, *commands: Json) -> None:
             conn.ack(command)
 
 
-def _export(client: TestClient, session_id: str) -> Json:
-    response = client.get(f"/api/sessions/{session_id}/snapshot")
-    assert response.status_code == 200, response.text
-    exported: Json = response.json()
-    return exported
+def _export(client: TestClient, session: SessionHandle) -> Json:
+    """The session's snapshot, fetched with its presenter token."""
+    return export_run(client, session)
 
 
 def _post_snapshot(client: TestClient, exported: Json) -> Any:
@@ -165,7 +165,7 @@ def test_invalid_hidden_layer_is_named_with_its_index(client: TestClient) -> Non
 
 def test_create_with_config_and_snapshot_is_refused(client: TestClient) -> None:
     """Giving both a config and a snapshot is a 422 naming ``snapshot``."""
-    exported = _export(client, create_session(client).id)
+    exported = _export(client, create_session(client))
     response = client.post("/api/sessions", json={"config": {}, "snapshot": exported})
     assert response.status_code == 422
     assert response.json()["detail"]["field"] == "snapshot"
@@ -178,11 +178,14 @@ def test_create_refuses_unknown_body_fields(client: TestClient) -> None:
 
 
 def test_session_limit_answers_503(make_client: Callable[..., TestClient]) -> None:
-    """Past ``max_sessions`` a create is refused with 503 (memory stays bounded)."""
+    """Past ``max_sessions`` a create is refused with 503 (memory stays bounded) when every
+    session is in use (an idle one of the same address would make room: test_limits)."""
     client = make_client(max_sessions=2)
-    create_session(client)
-    create_session(client)
-    response = client.post("/api/sessions")
+    first, second = create_session(client), create_session(client)
+    with open_socket(client, first.id) as one, open_socket(client, second.id) as two:
+        one.hello_presenter(first.token)
+        two.hello_presenter(second.token)
+        response = client.post("/api/sessions")
     assert response.status_code == 503
     assert "limit" in response.json()["detail"]["message"]
 
@@ -214,13 +217,14 @@ def test_info_and_snapshot_never_reveal_the_token(client: TestClient,
                                                   session: SessionHandle) -> None:
     """Neither the public info nor the exported run contains the presenter token."""
     assert session.token not in client.get(f"/api/sessions/{session.id}").text
-    assert session.token not in client.get(f"/api/sessions/{session.id}/snapshot").text
+    assert session.token not in client.get(f"/api/sessions/{session.id}/snapshot",
+                                           headers=bearer(session.token)).text
 
 
 @pytest.mark.parametrize("path", ["/api/sessions/{id}", "/api/sessions/{id}/snapshot"])
 def test_unknown_session_is_404(client: TestClient, path: str) -> None:
     """An unknown session id is a 404 naming the field ``id``."""
-    response = client.get(path.format(id="no-such-session"))
+    response = client.get(path.format(id="no-such-session"), headers=bearer("x"))
     assert response.status_code == 404
     assert response.json()["detail"]["field"] == "id"
 
@@ -232,7 +236,7 @@ def test_snapshot_is_strict_json(client: TestClient) -> None:
                                        "data": {"dataset": "plane"}})
     _run(client, session, {"type": "step", "n": 3},
          {"type": "set_hyper", "learning_rate": 10}, {"type": "step", "n": 40})
-    text = client.get(f"/api/sessions/{session.id}/snapshot").text
+    text = client.get(f"/api/sessions/{session.id}/snapshot", headers=bearer(session.token)).text
     for constant in ("NaN", "Infinity"):
         assert constant not in text
 
@@ -241,13 +245,13 @@ def test_snapshot_round_trip_continues_identically(client: TestClient) -> None:
     """An imported run starts at the original's step and steps on bit-identically."""
     original = create_session(client, XOR_ADAM)
     _run(client, original, {"type": "step", "n": 11})
-    exported = _export(client, original.id)
+    exported = _export(client, original)
     copy_ = create_session(client, snapshot=exported)
     assert session_info(client, copy_.id)["step"] == 11
     assert copy_.config == original.config
     for session in (original, copy_):
         _run(client, session, {"type": "step", "n": 6})
-    first, second = _export(client, original.id), _export(client, copy_.id)
+    first, second = _export(client, original), _export(client, copy_)
     assert second["trainer"]["step"] == first["trainer"]["step"] == 17
     assert second["trainer"]["parameters"] == first["trainer"]["parameters"]
     assert second["trainer"]["optimizer"] == first["trainer"]["optimizer"]
@@ -258,10 +262,10 @@ def test_snapshot_round_trip_mid_step(client: TestClient) -> None:
     original = create_session(client, XOR_ADAM)
     _run(client, original, {"type": "step", "n": 3}, {"type": "phase_step"},
          {"type": "phase_step"})
-    copy_ = create_session(client, snapshot=_export(client, original.id))
+    copy_ = create_session(client, snapshot=_export(client, original))
     for session in (original, copy_):
         _run(client, session, {"type": "step", "n": 4})
-    first, second = _export(client, original.id), _export(client, copy_.id)
+    first, second = _export(client, original), _export(client, copy_)
     assert first["trainer"]["step"] == 7
     assert second["trainer"]["parameters"] == first["trainer"]["parameters"]
 
@@ -271,11 +275,11 @@ def test_snapshot_import_keeps_history_and_speed(client: TestClient) -> None:
     original = create_session(client, XOR_ADAM)
     _run(client, original, {"type": "set_hyper", "speed": 3}, {"type": "step", "n": 4},
          {"type": "step", "n": 2})
-    exported = _export(client, original.id)
+    exported = _export(client, original)
     assert len(exported["history"]["rows"]) >= 2
     assert exported["speed"] == 3
     copy_ = create_session(client, snapshot=exported)
-    again = _export(client, copy_.id)
+    again = _export(client, copy_)
     assert again["history"] == exported["history"]
     assert again["speed"] == 3
 
@@ -302,7 +306,7 @@ def _set_first_weight(value: float) -> Callable[[Json], None]:
 def test_tampered_snapshot_is_refused(client: TestClient, tamper: Callable[[Json], None],
                                       field: str) -> None:
     """A tampered snapshot (NaN, wrong shape, inconsistent) is a 422 naming the field."""
-    exported = _export(client, create_session(client, XOR_ADAM).id)
+    exported = _export(client, create_session(client, XOR_ADAM))
     tamper(exported)
     response = _post_snapshot(client, exported)
     assert response.status_code == 422, response.text
@@ -314,7 +318,7 @@ def test_snapshot_with_malformed_given_batch_is_refused(client: TestClient) -> N
     """A mid-step snapshot whose ``given_batch`` is malformed is a 422, not a 500."""
     session = create_session(client, XOR_ADAM)
     _run(client, session, {"type": "phase_step"})
-    exported = _export(client, session.id)
+    exported = _export(client, session)
     exported["trainer"]["given_batch"] = [[[0.0, 0.0]]]  # points but no labels
     response = _post_snapshot(TestClient(client.app, raise_server_exceptions=False), exported)
     assert response.status_code == 422, response.text
@@ -325,8 +329,9 @@ def test_snapshot_with_non_finite_speed_is_refused_or_clamped() -> None:
     from backprop_playground.main import create_app
     from backprop_playground.settings import Settings
 
-    with TestClient(create_app(Settings())) as client:
-        exported = copy.deepcopy(_export(client, create_session(client, XOR_ADAM).id))
+    settings = Settings(allowed_hosts=["testserver"], store_path="")
+    with TestClient(create_app(settings)) as client:
+        exported = copy.deepcopy(_export(client, create_session(client, XOR_ADAM)))
         exported["speed"] = math.nan
         response = _post_snapshot(client, exported)
         if response.status_code == 422:

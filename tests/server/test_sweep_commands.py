@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import struct
-
 import pytest
 from fastapi import FastAPI
-from server_helpers import Conn, SessionHandle
+from server_helpers import Conn, SessionHandle, frame_header
 
-RATE = struct.Struct("<f")  # header byte 48: the main run's learning rate
 FLAG_SWEEP = 8
 
 
 def _rate(conn: Conn) -> float:
+    """The main run's learning rate, from the last frame's header."""
     assert conn.last_frame is not None
-    return float(RATE.unpack_from(conn.last_frame, 48)[0])
+    return float(frame_header(conn.last_frame)["learning_rate"])
 
 
 def test_sweep_frames_carry_every_run(presenter: Conn, app: FastAPI,
@@ -51,7 +49,7 @@ def test_stopping_the_sweep_returns_to_one_run(presenter: Conn, app: FastAPI,
 
 
 @pytest.mark.parametrize("rates, field", [
-    ([0.1], "learning_rates"), ([0.1] * 9, "learning_rates"), ([0.1, 50.0], "learning_rates.1"),
+    ([0.1], "learning_rates"), ([0.1] * 9, "learning_rates"), ([0.1, 50.0], "learning_rates[1]"),
 ])
 def test_bad_sweeps_are_refused_naming_the_field(presenter: Conn, rates: list[float],
                                                  field: str) -> None:

@@ -18,7 +18,9 @@ from server_helpers import (
     Conn,
     Json,
     SessionHandle,
+    class_code,
     create_session,
+    export_run,
     layer_sizes,
     open_socket,
     session_info,
@@ -31,6 +33,7 @@ from backprop_playground.wire.frame import (
     FLAG_DIVERGED,
     FLAG_RUNNING,
     FLAG_SELECTION,
+    FRAME_VERSION,
     PROTOCOL_VERSION,
 )
 
@@ -85,15 +88,17 @@ def test_presenter_hello_gets_welcome_then_a_frame(client: TestClient,
         assert all(len(row) == 3 and row[2] in (0, 1) for row in data["train"] + data["test"])
         header = conn.headers[0]  # the hello waited for it
         assert header["step"] == 0
-        assert header["version"] == PROTOCOL_VERSION
+        assert header["version"] == FRAME_VERSION
         assert layer_sizes(conn.last_frame or b"") == [2, 3, 1]
 
 
 def test_viewer_hello_gets_welcome_and_frames(client: TestClient, session: SessionHandle,
                                               presenter: Conn) -> None:
-    """A viewer (no token) is welcomed as a viewer and receives the frames of the run."""
+    """A viewer (with the class's join code) is welcomed as a viewer and receives the
+    frames of the run."""
+    code = class_code(client, session)
     with open_socket(client, session.id) as viewer:
-        welcome = viewer.hello_viewer()
+        welcome = viewer.hello_viewer(code)
         assert welcome["role"] == "viewer"
         viewer.wait_json(lambda m: m["type"] == "viewers" and m["count"] == 1, since=0)
         presenter.ack({"type": "play"})
@@ -173,10 +178,11 @@ def test_viewer_limit_closes_with_4429(make_client: Callable[..., TestClient]) -
     """Past ``max_viewers_per_session`` a viewer is refused with 4429."""
     client = make_client(max_viewers_per_session=1)
     session = create_session(client)
+    code = class_code(client, session)
     with open_socket(client, session.id) as first:
-        first.hello_viewer()
+        first.hello_viewer(code)
         with open_socket(client, session.id) as second:
-            second.send({"type": "hello", "role": "viewer"})
+            second.send({"type": "hello", "role": "viewer", "token": code})
             assert second.wait_closed() == 4429
         assert session_info(client, session.id)["viewers"] == 1
 
@@ -184,8 +190,9 @@ def test_viewer_limit_closes_with_4429(make_client: Callable[..., TestClient]) -
 def test_viewer_count_follows_connections(client: TestClient, session: SessionHandle,
                                           presenter: Conn) -> None:
     """Viewers joining and leaving are counted in the info and announced to everyone."""
+    code = class_code(client, session)
     with open_socket(client, session.id) as viewer:
-        viewer.hello_viewer()
+        viewer.hello_viewer(code)
         presenter.wait_json(lambda m: m["type"] == "viewers" and m["count"] == 1, since=0)
         assert session_info(client, session.id)["viewers"] == 1
     presenter.wait_json(lambda m: m["type"] == "viewers" and m["count"] == 0)
@@ -195,9 +202,10 @@ def test_viewer_count_follows_connections(client: TestClient, session: SessionHa
 def test_closed_sockets_leave_no_subscriber(client: TestClient, app: FastAPI,
                                             session: SessionHandle) -> None:
     """After presenter and viewers disconnect, the session holds no subscriber."""
+    code = class_code(client, session)
     for _ in range(5):
         with open_socket(client, session.id) as conn:
-            conn.hello_viewer()
+            conn.hello_viewer(code)
     with open_socket(client, session.id) as conn:
         conn.hello_presenter(session.token)
     live = app.state.registry.get(session.id)
@@ -231,8 +239,9 @@ def test_allowlisted_origin_is_allowed(make_client: Callable[..., TestClient]) -
     """An Origin listed in ``Settings.allowed_origins`` is allowed; others still are not."""
     client = make_client(allowed_origins=["https://class.example"])
     session = create_session(client)
+    code = class_code(client, session)
     with open_socket(client, session.id, headers={"origin": "https://class.example"}) as conn:
-        conn.hello_viewer()
+        conn.hello_viewer(code)
     with pytest.raises(WebSocketDisconnect), open_socket(
             client, session.id, headers={"origin": "https://evil.example"}):
         pass
@@ -365,13 +374,13 @@ def test_phase_step_walks_the_phases(presenter: Conn, client: TestClient,
 def test_reset_goes_back_to_step_zero(presenter: Conn, client: TestClient,
                                       session: SessionHandle) -> None:
     """reset is acked at 0, announces the config, sends step 0, restores the weights."""
-    initial = client.get(f"/api/sessions/{session.id}/snapshot").json()["trainer"]
+    initial = export_run(client, session)["trainer"]
     presenter.ack({"type": "step", "n": 7})
     mark = len(presenter.headers)
     assert presenter.ack({"type": "reset"})["step"] == 0
     presenter.wait_frame(lambda h: h["step"] == 0, since=mark)
     assert any(m["type"] == "config" for m in presenter.messages)
-    after = client.get(f"/api/sessions/{session.id}/snapshot").json()
+    after = export_run(client, session)
     assert after["trainer"]["parameters"] == initial["parameters"]
     assert after["trainer"]["step"] == 0
     assert after["history"]["rows"] == [] or after["history"]["rows"][0][0] == 0
@@ -381,8 +390,9 @@ def test_every_command_is_followed_by_a_state_broadcast(client: TestClient,
                                                         session: SessionHandle,
                                                         presenter: Conn) -> None:
     """After a command, presenter and viewers receive the new state."""
+    code = class_code(client, session)
     with open_socket(client, session.id) as viewer:
-        viewer.hello_viewer()
+        viewer.hello_viewer(code)
         presenter.ack({"type": "set_hyper", "learning_rate": 0.1})
         state = viewer.wait_json(lambda m: m["type"] == "state"
                                  and m["hyper"]["learning_rate"] == 0.1)
@@ -533,8 +543,9 @@ def test_oversized_binary_message_is_closed_with_1009(
     """A binary message over ``max_message_bytes`` closes the socket with 1009."""
     client = make_client(max_message_bytes=2048)
     session = create_session(client)
+    code = class_code(client, session)
     with open_socket(client, session.id) as conn:
-        conn.hello_viewer()
+        conn.hello_viewer(code)
         conn.send(b"x" * 3000)
         assert conn.wait_closed() == 1009
 
@@ -690,10 +701,11 @@ def test_configure_clears_the_selection(presenter: Conn, app: FastAPI,
 def test_divergence_pauses_and_tells_everyone(client: TestClient) -> None:
     """Divergence pauses, tells every client (event + state), flags frames; reset recovers."""
     session = create_session(client, REGRESSION)
+    code = class_code(client, session)
     with open_socket(client, session.id) as presenter, \
             open_socket(client, session.id) as viewer:
         presenter.hello_presenter(session.token)
-        viewer.hello_viewer()
+        viewer.hello_viewer(code)
         presenter.ack({"type": "set_hyper", "learning_rate": 10})
         presenter.ack({"type": "play"})
         for conn in (presenter, viewer):
@@ -723,8 +735,9 @@ def test_frame_after_divergence_does_not_claim_running(client: TestClient) -> No
         presenter.ack({"type": "set_hyper", "learning_rate": 10})
         presenter.ack({"type": "play"})
         presenter.wait_json(lambda m: m["type"] == "event")
+    code = class_code(client, session)
     with open_socket(client, session.id) as late:
-        late.hello_viewer()
+        late.hello_viewer(code)
         header = late.headers[0]
     assert header["flags"] & FLAG_DIVERGED
     assert not header["flags"] & FLAG_RUNNING
@@ -736,8 +749,9 @@ def test_regression_welcome_is_strict_json(client: TestClient) -> None:
     with open_socket(client, session.id) as presenter:
         presenter.hello_presenter(session.token)
         presenter.ack({"type": "step", "n": 3})
+    code = class_code(client, session)
     with open_socket(client, session.id) as late:
-        welcome = late.hello_viewer()
+        welcome = late.hello_viewer(code)
     rows = welcome["history"]["rows"]
     assert rows and all(row[4] is None and row[5] is None for row in rows)
     assert "history.rows[0][4]" in welcome["non_finite"]

@@ -7,15 +7,17 @@ import dataclasses
 import numpy as np
 import pytest
 
-from backprop_playground.live.frames import FRAME_BUDGET, build_frame, choose_resolution
+from backprop_playground.live.frames import VALUE_BUDGET, build_frame, choose_resolution
 from backprop_playground.trainer import TrainerConfig, TrainingSession, config_from_dict
 from backprop_playground.wire import generate
 from backprop_playground.wire.commands import Selection
 from backprop_playground.wire.frame import (
     BLOCKS,
+    DTYPES,
     HEADER,
     HEADER_FIELDS,
     FrameData,
+    body_bytes,
     decode_header,
     encode_frame,
     frame_floats,
@@ -53,17 +55,19 @@ def test_every_block_has_a_frame_field_and_every_symbol_a_header_field() -> None
             assert isinstance(dim, int) or dim in header or (
                 block.per_layer and dim in ("n_in", "n_out")), (block.name, dim)
         assert not block.fields or block.shape[-1] == len(block.fields)
+        assert block.dtype in DTYPES
+        assert block.dtype == "f32" or (len(block.shape) >= 2 and not block.fields)  # maps
 
 
 def test_encoded_length_is_what_the_table_gives() -> None:
-    """total_bytes = header + 4 · the floats the table describes for the header's sizes."""
+    """total_bytes is the message's length; body_bytes, the inflated body's, is what the
+    table describes for the header's sizes."""
     frame = _frame()
     data = encode_frame(frame)
     header = decode_header(data)
     assert header["total_bytes"] == len(data)
     assert header["layer_sizes"] == frame.layer_sizes
-    assert len(data) == HEADER.size + 4 * frame_floats(frame.symbols(), frame.layer_sizes,
-                                                         frame.flags())
+    assert header["body_bytes"] == body_bytes(frame.symbols(), frame.layer_sizes, frame.flags())
 
 
 def test_encoder_refuses_an_array_of_the_wrong_shape() -> None:
@@ -76,13 +80,15 @@ def test_encoder_refuses_an_array_of_the_wrong_shape() -> None:
 
 @pytest.mark.parametrize("hidden", [[], [4, 2], [8] * 6])
 def test_largest_frame_fits_the_budget(hidden: list[int]) -> None:
-    """The chosen map resolution keeps a frame with a full selection under the budget."""
+    """The chosen map resolution keeps a frame with a full selection within the value
+    budget (before quantisation and compression)."""
     config = config_from_dict({"network": {"hidden_layers": hidden,
                                            "features": ["x1", "x2", "x1_squared"]}})
     frame = _frame(config)
     resolution = choose_resolution(frame.layer_sizes)
     assert frame.output_maps.shape[-1] == resolution.main
-    assert len(encode_frame(frame)) <= FRAME_BUDGET
+    assert frame_floats(frame.symbols(), frame.layer_sizes, frame.flags()) <= VALUE_BUDGET
+    assert len(encode_frame(frame)) < HEADER.size + VALUE_BUDGET
 
 
 def test_step_and_epoch_counters_do_not_overflow() -> None:

@@ -2,18 +2,20 @@
 
 One receiver (this coroutine) and one sender task (:class:`live.fanout.Subscriber`) per socket;
 cleanup in ``finally``. Errors are answered on the socket, which stays open, except for an
-oversized message (closed with 1009) and a failed hello (closed with 4403/4404/4429).
+oversized message (closed with 1009) and a failed hello (closed with 1008/4403/4404/4429).
+A client found stalled is dropped at the transport (:mod:`.transport`). Host and Origin are
+checked before the handshake (:mod:`.guards`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
+import secrets
+from collections import Counter
 from collections.abc import MutableMapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
@@ -25,28 +27,25 @@ from ..live.session import LimitError
 from ..settings import Settings
 from ..wire.commands import CommandError, Hello, Role, parse_command, request_id_of
 from ..wire.messages import AckMessage, CloseCode, error_message, to_json
+from .transport import aborter
 
 router = APIRouter()
+#: The answer to a binary message (the page only ever sends text).
+BINARY_REFUSED = ("binary messages are not commands: send each command as a JSON text "
+                  "message")
 logger = logging.getLogger(__name__)
 
 
-def origin_allowed(websocket: WebSocket, settings: Settings) -> bool:
-    """Same origin as the page (Origin's host:port equals Host), or in the allowlist.
-    Clients that send no Origin (not browsers) are allowed."""
-    origin = websocket.headers.get("origin")
-    if origin is None or origin in settings.allowed_origins:
-        return True
-    return urlsplit(origin).netloc == websocket.headers.get("host", "")
+def client_address(connection: WebSocket) -> str:
+    """The client's IP address (what per-address limits count)."""
+    return connection.client.host if connection.client else "unknown"
 
 
 @router.websocket("/ws/sessions/{session_id}")
 async def session_socket(websocket: WebSocket, session_id: str) -> None:
     settings: Settings = websocket.app.state.settings
     registry: SessionRegistry = websocket.app.state.registry
-    if not origin_allowed(websocket, settings):
-        await websocket.close(code=CloseCode.POLICY, reason="origin not allowed")
-        return
-    await websocket.accept()
+    await websocket.accept()  # Host and Origin were checked before (api.guards)
     session = await registry.find(session_id)
     if session is None:
         await _refuse(websocket, "no such session", "id", CloseCode.NOT_FOUND)
@@ -65,7 +64,9 @@ async def _join(websocket: WebSocket, session: Joinable, role: Role,
     socket closed with 4429) when the session has no room."""
     await session.ensure_frame()
     subscriber = Subscriber(websocket, role, settings.send_timeout_seconds)
-    subscriber.offer_control(to_json(session.welcome(role)))
+    if role == "viewer":
+        subscriber.member_token = secrets.token_urlsafe(18)
+    subscriber.offer_control(session.welcome_text(role, subscriber.member_token))
     if session.last_frame is not None:
         subscriber.offer_frame(session.last_frame)
     try:
@@ -84,15 +85,35 @@ async def _serve(websocket: WebSocket, session: Joinable, subscriber: Subscriber
     try:
         await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
     finally:
+        stalled = (sender.done() and not sender.cancelled()
+                   and isinstance(sender.exception(), ClientStalled))
         for task in (sender, receiver):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, ClientStalled, WebSocketDisconnect,
                                      RuntimeError):
                 await task
         session.detach(subscriber)
-        if websocket.application_state != WebSocketState.DISCONNECTED:
-            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-                await websocket.close(code=subscriber.close_code or 1000)
+        await _close(websocket, subscriber.close_code or 1000, stalled,
+                     settings.send_timeout_seconds)
+
+
+async def _close(websocket: WebSocket, code: int, stalled: bool, timeout: float) -> None:
+    """Close the socket: a stalled client's at the transport (its buffers are full, so no
+    closing handshake could get through), anyone else's with ``code``, dropped too if the
+    handshake does not go out within ``timeout``."""
+    abort = aborter(websocket.scope)
+    if stalled and abort is not None:
+        abort()
+        return
+    if websocket.application_state == WebSocketState.DISCONNECTED:
+        return
+    try:
+        await asyncio.wait_for(websocket.close(code=code), timeout)
+    except TimeoutError:
+        if abort is not None:
+            abort()
+    except (RuntimeError, WebSocketDisconnect):
+        pass
 
 
 async def _refuse(websocket: WebSocket, message: str, field: str | None, code: int) -> None:
@@ -103,12 +124,15 @@ async def _refuse(websocket: WebSocket, message: str, field: str | None, code: i
 
 async def _receive_hello(websocket: WebSocket, session: Joinable,
                          settings: Settings) -> Hello | None:
-    """The first message must be a hello; a presenter's token must match."""
+    """The first message must be a hello: the presenter's with the presenter token, a
+    viewer's (only while the session is presented) with the class's join code."""
     try:
         text = await asyncio.wait_for(_receive_text(websocket, settings),
                                       settings.hello_timeout_seconds)
         if text is None:
             return None
+        if isinstance(text, bytes):
+            raise CommandError(BINARY_REFUSED)
         command = parse_command(text)
     except TimeoutError:
         await _refuse(websocket, "say hello first", "type", CloseCode.POLICY)
@@ -121,44 +145,68 @@ async def _receive_hello(websocket: WebSocket, session: Joinable,
     if not isinstance(command, Hello):
         await _refuse(websocket, "the first message must be a hello", "type", CloseCode.POLICY)
         return None
-    if command.role == "presenter" and not hmac.compare_digest(
-            (command.token or "").encode(), session.presenter_token.encode()):
-        await _refuse(websocket, "wrong presenter token", "token", CloseCode.FORBIDDEN)
+    if not session.admits(command.role, command.token):
+        reason = ("wrong presenter token" if command.role == "presenter" else
+                  "viewers join a presented class with its join code (as token)")
+        await _refuse(websocket, reason, "token", CloseCode.FORBIDDEN)
         return None
     return command
 
 
-async def _receive_text(websocket: WebSocket, settings: Settings) -> str | None:
-    """The next message as text; None once the socket closed (1009 if it was too big)."""
+async def _receive_text(websocket: WebSocket, settings: Settings) -> str | bytes | None:
+    """The next message: text, or bytes for a binary message (which is refused: commands
+    are JSON text); None once the socket closed (1009 if the message was too big)."""
     message: MutableMapping[str, Any] = await websocket.receive()
     if message["type"] == "websocket.disconnect":
         raise WebSocketDisconnect(message.get("code", 1000))
     data = message.get("text") if message.get("text") is not None else message.get("bytes")
     if data is None:
         return ""
-    size = len(data.encode("utf-8")) if isinstance(data, str) else len(data)
+    size = len(data.encode("utf-8", "surrogatepass")) if isinstance(data, str) else len(data)
     if size > settings.max_message_bytes:
         await websocket.close(code=CloseCode.TOO_BIG,
                               reason=f"messages are limited to {settings.max_message_bytes} bytes")
         return None
-    return data if isinstance(data, str) else data.decode("utf-8", errors="replace")
+    return data if isinstance(data, str) else bytes(data)
 
 
 async def _receive_commands(websocket: WebSocket, session: Joinable,
                             subscriber: Subscriber,
                             settings: Settings) -> None:
-    """Read commands until the socket closes; answer each with an ack or an error."""
+    """Read commands until the socket closes; answer each with an ack or an error. One
+    command at a time per socket, and at most ``max_pending_commands_per_address`` for all
+    the sockets of one client address."""
     limiter = RateLimiter(settings.max_messages_per_second)
+    pending: Counter[str] = websocket.app.state.pending_commands
+    address = client_address(websocket)
     while True:
         text = await _receive_text(websocket, settings)
         if text is None:
             return
+        if isinstance(text, bytes):
+            subscriber.offer_control(error_message(CommandError(BINARY_REFUSED)))
+            continue
         if not limiter.allow():
             subscriber.offer_control(error_message(CommandError(
                 f"too many messages: at most {settings.max_messages_per_second:g} per second",
                 None, request_id_of(text))))
             continue
-        subscriber.offer_control(await _answer(text, session, subscriber))
+        if pending[address] >= settings.max_pending_commands_per_address:
+            subscriber.offer_control(error_message(CommandError(
+                f"too many commands in progress from your address (at most "
+                f"{settings.max_pending_commands_per_address}): wait for their answers",
+                None, request_id_of(text))))
+            continue
+        pending[address] += 1
+        try:
+            # Shielded: a client that leaves mid-command does not cut the command short
+            # half way through its bookkeeping (a long step stops by itself once nobody
+            # is left to watch).
+            subscriber.offer_control(await asyncio.shield(_answer(text, session, subscriber)))
+        finally:
+            pending[address] -= 1
+            if pending[address] <= 0:
+                del pending[address]
 
 
 async def _answer(text: str, session: Joinable,

@@ -19,6 +19,14 @@ async def present(session: LiveSession, command: Present) -> int:
     return session.trainer.step_count
 
 
+def resume_class(session: LiveSession, code: str) -> None:
+    """A class brought back after a restart keeps its code (the viewers' pages rejoin with
+    it); with Redis it is announced again for the other processes."""
+    session.join_code = session.codes.claim(code, session.id)
+    session.channel.go_public(session.join_code, lambda: session.welcome("viewer"),
+                              session.last_frame)
+
+
 async def end(session: LiveSession, command: EndClass) -> int:
     end_class(session)
     return session.trainer.step_count
@@ -39,4 +47,5 @@ def end_class(session: LiveSession) -> None:
     if session.join_code is not None:
         session.codes.retire(session.join_code)
         session.join_code = None
+    session.members.clear()  # no member token works any more, even before viewers leave
     session.channel.dismiss_viewers(ClassEndedEvent(message=CLASS_ENDED))

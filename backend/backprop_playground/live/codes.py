@@ -27,6 +27,14 @@ class JoinCodes:
                 self.by_code[code] = session_id
                 return code
 
+    def claim(self, code: str, session_id: str) -> str:
+        """``code`` for ``session_id`` again (a class brought back), or a fresh one if
+        another session holds it meanwhile."""
+        if self.by_code.get(code, session_id) != session_id:
+            return self.issue(session_id)
+        self.by_code[code] = session_id
+        return code
+
     def retire(self, code: str) -> None:
         """The class ended: the code stops working."""
         self.by_code.pop(code, None)

@@ -1,6 +1,9 @@
 """Per-client delivery: a one-slot frame mailbox (latest wins), a small bounded control
 queue, and one sender task with a send timeout. A slow client only ever loses frames;
 it never slows the trainer or other clients, and it holds at most one frame in memory.
+A frame leaves the mailbox only once the socket's previous bytes have nearly all gone (the
+server's :data:`UNSENT_EXTENSION`, see live/send_buffers.py), so that on a slow link the
+frames wait here, where newer ones replace them, and not in socket buffers.
 :class:`Audience` is one session's clients in this process and the rule for each kind of
 message; every delivery channel hands what it carries to an Audience.
 """
@@ -10,15 +13,34 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from ..wire.commands import Role
 from ..wire.messages import SUPERSEDED
+
+#: ASGI scope extension a server may offer: a callable giving the bytes the connection
+#: has been handed but not sent yet (event loop and kernel buffers).
+UNSENT_EXTENSION = "backprop.unsent_bytes"
+#: A frame leaves the mailbox once at most this many bytes wait unsent before it.
+UNSENT_LIMIT = 4096
+#: How often a sender waiting for its link looks again (a frame period is 33 ms).
+UNSENT_POLL_SECONDS = 0.005
+#: ... and at least this often, however long it has waited.
+UNSENT_POLL_MAX_SECONDS = 0.1
 
 
 class Socket(Protocol):
     async def send_text(self, data: str) -> None: ...
     async def send_bytes(self, data: bytes) -> None: ...
+
+
+def unsent_bytes(socket: object) -> Callable[[], int] | None:
+    """``socket``'s unsent-bytes counter (its ASGI scope's extension), or None."""
+    scope: Any = getattr(socket, "scope", None)
+    extensions = scope.get("extensions") if isinstance(scope, dict) else None
+    counter = extensions.get(UNSENT_EXTENSION) if isinstance(extensions, dict) else None
+    return counter if callable(counter) else None
 
 
 class ClientStalled(Exception):
@@ -32,6 +54,8 @@ class Subscriber:
     def __init__(self, socket: Socket, role: Role, send_timeout: float,
                  control_limit: int = 64) -> None:
         self.socket, self.role = socket, role
+        self._unsent = unsent_bytes(socket)
+        self._waiting_since: float | None = None  # for room on the link, since
         self.send_timeout, self.control_limit = send_timeout, control_limit
         self._frame: bytes | None = None
         # One ordered queue of [kind, text]; kind is None for messages that must all arrive
@@ -42,6 +66,8 @@ class Subscriber:
         self._overflowed = False
         self._wake = asyncio.Event()
         self.close_code: int | None = None
+        #: A viewer's proof of its class membership (fork, export); None for others.
+        self.member_token: str | None = None
         self.frames_sent = 0
         self.frames_replaced = 0
         self.connected_at = time.monotonic()
@@ -96,10 +122,34 @@ class Subscriber:
                     await self._send(self.socket.send_text(text))
             if self.close_code is not None:
                 return
+            if self._frame is not None and not await self._link_has_room():
+                continue  # something else came first (a message, the end, a newer frame)
             frame, self._frame = self._frame, None
             if frame is not None:
                 await self._send(self.socket.send_bytes(frame))
                 self.frames_sent += 1
+
+    async def _link_has_room(self) -> bool:
+        """Wait until the socket's earlier bytes have (nearly) all gone; False as soon as
+        the sender is woken meanwhile, ClientStalled when the link has made no room within
+        the send timeout of the first wait."""
+        if self._unsent is None:
+            return True
+        while self._unsent() > UNSENT_LIMIT:
+            now = time.monotonic()
+            if self._waiting_since is None:
+                self._waiting_since = now
+            elif now - self._waiting_since > self.send_timeout:
+                raise ClientStalled(f"no progress sending for {self.send_timeout:g} s")
+            if self._control or self.close_code is not None:
+                return False  # a message or the end goes first (a newer frame just waits)
+            # Look again after a tenth of the time waited so far: a link that drains soon is
+            # seen at once, and a thousand stalled ones cost a few polls a second each.
+            waited = now - self._waiting_since
+            await asyncio.sleep(min(UNSENT_POLL_MAX_SECONDS,
+                                    max(UNSENT_POLL_SECONDS, waited / 10)))
+        self._waiting_since = None
+        return True
 
     async def _send(self, sending: object) -> None:
         try:

@@ -1,8 +1,8 @@
 """Build a training frame's content from a trainer session (no I/O, no asyncio).
 
 Output maps come from one vectorized forward pass over a G×G grid; each neuron's thumbnail
-is that map subsampled to T×T. G and T are chosen per network so that a frame stays under
-``FRAME_BUDGET`` bytes.
+is that map subsampled to T×T. G and T are chosen per network so that a frame carries at
+most ``VALUE_BUDGET`` values (before the maps are quantised and the body deflated).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from ..trainer import Metrics, TrainingSession
 from ..wire.commands import Selection
 from ..wire.frame import (
     FLAG_SELECTION,
-    HEADER,
     MAX_SELECTION_SAMPLES,
     FrameData,
     frame_floats,
@@ -27,7 +26,8 @@ from .batch_block import batch_blocks
 from .landscape_block import landscape_blocks, verdict_of
 from .selection_block import selection_blocks
 
-FRAME_BUDGET = 60_000
+#: Values per frame (with a full selection block) that the map resolution keeps within.
+VALUE_BUDGET = 15_000
 #: (main map resolution, thumbnail resolution); thumbnails subsample the main map.
 RESOLUTIONS = ((64, 16), (48, 16), (48, 12), (32, 8))
 
@@ -39,14 +39,14 @@ class MapResolution:
 
 
 def choose_resolution(layer_sizes: list[int]) -> MapResolution:
-    """The finest (G, T) whose maps fit the frame budget for this network (with a full
-    selection block)."""
+    """The finest (G, T) whose maps keep a frame of this network (with a full selection
+    block) within the value budget."""
     symbols = {"n_layers": len(layer_sizes) - 1, "n_outputs": layer_sizes[-1],
                "n_neurons": sum(layer_sizes[:-1]), "selection_samples": MAX_SELECTION_SAMPLES}
     for main, thumb in RESOLUTIONS:
         floats = frame_floats({**symbols, "main_res": main, "thumb_res": thumb}, layer_sizes,
                               FLAG_SELECTION)
-        if HEADER.size + 4 * floats <= FRAME_BUDGET:
+        if floats <= VALUE_BUDGET:
             return MapResolution(main, thumb)
     return MapResolution(*RESOLUTIONS[-1])
 

@@ -30,7 +30,7 @@ from ..wire.commands import (
 )
 from . import classroom
 from .dispatch import CommandTable
-from .session import LiveSession
+from .session import STEP_LIMIT, LiveSession
 
 
 async def play(session: LiveSession, command: Play) -> int:
@@ -38,6 +38,7 @@ async def play(session: LiveSession, command: Play) -> int:
     if trainer.status == "diverged":
         reason = trainer.divergence.message if trainer.divergence else "diverged"
         raise CommandError(f"{reason}; lower the learning rate or reset", None, command.id)
+    _check_steps_left(session, command.id, None)
     session.play()
     return trainer.step_count + 1
 
@@ -49,16 +50,18 @@ async def pause(session: LiveSession, command: Pause) -> int:
 
 
 async def step(session: LiveSession, command: Step) -> int:
+    """Run ``n`` whole steps, in slices (other sessions take turns in between)."""
     session.running = False
-    trainer = session.trainer
-    first = trainer.step_count + 1
-    await session.trainer_work(lambda: trainer.run(command.n))
+    first = session.trainer.step_count + 1
+    await session.run_steps(min(command.n, _check_steps_left(session, command.id, "n")))
     return first
 
 
 async def phase_step(session: LiveSession, command: PhaseStep) -> int:
-    session.running = False
     trainer = session.trainer
+    if trainer.phase in (None, "update"):  # the phase would begin a new step
+        _check_steps_left(session, command.id, None)
+    session.running = False
     await session.trainer_work(trainer.advance)
     return trainer.step_count + (0 if trainer.phase in (None, "update") else 1)
 
@@ -93,10 +96,15 @@ async def set_hyper(session: LiveSession, command: SetHyper) -> int:
 
 async def configure(session: LiveSession, command: Configure) -> int:
     """Rebuild with the merged config; a refused one changes nothing (not even running)."""
-    config = _validated_config(session.trainer.config, command)
+    merged = _merged_config(session.trainer.config, command)
+
+    def rebuild() -> None:  # trainer thread: a refused config leaves the trainer as it was
+        session.trainer.configure(_validated_config(merged, command.id))
+
+    await session.in_thread(rebuild)
     session.running = False
-    await session.trainer_work(lambda: session.trainer.configure(config))
     session.selection = None
+    await session.emit_frame()
     session.history.clear()
     session.broadcast(session.config_message())
     return 0
@@ -140,22 +148,22 @@ async def set_parameter(session: LiveSession, command: SetParameter) -> int:
 
 
 async def sweep(session: LiveSession, command: Sweep) -> int:
-    """Rebuild as a sweep over the rates (or as one run again) from the same seed."""
-    session.running = False
+    """Rebuild as a sweep over the rates (or as one run again) from the same seed; a run
+    that was training goes on training."""
     rates = command.learning_rates
     config = session.trainer.config
     if rates is not None:
         config = replace(config, hyper=replace(config.hyper, learning_rate=rates[0]))
-    fresh = TrainingSession(config, rates)
-
-    def swap() -> None:
-        session.trainer = fresh
+    def rebuild() -> None:  # trainer thread
+        session.trainer = TrainingSession(config, rates)
 
     session.main_run = 0
     session.selection = None
-    await session.trainer_work(swap)
+    await session.trainer_work(rebuild)
     session.history.clear()
     session.broadcast(session.config_message())
+    if session.running:
+        session.play()  # the run loop looks again (it may have slept through the rebuild)
     return 0
 
 
@@ -169,15 +177,37 @@ async def promote(session: LiveSession, command: Promote) -> int:
     return session.trainer.step_count
 
 
-def _validated_config(current: TrainerConfig, command: Configure) -> TrainerConfig:
-    """The merged, fully validated config of a configure command, or CommandError
-    naming ``config.<field>``."""
+def _merged_config(current: TrainerConfig, command: Configure) -> dict[str, Any]:
+    """The current config with the command's changes merged in, as a dict."""
+    return merge_config(config_to_dict(current), command.config.sections())
+
+
+def _validated_config(merged: dict[str, Any], request_id: str | int | None) -> TrainerConfig:
+    """The merged config, fully validated, or CommandError naming ``config.<field>``."""
     try:
-        config = config_from_dict(merge_config(config_to_dict(current), command.config))
-        return validate_config(config)
+        return validate_config(config_from_dict(merged))
     except ConfigError as error:
         field = error.field if error.field.startswith("config") else f"config.{error.field}"
-        raise CommandError(error.message, field, command.id) from error
+        raise CommandError(error.message, field, request_id) from error
+
+
+def _check_steps_left(session: LiveSession, request_id: str | int | None,
+                      field: str | None) -> int:
+    """The steps the run may still take; CommandError when its counter is at the limit."""
+    left = session.steps_left
+    if left < 1:
+        raise CommandError(f"the step counter is at its limit ({STEP_LIMIT}): reset or "
+                           "configure to train on", field, request_id)
+    return left
+
+
+def selection_fits(trainer: TrainingSession, target: Selection) -> bool:
+    """Whether ``target`` is a neuron or an edge of the trainer's network."""
+    try:
+        _check_selection(trainer, target, None)
+    except CommandError:
+        return False
+    return True
 
 
 def _check_selection(trainer: TrainingSession, target: Selection | None,
@@ -199,7 +229,10 @@ def _check_selection(trainer: TrainingSession, target: Selection | None,
 
 
 def merge_config(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    """``current`` with the fields of ``changes`` replaced, section by section.
+    """``current`` (a whole config, as ``config_to_dict`` writes it) with the fields of
+    ``changes`` replaced, section by section: a section of ``changes`` that is an object
+    updates that section; anything else (the seed, or a value of the wrong type, which the
+    trainer then refuses naming it) replaces it.
 
     What follows from a replaced field is reset rather than kept stale: a new data set
     drops custom points and lets the problem and loss follow it (unless given); new layer
@@ -212,6 +245,8 @@ def merge_config(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
             merged[section].update(values)
         else:
             merged[section] = values
+    if not all(isinstance(merged.get(name), dict) for name in ("network", "data")):
+        return merged  # a section that is not an object: refused by the trainer
     network, data = changes.get("network"), changes.get("data")
     if isinstance(data, dict) and "dataset" in data:
         if data["dataset"] != "custom" and "points" not in data:

@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from ..trainer import ConfigError, Metrics
+from ..trainer.snapshot_checks import exact_keys, listed, number, whole
 
 COLUMNS = ("step", "epoch", "train_loss", "test_loss", "train_accuracy", "test_accuracy",
            "batch_loss")
@@ -49,22 +50,17 @@ class History:
                 "stride": self.stride}
 
     def load(self, data: Any) -> None:
-        """Restore :meth:`as_dict` output (rows of numbers or nulls), validated."""
-        if not isinstance(data, dict) or data.get("columns") != list(COLUMNS):
-            raise ConfigError("history", f"must have columns {list(COLUMNS)}")
-        rows = data.get("rows")
-        if not isinstance(rows, list) or len(rows) > self.limit:
-            raise ConfigError("history.rows", f"must be a list of at most {self.limit} rows")
+        """Restore :meth:`as_dict` output (rows of numbers or nulls), validated strictly:
+        exactly its keys, at most ``limit`` rows of 7 finite numbers or nulls, a whole
+        stride."""
+        data = exact_keys(data, "history", ("columns", "rows"), ("stride",))
+        if data["columns"] != list(COLUMNS):
+            raise ConfigError("history.columns", f"must be {list(COLUMNS)}")
+        rows = listed(data["rows"], "history.rows", 0, self.limit)
         clean = []
         for index, row in enumerate(rows):
-            if not isinstance(row, list) or len(row) != len(COLUMNS) or not all(
-                    value is None or (isinstance(value, int | float)
-                                      and not isinstance(value, bool) and math.isfinite(value))
-                    for value in row):
-                raise ConfigError(f"history.rows[{index}]", "must be 7 numbers or nulls")
-            clean.append([math.nan if value is None else float(value) for value in row])
-        self.rows = clean
-        stride = data.get("stride", 1)
-        if not (isinstance(stride, int) and 1 <= stride <= 2**20):
-            raise ConfigError("history.stride", "must be a whole number from 1 to 2^20")
-        self.stride = stride
+            values = listed(row, f"history.rows[{index}]", len(COLUMNS), len(COLUMNS))
+            clean.append([math.nan if value is None else number(
+                value, f"history.rows[{index}][{column}]") for column, value in enumerate(values)])
+        stride = whole(data.get("stride", 1), "history.stride", 1, 2**20)
+        self.rows, self.stride, self._skipped = clean, stride, 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -27,6 +28,7 @@ from ..wire.messages import (
     WelcomeMessage,
     to_json,
 )
+from .codes import normalize_code
 from .fanout import Audience, Subscriber
 
 logger = logging.getLogger(__name__)
@@ -170,8 +172,6 @@ class RedisChannel:
 class RelayedSession:
     """Viewers here of a session that steps in another process: read-only, fed by Redis."""
 
-    presenter_token = ""  # nobody presents through a relay
-
     def __init__(self, backend: RedisBackend, session_id: str, welcome: WelcomeMessage,
                  frame: bytes | None) -> None:
         self.backend, self.id = backend, session_id
@@ -180,8 +180,18 @@ class RelayedSession:
         self.audience = Audience()
         self._task: asyncio.Task[None] | None = None
 
-    def welcome(self, role: Role) -> WelcomeMessage:
+    def admits(self, role: Role, token: str | None) -> bool:
+        """Viewers with the class's join code only: nobody presents through a relay."""
+        info = self._welcome.state.class_
+        return role == "viewer" and info is not None and hmac.compare_digest(
+            normalize_code(token or "").encode(), info.code.encode())
+
+    def welcome(self, role: Role, member_token: str | None = None) -> WelcomeMessage:
+        """The owner's welcome, as relayed (no member token: forks are made there)."""
         return self._welcome.relayed_to(role)
+
+    def welcome_text(self, role: Role, member_token: str | None = None) -> str:
+        return to_json(self.welcome(role))
 
     async def ensure_frame(self) -> None:
         """Nothing to build here: frames come from the owner."""

@@ -6,9 +6,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from functools import partial
 
+from .scheduler import run_timed
 from .session import LiveSession
 
+#: At most this much stepping per frame: a fast speed trains as fast as the frame rate
+#: allows without stretching frames.
 TICK_BUDGET_SECONDS = 0.03
 
 
@@ -44,27 +48,37 @@ class RunLoop:
                 continue
             started = loop.time()
             async with session.lock:
-                if session.running:
-                    frame = await session.in_thread(self._tick)
-                    session.after_trainer_work(frame)
+                if session.running and session.steps_left < 1:  # the counter's limit
+                    session.running = False
+                    await session.emit_frame()
+                    session.broadcast(session.state())
+                elif session.running:
+                    session.after_trainer_work(await self._tick())
             await asyncio.sleep(max(self._period() - (loop.time() - started), 0.001))
 
-    def _tick(self) -> bytes | None:
-        """Run this frame's steps (``speed`` per frame, within a time budget), then build
-        the frame; None when no step was due (slow speeds). Trainer thread."""
-        self._speed_credit += self.session.speed
-        due = int(self._speed_credit)
-        self._speed_credit -= due
+    async def _tick(self) -> bytes | None:
+        """Run this frame's steps (``speed`` per frame, for at most TICK_BUDGET_SECONDS),
+        then build the frame; None when no step was due (slow speeds). The steps run as
+        slices of the trainer threads (other sessions take turns in between); a tick whose
+        steps fit in one slice builds its frame in the same job."""
+        session = self.session
+        self._speed_credit += session.speed
+        due = min(int(self._speed_credit), session.steps_left)
+        self._speed_credit -= int(self._speed_credit)
         if due == 0:
             return None
-        trainer = self.session.trainer
-        started, done, chunk = time.perf_counter(), 0, 1
-        while done < due:
-            ran = trainer.run(min(chunk, due - done))
+        slice_seconds = session.settings.trainer_slice_seconds
+        deadline = time.perf_counter() + TICK_BUDGET_SECONDS
+
+        def first_slice() -> tuple[int, bytes | None]:
+            ran = run_timed(session.trainer, due, slice_seconds)
+            return ran, session.frame() if ran >= due else None
+
+        done, frame = await session.in_thread(first_slice)
+        while frame is None and done < due and time.perf_counter() < deadline:
+            ran = await session.in_thread(
+                partial(run_timed, session.trainer, due - done, slice_seconds))
             done += ran
-            if ran < min(chunk, due - done + ran) or trainer.status == "diverged":
+            if ran == 0 or session.trainer.status == "diverged":
                 break
-            if time.perf_counter() - started > TICK_BUDGET_SECONDS:
-                break
-            chunk = max(1, min(chunk * 2, due - done))
-        return self.session.frame()
+        return frame if frame is not None else await session.in_thread(session.frame)

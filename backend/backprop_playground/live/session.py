@@ -1,29 +1,35 @@
 """One live session: its trainer, its clients (through its delivery channel), the messages
 it sends, and the trainer work behind each frame.
 
-Trainer work (steps, frame building) runs in a thread pool under the session's lock, so the
-event loop stays responsive; each frame is encoded once and published to the channel, which
-offers it to every client's one-slot mailbox. The run loop is :mod:`.runloop`, the command
-handlers :mod:`.handlers` and :mod:`.classroom`.
+Trainer work (steps, frame building, exports) runs on the shared trainer threads of
+:mod:`.scheduler`, as jobs of this session (one at a time, taking turns fairly with other
+sessions), while the session's lock keeps one command or tick at a time; the event loop
+only awaits. Each frame is encoded once and published to the channel, which offers it to
+every client's one-slot mailbox. The run loop is :mod:`.runloop`, the command handlers
+:mod:`.handlers` and :mod:`.classroom`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import math
 import secrets
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 import numpy as np
 
 from ..settings import Settings
 from ..trainer import TrainingSession, config_to_dict, snapshot
+from ..trainer.snapshot_checks import MAX_COUNT
 from ..wire.commands import ControlCommand, Role, Selection
-from ..wire.frame import PROTOCOL_VERSION, encode_frame
+from ..wire.frame import HEADER_FIELDS, PROTOCOL_VERSION, FrameData, encode_frame
 from ..wire.messages import (
     ClassInfo,
     ConfigMessage,
@@ -36,15 +42,21 @@ from ..wire.messages import (
     ViewersMessage,
     ViewState,
     WelcomeMessage,
+    finite_json,
 )
 from .channels import Backend, Channel
-from .codes import JoinCodes
+from .codes import JoinCodes, normalize_code
 from .dispatch import CommandTable
 from .fanout import Subscriber
 from .frames import build_frame
 from .history import History
+from .scheduler import TrainerScheduler, run_timed
 
 T = TypeVar("T")
+#: The viewer count goes out at most this often.
+VIEWERS_INTERVAL_SECONDS = 0.1
+#: The step counter stops here: beyond it the page's numbers would not be exact.
+STEP_LIMIT = MAX_COUNT
 
 
 class LimitError(Exception):
@@ -57,7 +69,7 @@ class Services:
     backend, the command table and the join codes."""
 
     settings: Settings
-    executor: ThreadPoolExecutor
+    scheduler: TrainerScheduler
     backend: Backend
     commands: CommandTable[LiveSession]
     codes: JoinCodes
@@ -66,15 +78,25 @@ class Services:
 class LiveSession:
     """One trainer, what its clients see of it, and the channel they see it through."""
 
-    def __init__(self, trainer: TrainingSession, services: Services) -> None:
-        self.id = secrets.token_urlsafe(9)
-        self.presenter_token = secrets.token_urlsafe(24)
+    def __init__(self, trainer: TrainingSession, services: Services,
+                 session_id: str | None = None, owner: str = "",
+                 token_digest: str | None = None) -> None:
+        self.id = session_id or new_session_id()
+        #: The presenter's token, known only to a session created in this process (to give
+        #: it to its creator once); what proves it, always, is its digest.
+        self.presenter_token: str | None = None
+        if token_digest is None:
+            self.presenter_token = secrets.token_urlsafe(24)
+            token_digest = digest(self.presenter_token)
+        self.token_digest = token_digest
+        #: The client address that created the session (its per-address limit counts it).
+        self.owner = owner
         self.trainer, self.services, self.settings = trainer, services, services.settings
         self.codes: JoinCodes = services.codes
         self.channel: Channel = services.backend.channel(self.id)
         self.running = False
         #: Steps per frame while running.
-        self.speed = 1.0
+        self.speed = self.settings.default_speed
         self.selection: Selection | None = None
         #: The focus point's index in the minibatch (forward wave, loss panel).
         self.focus = 0
@@ -93,6 +115,12 @@ class LiveSession:
         self.join_code: str | None = None
         #: What the presenter shows (mirrored by the viewers' pages).
         self.view: dict[str, Any] = {"projector": False, "panel": None}
+        #: Member token → viewer: what lets a viewer of the class fork or export it.
+        self.members: dict[str, Subscriber] = {}
+        #: Counts the commands carried out (with the frame sequence, when a welcome is stale).
+        self.revision = 0
+        self._welcomes: dict[Role, tuple[tuple[Any, ...], str]] = {}
+        self._viewers_due = False
 
     # --------------------------------------------------------------- clients
     @property
@@ -103,19 +131,44 @@ class LiveSession:
     def viewers(self) -> int:
         return self.channel.audience.viewers
 
+    def admits(self, role: Role, token: str | None) -> bool:
+        """Whether a hello with ``token`` may join as ``role``: the presenter with the
+        presenter token; a viewer only while the session is presented, with its join code
+        (case, spaces and dashes ignored). A session id alone grants nothing."""
+        if role == "presenter":
+            return token is not None and self.is_presenter_token(token)
+        code = self.join_code
+        return code is not None and hmac.compare_digest(
+            normalize_code(token or "").encode(), code.encode())
+
     def attach(self, subscriber: Subscriber) -> None:
         if subscriber.role == "viewer" and self.viewers >= self.settings.max_viewers_per_session:
             raise LimitError(f"this session already has {self.viewers} viewers (the limit)")
         self.channel.audience.add(subscriber)
+        if subscriber.member_token is not None:
+            self.members[subscriber.member_token] = subscriber
         self.last_activity = time.monotonic()
-        self.broadcast(ViewersMessage(count=self.viewers))
+        self._announce_viewers()
 
     def detach(self, subscriber: Subscriber) -> None:
         """Forget a client; with no client left the run pauses (nobody is watching)."""
         self.channel.audience.discard(subscriber)
+        if subscriber.member_token is not None:
+            self.members.pop(subscriber.member_token, None)
         self.last_activity = time.monotonic()
         if not self.subscribers:
             self.running = False
+        self._announce_viewers()
+
+    def _announce_viewers(self) -> None:
+        """Tell everyone the viewer count soon: a class joining at once costs one message
+        per client every VIEWERS_INTERVAL_SECONDS, not one per client and joiner."""
+        if not self._viewers_due:
+            self._viewers_due = True
+            asyncio.get_running_loop().call_later(VIEWERS_INTERVAL_SECONDS, self._send_viewers)
+
+    def _send_viewers(self) -> None:
+        self._viewers_due = False
         self.broadcast(ViewersMessage(count=self.viewers))
 
     def is_idle(self, now: float) -> bool:
@@ -126,6 +179,11 @@ class LiveSession:
         """Run continuously from now on (the run loop wakes up)."""
         self.running = True
         self.wakeup.set()
+
+    @property
+    def steps_left(self) -> int:
+        """Whole steps the run may still take before its counter reaches STEP_LIMIT."""
+        return max(0, STEP_LIMIT - self.trainer.step_count)
 
     # ------------------------------------------------------------ publishing
     def broadcast(self, message: Message) -> None:
@@ -169,12 +227,40 @@ class LiveSession:
         """The current config and data, sent after configure, reset and sweep."""
         return ConfigMessage(config=config_to_dict(self.trainer.config), data=self.data())
 
-    def welcome(self, role: Role) -> WelcomeMessage:
+    def welcome(self, role: Role, member_token: str | None = None) -> WelcomeMessage:
         return WelcomeMessage(
             session=self.id, role=role, protocol=PROTOCOL_VERSION,
             config=config_to_dict(self.trainer.config), data=self.data(), state=self.state(),
             history=self.history.as_dict(),
-            viewers=self.viewers + (role == "viewer"))  # sent just before attaching
+            viewers=self.viewers + (role == "viewer"),  # sent just before attaching
+            member_token=member_token)
+
+    def welcome_text(self, role: Role, member_token: str | None = None) -> str:
+        """:meth:`welcome` as JSON text. The bulk of it (config, data, state, history) is
+        written once per frame and command and shared by the clients that join meanwhile
+        (a class of hundreds joining at once); the viewer count and member token are each
+        client's own."""
+        key = (self.sequence, self.revision, self.running, self.join_code, self.main_run)
+        cached = self._welcomes.get(role)
+        if cached is None or cached[0] != key:
+            shared = self.welcome(role).model_dump()
+            del shared["viewers"], shared["member_token"]
+            cached = self._welcomes[role] = (key, finite_json(shared))
+        own = json.dumps({"viewers": self.viewers + (role == "viewer"),
+                          "member_token": member_token})
+        return f"{cached[1][:-1]},{own[1:]}"
+
+    def is_presenter_token(self, token: str) -> bool:
+        return hmac.compare_digest(digest(token), self.token_digest)
+
+    def credential(self, token: str) -> Role | None:
+        """What an ``Authorization: Bearer`` token opens: the presenter's token, or a live
+        viewer's member token while the class is presented; None: nothing."""
+        if self.is_presenter_token(token):
+            return "presenter"
+        if self.join_code is not None and token in self.members:
+            return "viewer"
+        return None
 
     def diverged_event(self) -> DivergedEvent | None:
         divergence = self.trainer.divergence
@@ -198,7 +284,8 @@ class LiveSession:
 
     # ---------------------------------------------------------- trainer work
     async def in_thread(self, work: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self.services.executor, work)
+        """Run ``work`` as this session's next job on the trainer threads."""
+        return await self.services.scheduler.run(self.id, work)
 
     def frame(self) -> bytes:
         """Build and encode the current frame, and record the metrics in the history
@@ -212,7 +299,7 @@ class LiveSession:
                             focus=self.focus)
         self.history.record(trainer.step_count, trainer.epoch_progress, metrics,
                             frame.batch_loss, run=run)
-        return encode_frame(frame)
+        return encode_frame(_float32_header(frame))
 
     def after_trainer_work(self, frame: bytes | None) -> None:
         """Publish a frame and, if a running session just diverged, stop and tell everyone
@@ -229,13 +316,30 @@ class LiveSession:
                 self.broadcast(self.state())
 
     async def trainer_work(self, work: Callable[[], object]) -> None:
-        """Run ``work`` in the trainer thread, then publish the frame; tell everyone if the
-        run diverged."""
+        """Run ``work`` (one short job) in the trainer thread, then publish the frame; tell
+        everyone if the run diverged."""
         def run_and_frame() -> bytes:
             work()
             return self.frame()
 
         self.after_trainer_work(await self.in_thread(run_and_frame))
+        self._announce_divergence()
+
+    async def run_steps(self, n: int) -> int:
+        """Run ``n`` whole steps as slices of ``trainer_slice_seconds`` (other sessions take
+        their turns in between), then publish the frame; the steps completed (fewer when
+        every run stopped, or every client left)."""
+        budget, done = self.settings.trainer_slice_seconds, 0
+        while done < n:
+            ran = await self.in_thread(partial(run_timed, self.trainer, n - done, budget))
+            done += ran
+            if ran == 0 or self.trainer.status == "diverged" or not self.subscribers:
+                break  # stopped, or nobody is left to watch: the rest is not run
+        self.after_trainer_work(await self.in_thread(self.frame))
+        self._announce_divergence()
+        return done
+
+    def _announce_divergence(self) -> None:
         event = self.diverged_event() if self.trainer.status == "diverged" else None
         if event is not None:
             self.broadcast(event)
@@ -257,11 +361,38 @@ class LiveSession:
         CommandError (with the field) if the command cannot be carried out."""
         self.last_activity = time.monotonic()
         async with self.lock:
-            step = await self.services.commands.dispatch(self, command)
+            try:
+                step = await self.services.commands.dispatch(self, command)
+            finally:
+                self.revision += 1
         self.broadcast(self.state())
         return step
 
     async def fork(self) -> dict[str, Any]:
-        """The run as it is now (for a private copy), taken between two trainer steps."""
+        """The run as it is now (an export, for a private copy or a download), taken between
+        two commands, in the trainer thread."""
         async with self.lock:
-            return self.export()
+            return await self.in_thread(self.export)
+
+
+def _float32_header(frame: FrameData) -> FrameData:
+    """The frame with every float32 header value as float32 holds it: a finite number too
+    large for float32 (a loss of 1e300 on weights far out) becomes ±inf instead of an
+    OverflowError in the encoder."""
+    with np.errstate(over="ignore"):
+        for field in F32_HEADER_FIELDS:
+            setattr(frame, field, float(np.float32(getattr(frame, field))))
+    return frame
+
+
+F32_HEADER_FIELDS = tuple(field.name for field in HEADER_FIELDS if field.type == "f32")
+
+
+def digest(token: str) -> str:
+    """What proves a presenter token without keeping it (SHA-256, hex)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def new_session_id() -> str:
+    """A fresh, unguessable session id."""
+    return secrets.token_urlsafe(9)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from . import snapshot_checks as check
 from .config import DataConfig, Hyperparameters, NetworkConfig, TrainerConfig
 from .errors import ConfigError
 
@@ -24,7 +25,13 @@ SNAPSHOT_VERSION = 1
 _SECTIONS: dict[str, type] = {
     "network": NetworkConfig, "data": DataConfig, "hyper": Hyperparameters,
 }
-_TUPLE_FIELDS = {"hidden_layers", "features", "points"}
+_LIST_FIELDS = {"hidden_layers": "a list of layer sizes", "features": "a list of feature names",
+                "points": "a list of points (x1, x2, label)"}
+#: Every key of a snapshot; ``recovery`` and ``checkpoint`` may be missing (older exports).
+SNAPSHOT_KEYS = ("version", "config", "learning_rates", "sweep", "parameters", "optimizer",
+                 "order_generator", "order", "cursor", "points_seen", "step", "epoch",
+                 "phase", "given_batch", "frozen", "divergences", "learning_rate_changes")
+OPTIONAL_SNAPSHOT_KEYS = ("recovery", "checkpoint")
 
 
 def config_to_dict(config: TrainerConfig) -> dict[str, Any]:
@@ -45,7 +52,7 @@ def config_from_dict(raw: Any, where: str = "config") -> TrainerConfig:
     needs :func:`validate_config` for ranges (the session does that)."""
     if not isinstance(raw, dict):
         raise ConfigError(where, "must be an object")
-    unknown = sorted(set(raw) - {*_SECTIONS, "seed"})
+    unknown = sorted(check.key_name(key) for key in set(raw) - {*_SECTIONS, "seed"})
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}", "is not a config field")
     sections = {name: _section(raw.get(name, {}), cls, f"{where}.{name}")
@@ -55,17 +62,26 @@ def config_from_dict(raw: Any, where: str = "config") -> TrainerConfig:
 
 
 def _section(raw: Any, cls: type, where: str) -> Any:
+    """One config section from JSON: known fields only, and a JSON array wherever a field
+    holds a sequence (an object or a string is not one); values are checked later."""
     if not isinstance(raw, dict):
         raise ConfigError(where, "must be an object")
     names = {field.name for field in fields(cls)}
-    unknown = sorted(set(raw) - names)
+    unknown = sorted(check.key_name(key) for key in set(raw) - names)
     if unknown:
         raise ConfigError(f"{where}.{unknown[0]}", "is not a known field")
     values = {}
     for key, value in raw.items():
-        if key in _TUPLE_FIELDS and isinstance(value, list):
-            value = tuple(tuple(row) if isinstance(row, list) else row for row in value)
-        elif key == "activation" and isinstance(value, list):
+        if key in _LIST_FIELDS and not (isinstance(value, list) or
+                                        (key == "points" and value is None)):
+            raise ConfigError(f"{where}.{key}", f"must be {_LIST_FIELDS[key]}")
+        if key == "points" and value is not None:
+            for index, row in enumerate(value):
+                if not isinstance(row, list):
+                    raise ConfigError(f"{where}.points[{index}]",
+                                      "each point is three numbers: x1, x2, label")
+            value = tuple(tuple(row) for row in value)
+        elif isinstance(value, list):  # a list field, or one activation per layer
             value = tuple(value)
         values[key] = value
     return cls(**values)
@@ -130,34 +146,54 @@ def _step_start(session: TrainingSession) -> dict[str, Any]:
 
 def restore(data: Any) -> TrainingSession:
     """A session from :func:`snapshot` data; ConfigError (field ``snapshot.…``) if the data
-    is malformed, inconsistent or tampered with."""
-    if not isinstance(data, dict):
-        raise ConfigError("snapshot", "must be an object")
-    if data.get("version") != SNAPSHOT_VERSION:
+    is malformed, inconsistent or tampered with. Every value is checked strictly
+    (:mod:`.snapshot_checks`) before the trainer sees it; a step in progress is replayed,
+    which is at most three phases of one step."""
+    data = check.exact_keys(data, "snapshot", SNAPSHOT_KEYS, OPTIONAL_SNAPSHOT_KEYS)
+    if check.whole(data["version"], "snapshot.version", 0, 2**31) != SNAPSHOT_VERSION:
         raise ConfigError("snapshot.version", f"must be {SNAPSHOT_VERSION}")
-    config = config_from_dict(data.get("config"), "snapshot.config")
-    rates = _list(data, "learning_rates")
-    session = _new_session(config, rates if data.get("sweep") else None)
-    session.params.values[...] = _array(data, "parameters", session.params.values.shape)
-    _load_optimizer(session, data.get("optimizer"))
+    config = config_from_dict(data["config"], "snapshot.config")
+    if not isinstance(data["sweep"], bool):
+        raise ConfigError("snapshot.sweep", "must be true or false")
+    rates = [check.number(rate, f"snapshot.learning_rates[{index}]") for index, rate in
+             enumerate(check.listed(data["learning_rates"], "snapshot.learning_rates", 1,
+                                    8 if data["sweep"] else 1))]
+    session = _new_session(config, rates if data["sweep"] else None)
+    shape = session.params.values.shape
+    session.params.values[...] = check.numbers(data["parameters"], shape, "snapshot.parameters",
+                                               check.MAX_PARAMETER)
+    _load_optimizer(session, data["optimizer"])
+    step = check.whole(data["step"], "snapshot.step")
+    order = check.permutation(data["order"], session.model.n_train, "snapshot.order")
     session.restore_position(
-        generator=data.get("order_generator"), order=_list(data, "order"),
-        cursor=data.get("cursor"), points_seen=data.get("points_seen"),
-        step=data.get("step"), epoch=data.get("epoch"),
+        generator=check.generator_state(data["order_generator"], "snapshot.order_generator"),
+        order=order, cursor=check.whole(data["cursor"], "snapshot.cursor", 0, len(order)),
+        points_seen=check.whole(data["points_seen"], "snapshot.points_seen", 0,
+                                check.MAX_POINTS),
+        step=step, epoch=check.whole(data["epoch"], "snapshot.epoch", 0, check.MAX_POINTS),
     )
+    frozen, divergences = check.marks(data["frozen"], data["divergences"], shape[0], step)
     session.restore_history(
-        frozen=_list(data, "frozen"), divergences=_list(data, "divergences"),
-        learning_rate_changes=_list(data, "learning_rate_changes"),
+        frozen=frozen, divergences=divergences,
+        learning_rate_changes=check.rate_changes(data["learning_rate_changes"], shape[0], step),
     )
-    _load_checkpoint(session, data.get("checkpoint"))
-    _load_recovery(session, data.get("recovery", {}))
-    phase = data.get("phase")
+    saved = data.get("checkpoint")
+    if saved is None:
+        session.restore_checkpoint(None, None)
+    else:
+        session.restore_checkpoint(*check.checkpoint(saved, shape))
+    session.recovery.update(check.recovery_points(data.get("recovery", {}), frozen, shape[1]))
+    phase, given_batch = data["phase"], data["given_batch"]
+    if phase is None and given_batch is not None:
+        raise ConfigError("snapshot.given_batch", "only a step in progress has a given batch")
     if phase is not None:
-        session.replay_to(phase, data.get("given_batch"))
+        if phase not in ("forward", "loss", "backward"):
+            raise ConfigError("snapshot.phase", "must be forward, loss, backward or null")
+        session.replay_to(phase, given_batch)
     return session
 
 
-def _new_session(config: TrainerConfig, rates: list[Any] | None) -> TrainingSession:
+def _new_session(config: TrainerConfig, rates: list[float] | None) -> TrainingSession:
     """A fresh session; its ConfigError's field is put under ``snapshot.``."""
     from .session import TrainingSession
 
@@ -169,62 +205,19 @@ def _new_session(config: TrainerConfig, rates: list[Any] | None) -> TrainingSess
 
 
 def _load_optimizer(session: TrainingSession, state: Any) -> None:
-    """Load saved optimizer memory, which must name exactly the configured optimizer's."""
+    """Load saved optimizer memory, which must name exactly the configured optimizer's;
+    Adam's step counts ``t`` are whole numbers of steps."""
     optimizer = session.optimizer
     if not isinstance(state, dict) or set(state) != set(optimizer.memory):
         raise ConfigError("snapshot.optimizer", "does not match the configured optimizer")
-    optimizer.load_state({
-        name: _array(state, name, getattr(optimizer, name).shape, "snapshot.optimizer")
-        for name in optimizer.memory
-    })
-
-
-def _load_checkpoint(session: TrainingSession, saved: Any) -> None:
-    """Load the recovery checkpoints; a snapshot without them starts them from its weights."""
-    if saved is None:
-        session.restore_checkpoint(None, None)
-        return
-    if not isinstance(saved, dict) or not isinstance(saved.get("reference"), list):
-        raise ConfigError("snapshot.checkpoint", "must be {weights, reference}")
-    shape = session.params.values.shape
-    weights = _array(saved, "weights", shape, "snapshot.checkpoint")
-    reference = [math.nan if value is None else value for value in saved["reference"]]
-    if len(reference) != shape[0] or not all(
-            is_finite_number(value) or value != value for value in reference):
-        raise ConfigError("snapshot.checkpoint.reference", f"must be {shape[0]} numbers or null")
-    session.restore_checkpoint(weights, np.array(reference, dtype=np.float64))
-
-
-def _load_recovery(session: TrainingSession, recovery: Any) -> None:
-    """Load saved recovery points ``{run: weights (P,)}``, each for a diverged run."""
-    if not isinstance(recovery, dict):
-        raise ConfigError("snapshot.recovery", "must be an object")
-    for run in recovery:
-        if not (run.isdigit() and int(run) < session.runs and session.frozen[int(run)]):
-            raise ConfigError("snapshot.recovery", f"names no diverged run: {run!r}")
-        session.recovery[int(run)] = _array(recovery, run, session.params.values.shape[1:],
-                                            "snapshot.recovery")
-
-
-def _list(data: dict[str, Any], key: str) -> list[Any]:
-    value = data.get(key)
-    if not isinstance(value, list):
-        raise ConfigError(f"snapshot.{key}", "must be a list")
-    return value
-
-
-def _array(
-    data: dict[str, Any], key: str, shape: tuple[int, ...], where: str = "snapshot"
-) -> np.ndarray[Any, Any]:
-    try:
-        array = np.asarray(data.get(key), dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ConfigError(f"{where}.{key}", "must be numbers") from error
-    if array.shape != shape:
-        raise ConfigError(f"{where}.{key}", f"must have shape {shape}, got {array.shape}")
-    if not np.isfinite(array).all():
-        raise ConfigError(f"{where}.{key}", "values must be finite")
-    return array
+    memory = {name: check.numbers(state[name], getattr(optimizer, name).shape,
+                                  f"snapshot.optimizer.{name}")
+              for name in optimizer.memory}
+    counts = memory.get("t")
+    if counts is not None and not (np.all(counts >= 0) and np.all(counts <= check.MAX_COUNT)
+                                   and np.all(counts == np.floor(counts))):
+        raise ConfigError("snapshot.optimizer.t", "must be whole numbers of steps")
+    optimizer.load_state(memory)
 
 
 def is_finite_number(value: Any) -> bool:

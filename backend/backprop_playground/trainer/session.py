@@ -233,7 +233,10 @@ class TrainingSession(Stepping, Diagnostics):
             self._guard.load_checkpoint(checkpoint, reference)
 
     def replay_to(self, phase: str, given_batch: Any) -> None:
-        """Run the phases of the current step up to ``phase`` (used by ``restore``)."""
+        """Run the phases of the current step up to ``phase`` (used by ``restore``): at most
+        three phases of one step. A step that cannot be in progress (every run is stopped,
+        or its weights diverge on the way) is refused with a ConfigError naming
+        ``snapshot.phase``: nothing is replayed past it."""
         if phase not in PHASES[:3]:
             raise ConfigError("snapshot.phase", "must be forward, loss, backward or null")
         batch = None
@@ -243,8 +246,14 @@ class TrainingSession(Stepping, Diagnostics):
                 raise ConfigError("snapshot.given_batch", "must be [points, labels]")
             batch = (given_batch[0], given_batch[1])
         try:
-            self.run_phase("forward", batch)
+            result = self.run_phase("forward", batch)
         except ConfigError as error:
             raise ConfigError("snapshot.given_batch", error.message) from error
-        while self.phase != phase:
-            self.advance()
+        for _ in range(PHASES.index(phase)):  # the phases after forward, each run once
+            if result in ("frozen", "diverged"):
+                break
+            result = self.advance()
+        if result in ("frozen", "diverged") or self.phase != phase:
+            reason = ("every run is stopped by divergence" if result == "frozen"
+                      else "the step diverges on the way")
+            raise ConfigError("snapshot.phase", f"no step can be at its {phase} phase: {reason}")

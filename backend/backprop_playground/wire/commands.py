@@ -13,7 +13,15 @@ import math
 from dataclasses import fields
 from typing import TYPE_CHECKING, Annotated, Any, Literal, get_args, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+    field_validator,
+)
 
 from ..trainer import LIMITS, Hyperparameters
 from ..trainer.config import HYPER_CHOICES
@@ -33,10 +41,18 @@ class Command(BaseModel):
     v: Literal[1] = 1
     id: RequestId | None = None
 
+    @field_validator("v", mode="before")
+    @classmethod
+    def _version_is_the_integer_one(cls, value: Any) -> Any:
+        """``true`` and ``1.0`` equal 1 in Python; the protocol version is the JSON integer."""
+        if type(value) is not int:
+            raise ValueError("the protocol version is the whole number 1")
+        return value
+
 
 class Hello(Command):
-    """First message on a socket: who is connecting. The presenter proves it with the token
-    it got when it created the session (never in the URL)."""
+    """First message on a socket: who is connecting, and the proof: the presenter's token
+    (from creating the session; never in the URL), or for a viewer the class's join code."""
 
     type: Literal["hello"]
     role: Role
@@ -117,13 +133,29 @@ else:
                             __doc__=_SetHyperBase.__doc__, **_hyper_fields())
 
 
+class ConfigChanges(BaseModel):
+    """The sections of a config to change, each an object of the trainer's fields (or a
+    whole number for ``seed``); a section that is missing or null keeps its values. The
+    trainer validates the fields and names the first bad one."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+    network: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    hyper: dict[str, Any] | None = None
+    seed: int | None = None
+
+    def sections(self) -> dict[str, Any]:
+        """The given sections, as plain values."""
+        return {name: value for name, value in self if value is not None}
+
+
 class Configure(Command):
     """Rebuild with a new config (architecture, features, activation, problem, loss, data,
     seed, custom points). Missing sections keep their current values; the trainer validates
     and names the first bad field."""
 
     type: Literal["configure"]
-    config: dict[str, Any]
+    config: ConfigChanges
 
 
 class Selection(BaseModel):
@@ -231,6 +263,10 @@ def parse_command(text: str | bytes) -> ClientCommand:
     request_id = request_id_of(text)
     if not isinstance(raw, dict):
         raise CommandError("a command is a JSON object with a 'type'")
+    unreadable = _surrogate_key_path(raw)
+    if unreadable is not None:
+        raise CommandError("a key holds a lone surrogate (\\ud800 to \\udfff): not text",
+                           unreadable, request_id)
     non_finite = _non_finite_path(raw)
     if non_finite is not None:
         raise CommandError("numbers must be finite (no NaN or Infinity)", non_finite, request_id)
@@ -248,15 +284,34 @@ def _refusal(error: ValidationError, raw: dict[str, Any],
         known = ", ".join(COMMAND_TYPES)
         return CommandError(f"unknown command type {raw.get('type')!r}; known: {known}",
                             "type", request_id)
-    parts = [str(part) for part in first["loc"] if not _is_union_tag(part, raw)]
-    where = ".".join(part for part in parts if not _is_branch_label(part))
-    return CommandError(first["msg"], where or None, request_id)
+    parts = [part for part in first["loc"]
+             if not _is_union_tag(part, raw) and not _is_branch_label(part)]
+    message = first["msg"].removeprefix("Value error, ")
+    return CommandError(message, field_path(parts), request_id)
 
 
-def _is_branch_label(part: str) -> bool:
+def field_path(parts: list[str | int]) -> str | None:
+    """A location as the protocol writes it: ``.`` between keys, ``[i]`` for list indices
+    (``learning_rates[1]``, ``config.network.hidden_layers[0]``); None for no parts."""
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{_key_text(part)}" if path else _key_text(part)
+    return path or None
+
+
+def _key_text(key: str) -> str:
+    """A key as a path part, lone surrogates escaped (``\\ud800``) so the path is text."""
+    return key.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _is_branch_label(part: str | int) -> bool:
     """pydantic names the branches of a union in error paths (``constrained-str``, ``int``);
     they are not fields."""
-    return part in ("str", "int", "float", "bool") or part.startswith(("constrained-", "function-"))
+    return isinstance(part, str) and (part in ("str", "int", "float", "bool")
+                                      or part.startswith(("constrained-", "function-")))
 
 
 def _is_union_tag(part: Any, raw: dict[str, Any]) -> bool:
@@ -278,14 +333,31 @@ def request_id_of(text: str | bytes) -> str | int | None:
     return None
 
 
-def _non_finite_path(value: Any, path: str = "") -> str | None:
-    """The dotted path of the first NaN or ±Infinity in ``value`` (None: there is none)."""
+def _non_finite_path(value: Any, parts: tuple[str | int, ...] = ()) -> str | None:
+    """The path of the first NaN or ±Infinity in ``value`` (None: there is none)."""
     if isinstance(value, float) and not math.isfinite(value):
-        return path or None
+        return field_path(list(parts))
     items = value.items() if isinstance(value, dict) else (
         enumerate(value) if isinstance(value, list) else ())
     for key, item in items:
-        found = _non_finite_path(item, f"{path}.{key}" if path else str(key))
+        found = _non_finite_path(item, (*parts, key))
+        if found is not None:
+            return found
+    return None
+
+
+def _surrogate_key_path(value: Any, parts: tuple[str | int, ...] = ()) -> str | None:
+    """The path of the first object key in ``value`` that holds a lone surrogate (JSON
+    escapes can write one; it is not a character), None when every key is text."""
+    items = value.items() if isinstance(value, dict) else (
+        enumerate(value) if isinstance(value, list) else ())
+    for key, item in items:
+        if isinstance(key, str):
+            try:
+                key.encode("utf-8")
+            except UnicodeEncodeError:
+                return field_path([*parts, key])
+        found = _surrogate_key_path(item, (*parts, key))
         if found is not None:
             return found
     return None

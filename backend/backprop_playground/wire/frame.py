@@ -1,5 +1,5 @@
 """The binary training frame, declared once: a header of named fields and a body of named
-float32 arrays whose shapes are written in the network's sizes.
+arrays whose shapes are written in the network's sizes.
 
 :data:`HEADER_FIELDS` and :data:`BLOCKS` are the only description of the layout. The server
 encodes from them (:func:`encode_frame` checks every array against its declared shape), the
@@ -11,27 +11,43 @@ Shape symbols are header fields (``n_outputs``, ``main_res`` …) or, for per-la
 ``n_in``/``n_out``: the sizes of layer l's inputs and outputs, ``layer_sizes[l]`` and
 ``layer_sizes[l + 1]``. A per-layer block holds its L arrays one after the other, first
 hidden layer first. A block with a ``flag`` is present only when that header flag is set.
+
+On the wire the header is plain and the body is one zlib stream (RFC 1950, what the
+browser's ``DecompressionStream("deflate")`` reads), compressed once per frame for every
+client. Inside it, ``f32`` blocks are little-endian float32 (the page views them without a
+copy) and ``q8`` blocks — the maps, which only colour pixels — are 8-bit codes with a
+float32 range per map (:func:`quantise_maps`); weights, gradients, updates and every number
+the page prints stay float32.
 """
 
 from __future__ import annotations
 
 import math
 import struct
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+#: The JSON protocol's version (commands' ``v``, the welcome's ``protocol``).
 PROTOCOL_VERSION = 1
+#: The binary frame's format version (the header's ``version``). 2: deflated body, ``q8``
+#: maps, ``body_bytes``, the ``exact_maps`` flag.
+FRAME_VERSION = 2
 FRAME_MAGIC = b"BPF1"
+#: zlib level of the body: 6 is within 1 % of 9's size at half its CPU time (bench/server.py).
+COMPRESSION_LEVEL = 6
 #: Phase names by header code (0: no phase of the current step has run yet).
 PHASES: tuple[str | None, ...] = (None, "forward", "loss", "backward", "update")
 #: Header ``flags`` bits by name: bit i is FLAGS[i].
 FLAGS: tuple[str, ...] = ("running", "diverged", "selection", "sweep", "batch", "landscape",
-                          "overshot", "saturated")
+                          "overshot", "saturated", "exact_maps")
 (FLAG_RUNNING, FLAG_DIVERGED, FLAG_SELECTION, FLAG_SWEEP, FLAG_BATCH, FLAG_LANDSCAPE,
- FLAG_OVERSHOT, FLAG_SATURATED) = (1 << i for i in range(len(FLAGS)))
+ FLAG_OVERSHOT, FLAG_SATURATED, FLAG_EXACT_MAPS) = (1 << i for i in range(len(FLAGS)))
+#: Block types: float32 values, or 8-bit map codes with a float32 range per map.
+DTYPES: tuple[str, ...] = ("f32", "q8")
 #: The most layer sizes a frame carries (input, 8 hidden layers, output).
 MAX_SIZES = 10
 MAX_SELECTION_SAMPLES = 32
@@ -56,8 +72,9 @@ class HeaderField:
 
 @dataclass(frozen=True)
 class Block:
-    """A float32 array of the body. ``fields`` names the entries of the last axis when the
-    array is a table of records (one row per batch point, per sweep run …)."""
+    """An array of the body. ``fields`` names the entries of the last axis when the array is
+    a table of records (one row per batch point, per sweep run …). ``dtype`` ``"q8"``: a
+    stack of maps (the last two axes), sent as 8-bit codes (:func:`quantise_maps`)."""
 
     name: str
     shape: tuple[str | int, ...]
@@ -65,6 +82,7 @@ class Block:
     per_layer: bool = False
     flag: str | None = None
     fields: tuple[str, ...] = ()
+    dtype: str = "f32"
 
 
 #: The selection block's fields: the parameter, then what its update rule read: η, the
@@ -125,7 +143,8 @@ HEADER_FIELDS: tuple[HeaderField, ...] = (
     HeaderField("sweep_res", "u8", "R: sweep maps are R × R"),
     HeaderField("layer_sizes", "sizes",
                 f"n_0 (features), hidden sizes …, n_L (outputs); zero-padded to {MAX_SIZES + 2}"),
-    HeaderField("total_bytes", "u32", "length of the whole frame"),
+    HeaderField("body_bytes", "u32", "length of the body once inflated"),
+    HeaderField("total_bytes", "u32", "length of the whole frame as sent (header + deflated body)"),
 )
 
 BLOCKS: tuple[Block, ...] = (
@@ -142,10 +161,6 @@ BLOCKS: tuple[Block, ...] = (
           per_layer=True),
     Block("gradient_norms", ("n_layers",), "‖dL/d[W_l ∣ b_l]‖₂ per layer"),
     Block("update_ratios", ("n_layers",), "‖Δθ_l‖ / ‖θ_l‖ per layer"),
-    Block("output_maps", ("n_outputs", "main_res", "main_res"),
-          "each output over the plane [−6, 6]²; row 0 is the top (x2 = +6), column 0 x1 = −6"),
-    Block("neuron_maps", ("n_neurons", "thumb_res", "thumb_res"),
-          "each input feature, then each hidden neuron layer by layer, sampled like the maps"),
     Block("selection", (len(SELECTION_RECORD),),
           "the selected neuron's bias (kind 1, source −1) or edge (kind 2): its value, "
           "gradient and update, and the update rule's inputs for it in the step that ran",
@@ -174,8 +189,14 @@ BLOCKS: tuple[Block, ...] = (
           "batch (the run's gradients have vanished)", flag="saturated"),
     Block("sweep", ("sweep_runs", len(SWEEP_RECORD)), "per run of a learning-rate sweep",
           flag="sweep", fields=SWEEP_RECORD),
+    Block("output_maps", ("n_outputs", "main_res", "main_res"),
+          "each output over the plane [−6, 6]²; row 0 is the top (x2 = +6), column 0 x1 = −6",
+          dtype="q8"),
+    Block("neuron_maps", ("n_neurons", "thumb_res", "thumb_res"),
+          "each input feature, then each hidden neuron layer by layer, sampled like the maps",
+          dtype="q8"),
     Block("sweep_maps", ("sweep_runs", "sweep_res", "sweep_res"),
-          "each run's output (multiclass: the winning class index)", flag="sweep"),
+          "each run's output (multiclass: the winning class index)", flag="sweep", dtype="q8"),
 )
 
 HEADER = struct.Struct("<" + "".join(FIELD_TYPES[f.type][0] for f in HEADER_FIELDS))
@@ -231,11 +252,12 @@ class FrameData:
     sweep_maps: Array | None = field(default=None)  # (K, R, R)
 
     def flags(self) -> int:
+        """The header flags this content sets (the encoder adds ``exact_maps``)."""
         present = {"running": self.running, "diverged": self.diverged,
                    "selection": self.selection is not None, "sweep": self.sweep is not None,
                    "batch": self.batch is not None, "landscape": self.landscape is not None,
                    "overshot": self.overshot, "saturated": self.saturation is not None}
-        return sum(1 << i for i, name in enumerate(FLAGS) if present[name])
+        return sum(1 << i for i, name in enumerate(FLAGS) if present.get(name))
 
     def symbols(self) -> dict[str, int]:
         """The header's shape symbols, read off the arrays."""
@@ -266,40 +288,152 @@ def block_shapes(block: Block, symbols: dict[str, int], sizes: list[int]) -> lis
             for layer in range(len(sizes) - 1)]
 
 
-def encode_frame(frame: FrameData) -> bytes:
-    """The frame's bytes: header, then every present block as little-endian float32.
-    ValueError if an array's shape is not the one its block declares."""
+def present_blocks(flags: int) -> list[Block]:
+    """The blocks a frame with these header flags carries, in order."""
+    return [block for block in BLOCKS
+            if block.flag is None or flags & (1 << FLAGS.index(block.flag))]
+
+
+def array_bytes(block: Block, shape: tuple[int, ...], flags: int) -> int:
+    """Bytes one array of ``block`` takes in the inflated body: 4 per float32 value; for a
+    ``q8`` block 8 per map (its range) plus 1 per value, padded to a multiple of 4."""
+    values = math.prod(shape)
+    if block.dtype == "f32" or flags & FLAG_EXACT_MAPS:
+        return 4 * values
+    maps = math.prod(shape[:-2])
+    return 8 * maps + -(-values // 4) * 4
+
+
+def body_bytes(symbols: dict[str, int], sizes: list[int], flags: int) -> int:
+    """Length of the inflated body of a frame with these sizes and flags."""
+    return sum(array_bytes(block, shape, flags) for block in present_blocks(flags)
+               for shape in block_shapes(block, symbols, sizes))
+
+
+# ------------------------------------------------------------------------ q8 maps
+def _prediction(codes: NDArray[np.int16]) -> NDArray[np.int16]:
+    """Each code's prediction from its decoded neighbours: left + up − up-left clamped to
+    0 … 255 (a plane through the three), the left one on the first row, the upper one in
+    the first column, 0 for the first code. codes: (maps, H, W)."""
+    left, up, corner = (np.zeros_like(codes) for _ in range(3))
+    left[:, :, 1:], up[:, 1:, :], corner[:, 1:, 1:] = (
+        codes[:, :, :-1], codes[:, :-1, :], codes[:, :-1, :-1])
+    guess = np.clip(left + up - corner, 0, 255)
+    guess[:, 0, :], guess[:, :, 0] = left[:, 0, :], up[:, :, 0]
+    return guess
+
+
+def quantise_maps(maps: NDArray[np.float32]) -> bytes:
+    """A ``q8`` array's bytes. maps: (..., H, W) finite float32, split into its H × W maps.
+    Per map its range (lo, hi) as float32 (all ranges first), then one byte per value:
+    code = round(255 · (v − lo) / (hi − lo)), so that lo + code · (hi − lo) / 255 is within
+    (hi − lo) / 510 of v; each code is sent as its difference (mod 256) from
+    :func:`_prediction`, which deflates far better on smooth maps. Zero-padded to a multiple
+    of 4 bytes so that the next block stays float32-aligned."""
+    height, width = maps.shape[-2:]
+    stack = maps.reshape(-1, height, width).astype(np.float64)
+    empty = np.zeros(len(stack))
+    low, high = ((stack.min(axis=(1, 2)), stack.max(axis=(1, 2))) if stack.size
+                 else (empty, empty))
+    span = high - low
+    scale = np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
+    codes = np.rint((stack - low[:, None, None]) * scale[:, None, None]).astype(np.int16)
+    residuals = ((codes - _prediction(codes)) & 0xFF).astype(np.uint8).tobytes()
+    ranges = np.column_stack([low, high]).astype("<f4").tobytes()
+    return ranges + residuals + bytes(-len(residuals) % 4)
+
+
+def dequantise_maps(data: bytes, shape: tuple[int, ...]) -> NDArray[np.float32]:
+    """The inverse of :func:`quantise_maps` (tests and tools; the page has its own)."""
+    height, width = shape[-2:]
+    count = math.prod(shape[:-2])
+    ranges = np.frombuffer(data, "<f4", 2 * count).reshape(count, 2).astype(np.float64)
+    residuals = np.frombuffer(data, np.uint8, count * height * width, 8 * count)
+    codes = residuals.reshape(count, height, width).astype(np.int16)
+    for row in range(height):
+        for column in range(width):
+            if row == 0 and column == 0:
+                continue
+            if row == 0:
+                guess = codes[:, 0, column - 1]
+            elif column == 0:
+                guess = codes[:, row - 1, 0]
+            else:
+                guess = np.clip(codes[:, row, column - 1] + codes[:, row - 1, column]
+                                - codes[:, row - 1, column - 1], 0, 255)
+            codes[:, row, column] = (codes[:, row, column] + guess) & 0xFF
+    step = (ranges[:, 1] - ranges[:, 0]) / 255
+    values = ranges[:, 0, None, None] + codes * step[:, None, None]
+    return values.astype(np.float32).reshape(shape)
+
+
+# --------------------------------------------------------------------- encoding
+def encode_frame(frame: FrameData, level: int = COMPRESSION_LEVEL) -> bytes:
+    """The frame's bytes: the header, then the body deflated (zlib ``level``). ValueError if
+    an array's shape is not the one its block declares. ``q8`` blocks go out as float32
+    (flag ``exact_maps``) when one of their values is not finite."""
     symbols, sizes, flags = frame.symbols(), frame.layer_sizes, frame.flags()
     if len(sizes) > MAX_SIZES:
         raise ValueError(f"a frame carries at most {MAX_SIZES} layer sizes, got {len(sizes)}")
-    parts: list[bytes] = []
-    for block in BLOCKS:
-        if block.flag is not None and not flags & (1 << FLAGS.index(block.flag)):
-            continue
+    arrays: list[tuple[Block, NDArray[np.float32]]] = []
+    for block in present_blocks(flags):
         value = getattr(frame, block.name)
-        arrays = value if block.per_layer else [value]
-        for array, shape in zip(arrays, block_shapes(block, symbols, sizes), strict=True):
+        for array, shape in zip(value if block.per_layer else [value],
+                                block_shapes(block, symbols, sizes), strict=True):
             data = np.ascontiguousarray(array, dtype="<f4")
             if data.shape != shape:
                 raise ValueError(f"frame block {block.name}: shape {data.shape}, expected {shape}")
-            parts.append(data.tobytes())
+            arrays.append((block, data))
+    if not all(np.isfinite(data).all() for block, data in arrays if block.dtype == "q8"):
+        flags |= FLAG_EXACT_MAPS
+    parts = [quantise_maps(data) if block.dtype == "q8" and not flags & FLAG_EXACT_MAPS
+             else data.tobytes() for block, data in arrays]
+    # The maps come last; a deflate block of their own (a sync flush before them) gets its
+    # own Huffman codes: 3 % smaller than float32 values and map codes mixed.
+    split = next((i for i, (block, _) in enumerate(arrays) if block.dtype == "q8"), len(arrays))
+    deflate = zlib.compressobj(level)
+    packed = (deflate.compress(b"".join(parts[:split])) + deflate.flush(zlib.Z_SYNC_FLUSH)
+              + deflate.compress(b"".join(parts[split:])) + deflate.flush())
     body = b"".join(parts)
     values = {**symbols, **{name: getattr(frame, name) for name in (
         "focus", "step", "epoch", "epoch_progress", "batch_loss", "train_loss", "test_loss",
         "train_accuracy", "test_accuracy", "learning_rate")}}
-    values.update(magic=FRAME_MAGIC, version=PROTOCOL_VERSION, flags=flags,
+    values.update(magic=FRAME_MAGIC, version=FRAME_VERSION, flags=flags,
                   sequence=frame.sequence & 0xFFFFFFFF, phase=PHASES.index(frame.phase),
                   batch_size=min(frame.batch_size, 0xFFFF), layer_sizes=bytes(sizes), reserved=0,
-                  total_bytes=HEADER.size + len(body))
-    return HEADER.pack(*(values[f.name] for f in HEADER_FIELDS)) + body
+                  body_bytes=len(body), total_bytes=HEADER.size + len(packed))
+    return HEADER.pack(*(values[f.name] for f in HEADER_FIELDS)) + packed
 
 
 def decode_header(data: bytes) -> dict[str, Any]:
     """The header fields of a frame by name (tests and tools; the page decodes with
-    frontend/protocol.js from the generated layout)."""
+    frontend/frame_decoder.js from the generated layout)."""
     header = dict(zip((f.name for f in HEADER_FIELDS), HEADER.unpack_from(data), strict=True))
     header["layer_sizes"] = list(header["layer_sizes"][:header["n_layers"] + 1])
     return header
+
+
+def decode_blocks(data: bytes) -> dict[str, list[NDArray[np.float32]]]:
+    """Every present block of a frame by name, as float32 arrays of their declared shapes
+    (``q8`` blocks dequantised); one array per layer for a per-layer block. For tests and
+    tools: the page decodes with frontend/frame_decoder.js."""
+    header = decode_header(data)
+    body = zlib.decompress(data[HEADER.size:])
+    sizes, flags = header["layer_sizes"], header["flags"]
+    if len(body) != header["body_bytes"] or len(body) != body_bytes(header, sizes, flags):
+        raise ValueError(f"frame body of {len(body)} bytes, header says {header['body_bytes']}")
+    blocks: dict[str, list[NDArray[np.float32]]] = {}
+    offset = 0
+    for block in present_blocks(flags):
+        for shape in block_shapes(block, header, sizes):
+            size = array_bytes(block, shape, flags)
+            chunk = body[offset:offset + size]
+            quantised = block.dtype == "q8" and not flags & FLAG_EXACT_MAPS
+            blocks.setdefault(block.name, []).append(
+                dequantise_maps(chunk, shape) if quantised
+                else np.frombuffer(chunk, "<f4").reshape(shape))
+            offset += size
+    return blocks
 
 
 def layout_document() -> dict[str, Any]:
@@ -311,17 +445,16 @@ def layout_document() -> dict[str, Any]:
         fields.append({"name": f.name, "type": f.type, "offset": offset, "size": size})
         offset += size
     return {
-        "version": PROTOCOL_VERSION, "magic": FRAME_MAGIC.decode(), "header_bytes": HEADER.size,
+        "version": PROTOCOL_VERSION, "frame_version": FRAME_VERSION,
+        "magic": FRAME_MAGIC.decode(), "header_bytes": HEADER.size,
         "header": fields, "flags": list(FLAGS), "phases": list(PHASES),
         "blocks": [{"name": b.name, "shape": list(b.shape), "per_layer": b.per_layer,
-                    "flag": b.flag, "fields": list(b.fields)} for b in BLOCKS],
+                    "flag": b.flag, "fields": list(b.fields), "dtype": b.dtype}
+                   for b in BLOCKS],
     }
 
 
 def frame_floats(symbols: dict[str, int], sizes: list[int], flags: int) -> int:
-    """How many floats the body of a frame with these symbols holds (frame budgets)."""
-    total = 0
-    for block in BLOCKS:
-        if block.flag is None or flags & (1 << FLAGS.index(block.flag)):
-            total += sum(math.prod(shape) for shape in block_shapes(block, symbols, sizes))
-    return total
+    """How many values the body of a frame with these symbols holds (map resolutions)."""
+    return sum(math.prod(shape) for block in present_blocks(flags)
+               for shape in block_shapes(block, symbols, sizes))

@@ -62,15 +62,18 @@ def frame_tables() -> str:
               + ", ".join(f"bit {i} `{name}`" for i, name in enumerate(FLAGS))
               + ". Phases: " + ", ".join(f"{i} `{name or 'none'}`" for i, name in enumerate(PHASES))
               + ".",
-              "", "Then the blocks, in this order, each little-endian float32 (no padding):", "",
-              "| block | shape | present | meaning |", "|---|---|---|---|"]
+              "", "Then the body, deflated (zlib); inflated, it holds the blocks in this order "
+              "(`f32`: little-endian float32; `q8`: 8-bit map codes with a float32 range per "
+              "map, see below):", "",
+              "| block | shape | type | present | meaning |", "|---|---|---|---|---|"]
     for block in BLOCKS:
         shape = " × ".join(str(dim) for dim in block.shape)
         shape = f"per layer: {shape}" if block.per_layer else shape
         present = f"flag `{block.flag}`" if block.flag else "always"
         names = ", ".join(f"`{name}`" for name in block.fields)
         fields = f" Columns: {names}." if block.fields else ""
-        lines.append(f"| `{block.name}` | {shape} | {present} | {block.doc}.{fields} |")
+        lines.append(f"| `{block.name}` | {shape} | {block.dtype} | {present} | "
+                     f"{block.doc}.{fields} |")
     return "\n".join(lines)
 
 

@@ -147,10 +147,18 @@ class WelcomeMessage(Message):
     state: StateMessage
     history: HistoryData
     viewers: int = Field(description="Connected viewers (the presenter not counted).")
+    member_token: str | None = Field(
+        default=None,
+        description="A viewer's proof of its class membership, valid while this socket is "
+                    "open and the class is presented: send it as 'Authorization: Bearer …' "
+                    "to fork or export the class's run. Null for the presenter (its own "
+                    "token does that) and on a relaying server.")
 
     def relayed_to(self, role: Role) -> RelayedWelcomeMessage:
-        """This welcome as another server process relays it to ``role``."""
-        return RelayedWelcomeMessage.model_validate({**dict(self), "role": role})
+        """This welcome as another server process relays it to ``role`` (no member token:
+        forks are made where the session runs)."""
+        return RelayedWelcomeMessage.model_validate({**dict(self), "role": role,
+                                                     "member_token": None})
 
 
 class RelayedWelcomeMessage(WelcomeMessage):
