@@ -62,7 +62,7 @@ def test_charts_draw_the_run_with_the_current_values_in_their_legends(page: Any)
 def test_the_log_scale_toggle_switches_the_loss_axis(page: Any) -> None:
     """The loss chart's y axis is linear, logarithmic once 'log' is ticked, linear again after."""
     open_page(page)
-    train(page, 20)
+    train(page, 150)  # at the default 5 steps per frame: ≥ 20 frames, one history point each
     assert chart(page, "loss", "c.plot.scales.y.distr") == 1
     page.get_by_test_id("log-scale").check()
     page.wait_for_function("() => window.playground.charts.loss.plot.scales.y.distr === 3",
