@@ -24,16 +24,12 @@ import contextlib
 import copy
 import json
 import math
-import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -41,7 +37,9 @@ from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
 
-Json = dict[str, Any]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from processes import Json, ServerProcess, stalled_viewer
+
 BIG: Json = {"network": {"hidden_layers": [16] * 8}, "data": {"n_points": 2000},
              "hyper": {"batch_size": 1000}}
 SMALL: Json = {"network": {"hidden_layers": [3]}, "data": {"dataset": "xor", "n_points": 60}}
@@ -55,12 +53,6 @@ def progress(text: str) -> None:
     print(f"[stress] {text}", file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def rss_megabytes(pid: int) -> float:
     with open(f"/proc/{pid}/status") as status:
         for line in status:
@@ -69,87 +61,10 @@ def rss_megabytes(pid: int) -> float:
     return math.nan
 
 
-class Server:
-    """``python -m backprop_playground.main`` on a free loopback port, its log in a file."""
-
-    def __init__(self, store: Path, log: Path, port: int | None = None,
-                 **env: str) -> None:
-        self.port, self.store, self.log = port or free_port(), store, log
-        self.env = {**os.environ, "BACKPROP_LOG_LEVEL": "warning",
-                    "BACKPROP_STORE_PATH": str(store), **env}
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Server:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "backprop_playground.main", "--port", str(self.port)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(f"{self.base}/api/health", timeout=1).close()
-                return self
-            time.sleep(0.1)
-        raise RuntimeError("the server did not start")
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-        self.process = None
-
-    def tracebacks(self) -> int:
-        return self.log.read_text(errors="replace").count("Traceback (most recent call last)")
-
-    def ws(self, session_id: str) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/sessions/{session_id}"
-
-    def request(self, method: str, path: str, body: Any = None, token: str | None = None,
-                raw: bytes | None = None, timeout: float = 30) -> tuple[int, Any]:
-        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
-        headers = {"content-type": "application/json"}
-        if token:
-            headers["authorization"] = f"Bearer {token}"
-        request = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                return response.status, json.loads(response.read() or b"null")
-        except urllib.error.HTTPError as error:
-            text = error.read()
-            with contextlib.suppress(ValueError):
-                return error.code, json.loads(text)
-            return error.code, text.decode(errors="replace")
-
-    def create(self, config: Json | None = None, snapshot: Json | None = None) -> Json:
-        body = {"snapshot": snapshot} if snapshot is not None else {"config": config}
-        status, created = self.request("POST", "/api/sessions", body)
-        assert status == 201, (status, created)
-        result: Json = created
-        return result
-
-    def export(self, created: Json) -> Json:
-        status, exported = self.request("GET", f"/api/sessions/{created['id']}/snapshot",
-                                        token=created["presenter_token"])
-        assert status == 200, (status, exported)
-        result: Json = exported
-        return result
-
-
 @contextlib.contextmanager
-def server(**env: str) -> Iterator[Server]:
+def server(**env: str) -> Iterator[ServerProcess]:
     with tempfile.TemporaryDirectory(prefix="bp-stress-") as tmp:
-        running = Server(Path(tmp) / "sessions.sqlite3", Path(tmp) / "server.log", **env)
+        running = ServerProcess(Path(tmp) / "sessions.sqlite3", Path(tmp) / "server.log", **env)
         running.start()
         try:
             yield running
@@ -217,14 +132,14 @@ class FrameClock:
             await self.task
 
 
-async def presenter(running: Server, created: Json) -> ClientConnection:
+async def presenter(running: ServerProcess, created: Json) -> ClientConnection:
     conn = await connect(running.ws(created["id"]), max_size=2**24, open_timeout=10)
     await hello(conn, created["presenter_token"])
     return conn
 
 
 # ------------------------------------------------------------------- fairness
-async def attacker(running: Server, created: Json, stop: float) -> int:
+async def attacker(running: ServerProcess, created: Json, stop: float) -> int:
     """One socket looping step n=10000 until ``stop``; the commands answered."""
     answered = 0
     conn = await presenter(running, created)
@@ -239,7 +154,7 @@ async def attacker(running: Server, created: Json, stop: float) -> int:
     return answered
 
 
-async def time_to_welcome(running: Server) -> float:
+async def time_to_welcome(running: ServerProcess) -> float:
     """Seconds from POST /api/sessions to the welcome on the new session's socket."""
     started = time.perf_counter()
     created = await asyncio.to_thread(running.create, None)
@@ -281,28 +196,6 @@ async def fairness(seconds: float) -> None:
 
 
 # --------------------------------------------------------------------- stalled
-def stalled_viewer(port: int, session_id: str, code: str) -> socket.socket:
-    """A raw WebSocket client that says hello as a viewer of the class and then never
-    reads (a tiny receive buffer: the server's sends back up at once)."""
-    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    raw.settimeout(10)
-    raw.connect(("127.0.0.1", port))
-    key = "dGhlIHNhbXBsZSBub25jZQ=="
-    raw.sendall((f"GET /ws/sessions/{session_id} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-                 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                 f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    response = b""
-    while b"\r\n\r\n" not in response:
-        response += raw.recv(1)  # byte by byte: read nothing past the handshake
-    assert response.startswith(b"HTTP/1.1 101"), response
-    payload = json.dumps({"type": "hello", "role": "viewer", "token": code}).encode()
-    mask = os.urandom(4)
-    raw.sendall(bytes([0x81, 0x80 | len(payload)]) + mask
-                + bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload)))
-    return raw
-
-
 def start_fleet(port: int, session_id: str, code: str, count: int) -> subprocess.Popen[str]:
     """A process of its own holding ``count`` stalled viewers (so that their handshakes do
     not slow the healthy client's reading here); returns once they all said hello."""
@@ -318,13 +211,13 @@ def run_fleet(port: int, session_id: str, code: str, count: int) -> None:
     """The fleet process: open the stalled viewers, say so, then hold them until killed
     (at most five minutes)."""
     with ThreadPoolExecutor(32) as pool:
-        sockets = list(pool.map(lambda _: stalled_viewer(port, session_id, code),
+        sockets = list(pool.map(lambda _: stalled_viewer("127.0.0.1", port, session_id, code),
                                 range(count)))
     print(f"ready {len(sockets)}", flush=True)
     time.sleep(300)
 
 
-def open_connections(running: Server) -> int:
+def open_connections(running: ServerProcess) -> int:
     """The server's established TCP connections on its port (from /proc/net/tcp)."""
     port_hex = f"{running.port:04X}"
     count = 0
@@ -337,7 +230,7 @@ def open_connections(running: Server) -> int:
     return count
 
 
-async def present(running: Server, created: Json) -> str:
+async def present(running: ServerProcess, created: Json) -> str:
     conn = await presenter(running, created)
     await conn.send(json.dumps({"type": "present", "id": "present"}))
     try:
@@ -455,7 +348,7 @@ def mutated(exported: Json, paths: list[tuple[Any, ...]], rng: random.Random) ->
     return result
 
 
-async def real_exports(running: Server) -> list[Json]:
+async def real_exports(running: ServerProcess) -> list[Json]:
     """Exports of real runs: fresh, mid-step, a sweep, Adam, a diverged regression."""
     plans: list[tuple[Json, list[Json]]] = [
         (SMALL, []),
@@ -478,7 +371,7 @@ async def real_exports(running: Server) -> list[Json]:
     return exports
 
 
-async def usable(running: Server, created: Json) -> bool:
+async def usable(running: ServerProcess, created: Json) -> bool:
     """An accepted import: its presenter is welcomed and a step is answered."""
     try:
         async with asyncio.timeout(15):

@@ -6,15 +6,15 @@ cross-origin handshakes are refused."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import json
-import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,6 +27,9 @@ from websockets.sync.client import ClientConnection, connect
 
 from backprop_playground.main import create_app, uvicorn_options
 from backprop_playground.settings import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+from processes import stalled_viewer
 
 SETTINGS = Settings(send_timeout_seconds=1.0, max_message_bytes=2048, store_path="")
 
@@ -162,28 +165,6 @@ def drain(conn: ClientConnection) -> None:
     with contextlib.suppress(TimeoutError):
         while True:
             conn.recv(timeout=0)
-
-
-def stalled_viewer(host: str, port: int, session_id: str, code: str) -> socket.socket:
-    """A raw WebSocket client that says hello as a viewer and then never reads (a tiny
-    receive buffer makes the server's sends back up quickly)."""
-    raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    raw.settimeout(5)
-    raw.connect((host, port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    raw.sendall((f"GET /ws/sessions/{session_id} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-                 "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                 f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
-    response = b""
-    while b"\r\n\r\n" not in response:
-        response += raw.recv(1)  # byte by byte: read nothing past the handshake
-    assert response.startswith(b"HTTP/1.1 101"), response
-    payload = json.dumps({"type": "hello", "role": "viewer", "token": code}).encode()
-    mask = os.urandom(4)
-    raw.sendall(bytes([0x81, 0x80 | len(payload)]) + mask
-                + bytes(byte ^ mask[i % 4] for i, byte in enumerate(payload)))
-    return raw
 
 
 def test_stalled_client_does_not_slow_others_and_is_disconnected(live: LiveServer) -> None:

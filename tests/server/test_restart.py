@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,84 +20,21 @@ import numpy as np
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from backprop_playground.live.store import NullStore, SqliteStore, StoredSession, open_store
 from backprop_playground.trainer import restore
+from processes import Json, ServerProcess
 
-Json = dict[str, Any]
 SMALL: Json = {"network": {"hidden_layers": [3]}, "data": {"dataset": "xor"}}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Server:
-    """The console entry point on a free port with a store of its own; its output kept."""
-
-    def __init__(self, store: Path, **env: str) -> None:
-        self.port, self.store = _free_port(), store
-        self.env = {**os.environ, "BACKPROP_LOG_LEVEL": "warning",
-                    "BACKPROP_STORE_PATH": str(store), **env}
-        self.log = store.with_suffix(".log")
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> Server:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "backprop_playground.main", "--port", str(self.port)],
-                env=self.env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError):
-                urllib.request.urlopen(f"{self.base}/api/health", timeout=1).close()
-                return self
-            assert self.process.poll() is None, self.log.read_text()
-            time.sleep(0.1)
-        pytest.fail("the server did not start")
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        assert self.process is not None
-        self.process.send_signal(sig)
-        self.process.wait(30)
-        self.process = None
-
-    def call(self, method: str, path: str, token: str | None = None,
-             body: Any = None) -> tuple[int, Any]:
-        headers = {"content-type": "application/json"}
-        if token:
-            headers["authorization"] = f"Bearer {token}"
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers=headers)
-        try:
-            with urllib.request.urlopen(request, timeout=20) as response:
-                return response.status, json.loads(response.read())
-        except urllib.error.HTTPError as error:
-            return error.code, json.loads(error.read() or b"null")
-
-    def create(self, config: Json) -> Json:
-        status, created = self.call("POST", "/api/sessions", body={"config": config})
-        assert status == 201, created
-        result: Json = created
-        return result
-
-    def export(self, created: Json) -> Json:
-        status, exported = self.call("GET", f"/api/sessions/{created['id']}/snapshot",
-                                     created["presenter_token"])
-        assert status == 200, exported
-        result: Json = exported
-        return result
+class Server(ServerProcess):
+    """The console entry point on a free port with a store of its own (bench/processes.py),
+    with a presenter socket for a session it created."""
 
     @contextlib.contextmanager
     def presenter(self, created: Json) -> Iterator[ClientConnection]:
-        url = f"ws://127.0.0.1:{self.port}/ws/sessions/{created['id']}"
-        with connect(url, open_timeout=10, max_size=2**24) as conn:
+        with connect(self.ws(created["id"]), open_timeout=10, max_size=2**24) as conn:
             conn.send(json.dumps({"type": "hello", "role": "presenter",
                                   "token": created["presenter_token"]}))
             assert _next_json(conn, "welcome")["role"] == "presenter"
@@ -169,9 +101,9 @@ def test_sigterm_and_restart_bring_every_session_back_bit_for_bit(store: Path) -
     server.start()
     for created in sessions:
         assert server.export(created) == before[created["id"]], created["id"]
-        status, info = server.call("GET", f"/api/sessions/{created['id']}")
+        status, info = server.request("GET", f"/api/sessions/{created['id']}")
         assert status == 200 and info["step"] == before[created["id"]]["trainer"]["step"]
-    status, joined = server.call("GET", f"/api/join/{code}")
+    status, joined = server.request("GET", f"/api/join/{code}")
     assert status == 200 and joined["session"] == presented["id"]
     url = f"ws://127.0.0.1:{server.port}/ws/sessions/{presented['id']}"
     with connect(url, open_timeout=10) as viewer:
@@ -219,7 +151,7 @@ def test_sessions_idle_past_the_window_do_not_come_back(store: Path) -> None:
     assert _rows(store) == 1
     time.sleep(2.5)
     server.start()
-    status, _ = server.call("GET", f"/api/sessions/{created['id']}")
+    status, _ = server.request("GET", f"/api/sessions/{created['id']}")
     assert status == 404
     server.stop()
     assert _rows(store) == 0
@@ -231,7 +163,7 @@ def test_a_stopped_session_is_deleted_from_the_store(store: Path) -> None:
                     BACKPROP_STORE_INTERVAL_SECONDS="0.2").start()
     created = server.create(SMALL)
     deadline = time.monotonic() + 15
-    while server.call("GET", f"/api/sessions/{created['id']}")[0] == 200:
+    while server.request("GET", f"/api/sessions/{created['id']}")[0] == 200:
         assert time.monotonic() < deadline, "never expired"
         time.sleep(0.2)
     server.stop()
