@@ -1,6 +1,13 @@
 """Page figures in headless Chromium, printed as JSON lines:
 
-* frames rendered per second versus frames received while the default net trains at 60 fps;
+* frames rendered versus received, and the main thread's long tasks, in two cases, each
+  ``--runs`` times: the default net at 1280×720 at the default speed, and the largest net the
+  limits allow (GET /api/options: most hidden layers × most neurons, every feature) at
+  1920×1080 at the fastest speed. Long tasks are wall-clock (PerformanceObserver 'longtask':
+  count over 50 ms, the longest); on a loaded machine wall clock counts other processes'
+  time too, so each run also reports the main thread's CPU time per task (from a Chromium
+  trace: the longest, how many over 50 ms) and where it goes (rAF callbacks with the views'
+  JavaScript, style/layout, paint/raster/commit, GC, message handling) in ms per second;
 * frames rendered versus received while phase animations run (phase-step again and again,
   each phase replayed with ←, at the fastest pace so animations overlap the next frame), with
   the browser's animation frames per second and the network view's draw time meanwhile;
@@ -18,6 +25,7 @@ import json
 import statistics
 import sys
 import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +35,117 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from server import server_process
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--no-first-run", "--disable-sync"]
+        "--disable-component-update", "--no-first-run", "--disable-sync", "--disable-dev-shm-usage"]
+
+
+LONG_TASKS = """() => {
+    window.benchLongTasks = [];
+    new PerformanceObserver((list) => {
+        for (const entry of list.getEntries()) window.benchLongTasks.push(entry.duration);
+    }).observe({ type: 'longtask' });
+}"""
+
+TRACE_CATEGORIES = ["toplevel", "devtools.timeline", "v8", "blink.user_timing",
+                    "disabled-by-default-devtools.timeline"]
+
+#: trace event names (renderer main thread) → the part of the frame time they are
+BREAKDOWN = {
+    "FireAnimationFrame": "raf_callbacks_js",
+    "UpdateLayoutTree": "style_layout", "Layout": "style_layout",
+    "Paint": "paint_raster_commit", "PrePaint": "paint_raster_commit",
+    "Layerize": "paint_raster_commit", "Commit": "paint_raster_commit",
+    "MinorGC": "gc", "MajorGC": "gc",
+}
+
+
+def largest_net(base: str) -> tuple[str, list[int]]:
+    """The URL fragment of the largest net the served limits allow, and its hidden sizes."""
+    with urllib.request.urlopen(base + "/api/options") as response:
+        options = json.load(response)
+    layers = int(options["limits"]["hidden_layers"][1])
+    neurons = int(options["limits"]["neurons_per_layer"][1])
+    features = ",".join(f["name"] for f in options["features"])
+    hidden = [neurons] * layers
+    return f"#layers={','.join(map(str, hidden))}&features={features}", hidden
+
+
+def main_thread_tasks(trace: bytes) -> dict[str, Any]:
+    """The renderer main thread's tasks in a Chromium trace: the longest wall-clock and CPU
+    durations, how many took over 50 ms of CPU, and CPU ms per second by part of the work."""
+    events = json.loads(trace)["traceEvents"]
+    mains = {(e["pid"], e["tid"]) for e in events
+             if e.get("name") == "thread_name" and e["args"].get("name") == "CrRendererMain"}
+    tasks = [e for e in events if e.get("ph") == "X" and e.get("name") == "RunTask"
+             and (e["pid"], e["tid"]) in mains]
+    # the page's renderer is the busiest one
+    busiest = max(mains, key=lambda m: sum(t.get("tdur", 0) for t in tasks
+                                           if (t["pid"], t["tid"]) == m), default=None)
+    tasks = [t for t in tasks if (t["pid"], t["tid"]) == busiest]
+    if not tasks:
+        return {}
+    seconds = (max(t["ts"] + t["dur"] for t in tasks) - min(t["ts"] for t in tasks)) / 1e6
+    parts: dict[str, float] = {}
+    counted_until = -1.0  # an event inside one already counted is part of it
+    named = sorted((e for e in events if e.get("ph") == "X" and e.get("name") in BREAKDOWN
+                    and (e["pid"], e["tid"]) == busiest), key=lambda e: e["ts"])
+    for e in named:
+        if e["ts"] < counted_until:
+            continue
+        counted_until = e["ts"] + e["dur"]
+        part = BREAKDOWN[e["name"]]
+        parts[part] = parts.get(part, 0.0) + e.get("tdur", 0) / 1e3  # CPU time only
+    cpu = [t.get("tdur", t["dur"]) / 1e3 for t in tasks]
+    total = sum(cpu)
+    per_second = {k: round(v / seconds, 1) for k, v in sorted(parts.items())}
+    per_second["other"] = round((total - sum(parts.values())) / seconds, 1)
+    return {"task_cpu_ms_max": round(max(cpu), 1),
+            "tasks_cpu_over_50ms": sum(1 for c in cpu if c > 50),
+            "task_wall_ms_max": round(max(t["dur"] for t in tasks) / 1e3, 1),
+            "main_thread_cpu_ms_per_s": round(total / seconds, 1),
+            "cpu_ms_per_s": per_second}
+
+
+def frames_case(browser: Any, base: str, case: str, seconds: float) -> None:
+    """One run: a fresh page in `case` ('default' or 'largest'), trains for `seconds`; prints
+    frames received and rendered per second, the long tasks, and the trace's task figures."""
+    fragment, hidden = ("", [4, 2]) if case == "default" else largest_net(base)
+    width, height = (1280, 720) if case == "default" else (1920, 1080)
+    viewport = {"width": width, "height": height}
+    page = browser.new_page(viewport=viewport)
+    page.add_init_script(f"({LONG_TASKS})()")
+    page.goto(base + "/" + fragment)
+    page.wait_for_function("() => window.playground && window.playground.store.frame"
+                           " && window.playground.store.options")
+    if case != "default":
+        fastest = page.get_by_test_id("speed").evaluate(
+            "(s) => s.options[s.options.length - 1].value")
+        page.get_by_test_id("speed").select_option(fastest)
+        page.wait_for_function(f"() => window.playground.store.serverState.speed === {fastest}")
+    speed = page.evaluate("() => window.playground.store.serverState.speed")
+    page.get_by_test_id("play").click()
+    time.sleep(1.0)
+    browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+    page.evaluate("() => { window.benchLongTasks.length = 0; }")
+    received0, rendered0, t0 = counters(page)
+    time.sleep(seconds)
+    received1, rendered1, t1 = counters(page)
+    long_tasks = page.evaluate("() => window.benchLongTasks.slice()")
+    trace = browser.stop_tracing()
+    page.get_by_test_id("play").click()
+    page.close()
+    elapsed = (t1 - t0) / 1000
+    received, rendered = received1 - received0, rendered1 - rendered0
+    print(json.dumps({"figure": "page_frames_rendered_vs_received", "case": case,
+                      "viewport": f"{viewport['width']}x{viewport['height']}",
+                      "hidden": hidden, "speed_steps_per_frame": speed,
+                      "received_per_s": round(received / elapsed, 1),
+                      "rendered_per_s": round(rendered / elapsed, 1),
+                      "rendered_over_received": round(rendered / max(1, received), 3),
+                      "target": 0.95,
+                      "long_tasks_over_50ms": sum(1 for d in long_tasks if d > 50),
+                      "long_task_ms_max": round(max(long_tasks, default=0.0), 1),
+                      "target_long_task_ms_max": 50,
+                      **main_thread_tasks(trace)}), flush=True)
 
 
 def counters(page: Any) -> tuple[int, int, float]:
@@ -112,24 +230,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--phase-steps", type=int, default=24)
+    parser.add_argument("--runs", type=int, default=3, help="runs of each frame-rate case")
+    parser.add_argument("--frames-only", action="store_true",
+                        help="only the frame-rate cases (rendered vs received, long tasks)")
     args = parser.parse_args()
     with server_process() as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                              args=ARGS)
+        for case in ("default", "largest"):
+            for _ in range(args.runs):
+                frames_case(browser, base, case, args.seconds)
+        if args.frames_only:
+            browser.close()
+            return
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         page.goto(base + "/")
         page.wait_for_function("() => window.playground && window.playground.store.frame")
         page.get_by_test_id("play").click()
         time.sleep(1.0)
-        received0, rendered0, t0 = counters(page)
-        time.sleep(args.seconds)
-        received1, rendered1, t1 = counters(page)
-        seconds = (t1 - t0) / 1000
-        received, rendered = (received1 - received0) / seconds, (rendered1 - rendered0) / seconds
-        print(json.dumps({"figure": "page_frames_per_second", "received": round(received, 1),
-                          "rendered": round(rendered, 1),
-                          "rendered_over_received": round(rendered / received, 3),
-                          "target": 0.9}), flush=True)
         phase_animations(page, args.phase_steps)
         latencies = []
         slider = page.get_by_test_id("learning-rate")

@@ -87,10 +87,11 @@ export function addPoint(points, x1, x2, label, limits) {
 }
 
 /**
- * The point list without the point nearest to (x1, x2), if one lies within ``radius``.
- * @param {number[][]} points @param {number} x1 @param {number} x2 @param {number} [radius]
+ * The point list without the point nearest to (x1, x2), if one lies within ``radius`` (the
+ * server's, GET /api/options `point_edits.erase_radius`).
+ * @param {number[][]} points @param {number} x1 @param {number} x2 @param {number} radius
  */
-export function erasePoint(points, x1, x2, radius = 0.6) {
+export function erasePoint(points, x1, x2, radius) {
   let best = -1;
   let bestDistance = radius;
   points.forEach(([a, b], index) => {

@@ -372,6 +372,30 @@ function readBlocks(body, header, present, lengths) {
 }
 
 /**
+ * The codes behind every dequantised array (keyed by its own buffer), so that a painter can
+ * colour a map through a 256-entry table (render/color_lut.js) instead of value by value.
+ * @type {WeakMap<ArrayBufferLike, {codes: Uint8Array, ranges: Float32Array, area: number}>}
+ */
+const quantisedMaps = new WeakMap();
+
+/**
+ * A map's 8-bit codes (a view, not a copy) and its dequantisation, value(c) =
+ * fround(low + c·step) exactly as the decoded values; null for a map that came as float32
+ * (flag `exact_maps`) or for an array that is not one whole map of a frame.
+ * @param {Float32Array} map  e.g. frame.outputMaps[k], mapAt(frame, level, index), a sweep map
+ * @returns {{codes: Uint8Array, low: number, step: number} | null}
+ */
+export function mapCodes(map) {
+  const info = quantisedMaps.get(map.buffer);
+  if (!info || info.area === 0 || map.length !== info.area) return null;
+  const index = map.byteOffset / 4 / info.area;
+  if (!Number.isInteger(index)) return null;
+  const low = info.ranges[2 * index];
+  return { codes: info.codes.subarray(index * info.area, (index + 1) * info.area), low,
+    step: (info.ranges[2 * index + 1] - low) / 255 };
+}
+
+/**
  * The values of a q8 array at `offset` of the body: `maps` float32 (lo, hi) pairs, then
  * `length` bytes, each the difference (mod 256) between a code and its prediction from the
  * decoded neighbours (left + up − up-left clamped to 0 … 255; the left one on the first row,
@@ -385,6 +409,7 @@ function dequantise(body, offset, length, maps, width) {
   const codes = new Uint8Array(body, offset + 8 * maps, length).slice();
   const values = new Float32Array(length);
   const area = maps === 0 ? 0 : length / maps;
+  quantisedMaps.set(values.buffer, { codes, ranges, area });
   for (let m = 0; m < maps; m += 1) {
     const low = ranges[2 * m];
     const step = (ranges[2 * m + 1] - low) / 255;

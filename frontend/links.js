@@ -6,8 +6,18 @@
  * dropped with a notice and the default stays. Values are only ever used as data.
  */
 
+import { PACES } from './state.js';
+
+/**
+ * Hash keys that say where a lesson starts and what it shows (read by {@link startFromHash};
+ * docs/lessons.md): the lesson's script, the run playing or paused, a weight or bias
+ * selected, the phase reached, the side panel's tab, the phase pace, the sweep's rates,
+ * secondary controls kept in projector mode.
+ */
+export const START_KEYS = ['lesson', 'start', 'select', 'phase', 'tab', 'pace', 'sweep', 'show'];
+
 /** Hash keys that are not part of the config (kept as they are). */
-export const OTHER_KEYS = ['session', 'class', 'projector', 'hide'];
+export const OTHER_KEYS = ['session', 'class', 'projector', 'hide', ...START_KEYS];
 
 /**
  * @typedef {{key: string, path: string[], kind: 'number' | 'int' | 'name' | 'names' | 'ints',
@@ -129,4 +139,90 @@ export function hashForConfig(config, currentHash) {
 export function hiddenControls(hash) {
   const value = new URLSearchParams(hash.replace(/^#/, '')).get('hide') ?? '';
   return value.split(',').map((v) => v.trim()).filter((v) => /^[a-z-]{1,32}$/.test(v));
+}
+
+/**
+ * Where a link starts and what it shows (START_KEYS), each value checked: `lesson` one of
+ * `lessonIds`; `start` paused | playing; `select` layer:neuron:source — an edge, source the
+ * index in the layer below — or layer:neuron:b, a bias (layers count from 0, the first
+ * hidden layer; the network's sizes are checked when it is known); `phase` forward | loss |
+ * backward | update (step 0 is run up to it); `tab` output | inspector | loss | step; `pace`
+ * one of PACES (seconds a phase's animation takes); `sweep` 2 … limits.sweep_runs[1]
+ * learning rates for the sweep field; `show` controls kept in projector mode (like `hide`).
+ * @typedef {{lesson?: string, playing?: boolean,
+ *   select?: {layer: number, neuron: number, source: number | null},
+ *   phase?: string, tab?: string, pace?: number, sweep?: number[], show?: string[]}} StartState
+ * @param {string} hash @param {any} options  GET /api/options @param {string[]} lessonIds
+ * @returns {{start: StartState, notices: string[]}}
+ */
+export function startFromHash(hash, options, lessonIds) {
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  /** @type {Record<string, any>} */
+  const start = {};
+  const notices = [];
+  for (const key of START_KEYS) {
+    const raw = params.get(key);
+    if (raw === null) continue;
+    const [name, parse, expected] = START_PARSERS[key];
+    const value = parse(raw, options, lessonIds);
+    if (value === undefined) {
+      notices.push(`ignored ${key}=${raw.length > 24 ? `${raw.slice(0, 24)}…` : raw}: ${expected}`);
+    } else start[name] = value;
+  }
+  return { start, notices };
+}
+
+/** @param {string} raw @param {string[]} choices */
+const oneOf = (raw, choices) => (choices.includes(raw) ? raw : undefined);
+/** Names of controls or panels, as `hide` takes them. @param {string} raw */
+const controlNames = (raw) => {
+  const names = raw.split(',').map((v) => v.trim()).filter(Boolean);
+  return names.length > 0 && names.every((v) => /^[a-z-]{1,32}$/.test(v)) ? names : undefined;
+};
+
+/**
+ * key → [StartState field, parser (undefined: refused), what is expected].
+ * @type {Record<string, [string, (raw: string, options: any, lessonIds: string[]) => any, string]>}
+ */
+const START_PARSERS = {
+  lesson: ['lesson', (raw, _, ids) => oneOf(raw, ids), 'not a lesson'],
+  start: ['playing', (raw) => ({ paused: false, playing: true })[raw], 'choose paused or playing'],
+  select: ['select', parseSelection, 'give layer:neuron:source, or layer:neuron:b for a bias'],
+  phase: ['phase', (raw) => oneOf(raw, ['forward', 'loss', 'backward', 'update']),
+    'choose forward, loss, backward or update'],
+  tab: ['tab', (raw) => oneOf(raw, ['output', 'inspector', 'loss', 'step']),
+    'choose output, inspector, loss or step'],
+  pace: ['pace', (raw) => (PACES.includes(Number(raw)) && raw.trim() !== '' ? Number(raw) : undefined),
+    `choose one of ${PACES.join(', ')} (seconds)`],
+  sweep: ['sweep', parseSweepRates, 'give 2 to 8 learning rates within the limits'],
+  show: ['show', controlNames, 'give names of controls'],
+};
+
+/** @param {string} raw @param {any} options */
+function parseSelection(raw, options) {
+  const match = /^(\d{1,2}):(\d{1,2}):(\d{1,2}|b)$/.exec(raw);
+  if (!match) return undefined;
+  const [layer, neuron] = [Number(match[1]), Number(match[2])];
+  const source = match[3] === 'b' ? null : Number(match[3]);
+  const widest = Math.max(options.limits.neurons_per_layer[1], options.limits.n_classes[1], options.features.length);
+  const ok = layer <= options.limits.hidden_layers[1] && neuron < widest && (source === null || source < widest);
+  return ok ? { layer, neuron, source } : undefined;
+}
+
+/** @param {string} raw @param {any} options */
+function parseSweepRates(raw, options) {
+  const rates = raw.split(',').map((v) => (v.trim() === '' ? NaN : Number(v)));
+  const [low, high] = options.limits.learning_rate;
+  const most = options.limits.sweep_runs?.[1] ?? 8;
+  return rates.length >= 2 && rates.length <= most && rates.every((r) => Number.isFinite(r) && r >= low && r <= high)
+    ? rates : undefined;
+}
+
+/**
+ * The link of a lesson or a tailored start: `#` and its keys in the order given.
+ * @param {Record<string, string>} keys
+ */
+export function linkFor(keys) {
+  // commas and colons stay readable: a teacher edits these links by hand
+  return `#${new URLSearchParams(keys)}`.replace(/%2C/g, ',').replace(/%3A/g, ':');
 }

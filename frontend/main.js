@@ -5,6 +5,8 @@
  * requestAnimationFrame loop draws whatever changed; nothing here computes the model.
  */
 
+import { showUnknownCode } from './join_page.js';
+import { clear, notify } from './notices.js';
 import { createCharts } from './render/charts.js';
 import { NetworkView } from './render/network.js';
 import { OutputPlot } from './render/output_plot.js';
@@ -12,10 +14,14 @@ import { acceptFrame, createStore } from './state.js';
 import { Connection } from './transport.js';
 import { byTestId as $, createApp } from './wiring/app.js';
 import { wireClassroom, wireFocus } from './wiring/classroom.js';
+import { wireQuestions } from './wiring/questions.js';
 import { wireControls, wireKeyboard } from './wiring/controls.js';
+import { wireDrop } from './wiring/drop.js';
 import { wireFiles } from './wiring/files.js';
 import { wireInspector } from './wiring/inspector.js';
+import { wireLessons } from './wiring/lessons.js';
 import { wireLearningRate } from './wiring/learning_rate.js';
+import { wireLayout } from './wiring/layout.js';
 import { receive } from './wiring/messages.js';
 import { changeNeurons, select, toggleFeature, wireLayerButtons } from './wiring/network_shape.js';
 import { wireOwnData } from './wiring/own_data.js';
@@ -23,6 +29,7 @@ import { wirePhases } from './wiring/phases.js';
 import { setProjector, wireProjector } from './wiring/projector.js';
 import { startRenderLoop } from './wiring/render_loop.js';
 import { hideLinkedControls, loadOptions, readLink } from './wiring/setup.js';
+import { showLinkedControls, startAsLinked } from './wiring/start.js';
 import { wireSweep } from './wiring/sweep.js';
 
 // The handlers below run only after start(), by which time `app` exists.
@@ -32,7 +39,9 @@ const connection = new Connection({
   onMessage: (message) => receive(app, message),
   onStatus: (status) => app.setStatus(status),
   initialConfig: () => app.linkConfig,
-  onNotice: (text) => app.notice(text),
+  onNotice: notify,
+  onClearNotice: clear,
+  onUnknownCode: showUnknownCode,
 });
 const network = new NetworkView(/** @type {HTMLCanvasElement} */ ($('network')),
   /** @type {HTMLElement} */ (document.getElementById('neuron-buttons')), {
@@ -49,6 +58,7 @@ async function start() {
   await loadOptions(app);
   readLink(app);
   hideLinkedControls();
+  showLinkedControls();
   wireControls(app);
   wireLayerButtons(app);
   wireLearningRate(app);
@@ -59,11 +69,16 @@ async function start() {
   wireFocus(app);
   wireSweep(app);
   wireOwnData(app);
+  wireDrop(app);
   wireFiles(app);
   wireClassroom(app);
+  wireQuestions(app);
+  wireLayout(app);
   new ResizeObserver(() => { store.dirty = true; network.overlayKey = ''; }).observe(document.body);
+  wireLessons(app);
   await connection.start();
   startRenderLoop(app);
+  startAsLinked(app);
 }
 
 // For tests and the benchmark: the store and frame counters.

@@ -146,6 +146,15 @@ export function sweep(learningRates, id = undefined) {
  */
 export function promote(run, id = undefined) { return command('promote', { run }, id); }
 
+/**
+ * Edit the data while the run goes on: add training points [x1, x2, label] and erase the
+ * points nearest to positions [x1, x2]; the weights and the step counter are kept.
+ * @param {{add?: number[][], erase?: number[][]}} edit @param {RequestId} [id]
+ */
+export function editPoints({ add = [], erase = [] }, id = undefined) {
+  return command('edit_points', { add, erase }, id);
+}
+
 /** @param {number} [id] Start presenting this session to a class (a join code). */
 export function present(id = undefined) { return command('present', {}, id); }
 
@@ -158,6 +167,36 @@ export function endClass(id = undefined) { return command('end_class', {}, id); 
  * @param {number} [id]
  */
 export function view(view, id = undefined) { return command('view', { ...view }, id); }
+
+/**
+ * Ask the class (pauses the run): `update_lowers_loss`, `weight_direction` (the selected
+ * parameter) or `sweep_winner` after `steps` more steps (1 … 10000; default 50).
+ * @param {import('./types/messages.gen.js').OpenQuestion['kind']} kind
+ * @param {number | null} [steps] @param {RequestId} [id]
+ */
+export function openQuestion(kind, steps = null, id = undefined) {
+  return command('open_question', steps === null || steps === undefined ? { kind } : { kind, steps }, id);
+}
+
+/** Close the answers, run the step and show the tally beside the truth. @param {RequestId} [id] */
+export function revealQuestion(id = undefined) { return command('reveal_question', {}, id); }
+
+/** Cancel the open question or put the revealed one away. @param {RequestId} [id] */
+export function closeQuestion(id = undefined) { return command('close_question', {}, id); }
+
+/**
+ * A viewer's answer (changeable until the reveal): an option id of question `questionId`.
+ * @param {number} questionId @param {string} option @param {RequestId} [id]
+ */
+export function answer(questionId, option, id = undefined) {
+  return command('answer', { question_id: questionId, option }, id);
+}
+
+/**
+ * On a fork of a class, its owner: may the class's presenter list and show it (read-only)?
+ * @param {boolean} listed @param {RequestId} [id]
+ */
+export function setListing(listed, id = undefined) { return command('set_listing', { listed }, id); }
 
 // ---------------------------------------------------------- server JSON messages
 

@@ -14,13 +14,14 @@
  *   gradHistory: LayerHistoryEntry[], updateRatioHistory: LayerHistoryEntry[],
  *   lrChanges: number[][], role: string, connection: string, divergence: any,
  *   ui: {projector: boolean, logScale: boolean, showTest: boolean, discretize: boolean,
- *     pace: number},
+ *     pace: number, reducedMotion: boolean},
  *   animation: Animation,
  *   framesReceived: number, framesRendered: number, dirty: boolean,
  *   viewers?: number, classMessage?: string, lastLearningRateAck?: any, classCardOpen?: boolean,
- *   notices?: string[], sweepHistory?: {step: number, losses: number[]}[],
+ *   sweepHistory?: {step: number, losses: number[]}[],
  *   referenceLoss?: ReferenceLoss | null,
  *   overshotHistory: number[][], trainingPace: TrainingPace,
+ *   achievedRate?: import('./types/messages.gen.js').RateMessage | null,
  * }} Store
  */
 
@@ -58,7 +59,7 @@ export function createStore() {
     history: [], gradHistory: [], updateRatioHistory: [], lrChanges: [], role: 'presenter', connection: 'connecting',
     divergence: null,
     ui: { projector: hashFlag('projector'), logScale: false, showTest: false, discretize: false,
-      pace: DEFAULT_PACE },
+      pace: DEFAULT_PACE, reducedMotion: prefersReducedMotion() },
     animation: { phase: null, started: 0, seconds: DEFAULT_PACE, replays: 0, settled: true, focus: 0 },
     framesReceived: 0, framesRendered: 0, dirty: true,
     overshotHistory: [], trainingPace: { time: NaN, progress: NaN, rate: NaN },
@@ -102,7 +103,7 @@ export function acceptFrame(store, frame) {
   // a new focus point flows through the forward pass again
   const newFocus = phase === 'forward' && frame.focus !== store.animation.focus;
   if (!frame.running && phase && (newPhase || newFocus)) {
-    store.animation = { phase, started: performance.now(), seconds: store.ui.pace, replays: 0,
+    store.animation = { phase, started: performance.now(), seconds: phaseSeconds(store), replays: 0,
       settled: false, focus: frame.focus };
   }
   store.animation.focus = frame.focus;
@@ -130,19 +131,39 @@ export function measurePace(pace, frame, now) {
 }
 
 /**
- * How far the phase animation is: 0 at its start, 1 from its end on.
+ * Whether the user asked for less motion (the `prefers-reduced-motion: reduce` media query);
+ * false where there is no window (node's test runner).
+ */
+export function prefersReducedMotion() {
+  return typeof matchMedia === 'function' && matchMedia('(prefers-reduced-motion: reduce)').matches;
+}
+
+/**
+ * How long a phase's animation runs, in seconds: the chosen pace, or 0 (its last picture at
+ * once, nothing moving) with reduced motion.
+ * @param {Store} store
+ */
+export function phaseSeconds(store) {
+  return store.ui.reducedMotion ? 0 : store.ui.pace;
+}
+
+/**
+ * How far the phase animation is: 0 at its start, 1 from its end on (at once when it lasts 0 s).
  * @param {Animation} animation @param {number} now  performance.now()
  */
 export function animationProgress(animation, now) {
   if (!animation.phase) return 1;
-  return Math.max(0, Math.min(1, (now - animation.started) / (1000 * animation.seconds)));
+  if (!(animation.seconds > 0)) return 1;
+  // to the nanosecond: (start + 750) − start is 750 exactly, not 749.9999999999
+  const elapsed = Math.round((now - animation.started) * 1e6) / 1e6;
+  return Math.max(0, Math.min(1, elapsed / (1000 * animation.seconds)));
 }
 
 /** Run the current phase's animation again from its start. @param {Store} store @param {number} now */
 export function replayAnimation(store, now) {
   const animation = store.animation;
   if (!animation.phase) return;
-  Object.assign(animation, { started: now, seconds: store.ui.pace, replays: animation.replays + 1, settled: false });
+  Object.assign(animation, { started: now, seconds: phaseSeconds(store), replays: animation.replays + 1, settled: false });
   store.dirty = true;
 }
 

@@ -70,4 +70,4 @@ export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
 }));
 
 /** WebSocket close codes the server uses, by name (messages.CloseCode). */
-export const CLOSE_CODES = Object.freeze(/** @type {const} */ ({"POLICY": 1008, "TOO_BIG": 1009, "FORBIDDEN": 4403, "NOT_FOUND": 4404, "CLASS_ENDED": 4410, "FULL": 4429}));
+export const CLOSE_CODES = Object.freeze(/** @type {const} */ ({"POLICY": 1008, "TOO_BIG": 1009, "FORBIDDEN": 4403, "NOT_FOUND": 4404, "CLASS_ENDED": 4410, "SPOTLIGHT_ENDED": 4411, "FULL": 4429}));

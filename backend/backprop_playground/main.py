@@ -73,9 +73,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ws.router)
     app.add_middleware(RequestGuard, settings=settings)
 
-    @app.get("/join/{code}", include_in_schema=False)
+    @app.get("/join/{code:path}", include_in_schema=False)
     def join_page(code: str) -> FileResponse:
-        """The page, opened as a viewer of the class with this code."""
+        """The page, opened as a viewer of the class with this code. Any path under /join/
+        (a code with a slash, one that opens no class) gets the page, which says so."""
         return FileResponse(frontend_directory() / "index.html")
 
     app.mount("/", StaticFiles(directory=frontend_directory(), html=True), name="frontend")
@@ -88,7 +89,7 @@ def delivery_backend(settings: Settings) -> Backend:
         return LocalBackend()
     from .live.redis_channel import RedisBackend  # Redis is needed only for scale-out
 
-    return RedisBackend(settings.redis_url)
+    return RedisBackend(settings.redis_url, settings.max_answers_per_second)
 
 
 def run(argv: list[str] | None = None) -> None:

@@ -37,11 +37,22 @@ class Settings(BaseSettings):
     allowed_hosts: list[str] = []
     max_message_bytes: int = Field(65_536, ge=1024, le=1_048_576)
     max_messages_per_second: float = Field(30.0, gt=0)
+    #: A client whose messages keep being dropped by that rate limit for this long (a
+    #: sustained flood, not a burst) is disconnected with 4429 and a reason.
+    flood_seconds: float = Field(5.0, gt=0)
+    #: Answers one viewer may send per second on average (bursts of twice as many): enough
+    #: to change one's mind, too few to flood the tally.
+    max_answers_per_second: float = Field(2.0, gt=0)
     max_sessions: int = Field(100, ge=1)
     #: Sessions one client address may hold; past it, its longest-idle session without
     #: clients makes room, else a create is refused (503).
     max_sessions_per_address: int = Field(20, ge=1)
     max_viewers_per_session: int = Field(250, ge=1)
+    #: The presenter's list of a class's forks holds at most this many (the newest).
+    max_listed_forks: int = Field(50, ge=1, le=1000)
+    #: A spotlight code opens viewer sockets on the fork it shows for this long after it
+    #: was issued (sockets opened with it stay until the spotlight ends).
+    spotlight_code_seconds: float = Field(60.0, gt=0, le=3600)
     #: Commands one client address may have waiting or running at once (a socket sends its
     #: next command only after the answer to the last; this bounds many sockets).
     max_pending_commands_per_address: int = Field(16, ge=1)

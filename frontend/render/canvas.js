@@ -1,13 +1,40 @@
 // @ts-check
 /** Canvas helpers shared by every view. */
 
+/** @type {ResizeObserver | null} watches every canvas fitCanvas has sized */
+let sizes = null;
+/** @type {WeakSet<HTMLCanvasElement>} */
+const watched = new WeakSet();
+
+/**
+ * Call `onResize` whenever a canvas that fitCanvas sized changes its CSS size (a panel
+ * opened or closed, a tab shown, the window resized) or the devicePixelRatio changes (zoom,
+ * another screen), so that the views draw it again at its displayed size × devicePixelRatio
+ * at once rather than showing a stretched bitmap until the next event.
+ * @param {() => void} onResize
+ */
+export function watchCanvasSizes(onResize) {
+  sizes?.disconnect();
+  sizes = new ResizeObserver(onResize);
+  const watchRatio = () => {
+    matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`)
+      .addEventListener('change', () => { onResize(); watchRatio(); }, { once: true });
+  };
+  watchRatio();
+}
+
 /**
  * Size the backing store to the CSS size × devicePixelRatio and return a context scaled to
- * CSS pixels, or null when the canvas has no size (hidden).
+ * CSS pixels, or null when the canvas has no size (hidden). The canvas is watched for size
+ * changes from then on (watchCanvasSizes).
  * @param {HTMLCanvasElement} canvas
  * @returns {{ctx: CanvasRenderingContext2D, width: number, height: number} | null}
  */
 export function fitCanvas(canvas) {
+  if (sizes && !watched.has(canvas)) {
+    watched.add(canvas);
+    sizes.observe(canvas);
+  }
   const width = canvas.clientWidth;
   const height = canvas.clientHeight;
   if (width <= 0 || height <= 0) return null;

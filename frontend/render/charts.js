@@ -54,8 +54,8 @@ export function stackLabels(labels, maxRows) {
 export function layerColors(count) {
   const accent = [1, 3, 5].map((i) => parseInt(palette().accent.slice(i, i + 2), 16));
   return Array.from({ length: count }, (_, l) => {
-    const t = count === 1 ? 0.75 : l / (count - 1);  // light: 60 % towards white; dark: 55 % of it
-    return `rgb(${accent.map((c) => Math.round((c + (255 - c) * 0.6) * (1 - t) + c * 0.55 * t)).join(',')})`;
+    const t = count === 1 ? 0.75 : l / (count - 1);  // light: 30 % towards white (3:1 on white); dark: 55 % of it
+    return `rgb(${accent.map((c) => Math.round((c + (255 - c) * 0.3) * (1 - t) + c * 0.55 * t)).join(',')})`;
   });
 }
 
@@ -147,7 +147,7 @@ export class LossChart extends Chart {
       format: (v) => formatNumber(v),
       series: [{ label: 'train', color: train }, { label: 'test', color: test, dashed: true },
         ...(reference ? [{ label: reference.label, color: train, faded: true }] : [])],
-      decorations: `${JSON.stringify(store.lrChanges)}:${store.overshotHistory?.length ?? 0}`,
+      decorations: `${JSON.stringify(store.lrChanges)}:${store.serverState?.data_changes ?? ''}:${store.overshotHistory?.length ?? 0}`,
     };
   }
 
@@ -191,6 +191,7 @@ export class LossChart extends Chart {
     const font = this.font * ratio;
     const [first, last] = [plot.scales.x.min ?? 0, plot.scales.x.max ?? 0];
     const marks = this.columns.count > 0 ? rateMarks(this.store?.lrChanges ?? []) : [];
+    const dataMarks = this.columns.count > 0 ? this.store?.serverState?.data_changes ?? [] : [];
     this.drawOvershoot(plot);
     ctx.save();
     ctx.font = `${font}px ${FONT}`;
@@ -201,6 +202,15 @@ export class LossChart extends Chart {
       const left = x + 3 * ratio + width > bbox.left + bbox.width ? x - 3 * ratio - width : x + 3 * ratio;
       return { x, text, left, right: left + width + 2 * ratio, step };
     });
+    // Point edits (edit_points): the same dashed mark, labelled "data".
+    for (const step of /** @type {number[]} */ (dataMarks)) {
+      if (step < first || step > last) continue;
+      const x = Math.round(plot.valToPos(step, 'x', true)) + 0.5;
+      const width = ctx.measureText('data').width + 6 * ratio;
+      const left = x + 3 * ratio + width > bbox.left + bbox.width ? x - 3 * ratio - width : x + 3 * ratio;
+      labels.push({ x, text: 'data', left, right: left + width + 2 * ratio, step });
+    }
+    labels.sort((a, b) => a.x - b.x);
     this.marks = labels.map(({ step, text }) => ({ step, text }));
     const rowHeight = font + 4 * ratio;
     const rows = stackLabels(labels, Math.min(3, Math.floor(bbox.height / (2.2 * rowHeight))));
@@ -249,12 +259,12 @@ export class LossChart extends Chart {
     ctx.save();
     for (const [column, overshot, steps] of hit) {
       ctx.globalAlpha = 0.25 + 0.75 * (overshot / steps);
-      ctx.fillStyle = '#D55E00';
+      ctx.fillStyle = palette().overshoot;
       ctx.fillRect(column, top, 2 * ratio, height);
     }
-    ctx.globalAlpha = 0.9;
-    ctx.fillStyle = '#D55E00';
-    ctx.font = `${Math.round(this.font * 0.85 * ratio)}px ${FONT}`;
+    ctx.globalAlpha = 1;
+    ctx.fillStyle = palette().overshoot;
+    ctx.font = `${Math.round(this.font * ratio)}px ${FONT}`;
     ctx.textBaseline = 'bottom';
     ctx.textAlign = 'left';
     ctx.fillText('▲ overshot', bbox.left + 3 * ratio, top - ratio);

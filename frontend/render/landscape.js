@@ -170,7 +170,7 @@ function drawLandscape(canvas, landscape, color, projector) {
   const { ctx, width, height } = fitted;
   const p = palette();
   const { s, loss, info } = landscape;
-  const font = projector ? 17 : 11;
+  const font = projector ? 18 : 12;  // CSS px: the page's least text sizes
   const range = plotRange(s, info);
   const [low, high] = lossRange(s, loss, info, range);
   const box = { left: 8 + font * 3.2, right: width - 10, top: 10, bottom: height - font * 2.6 - 6 };

@@ -4,30 +4,36 @@
  * own output maps; edges coloured by the weight's sign and as thick as |w|; biases as small
  * squares. After a phase-step the phase's picture (render/network_animation.js) plays at
  * the chosen pace and stays; the focus point is marked on every neuron's map.
- * During continuous training, dashes flow backwards along each edge at a speed and opacity
- * that grow with |dL/dw|, so the class sees which weights are learning.
- * Draws only what the server sent.
+ * During continuous training, marks flow backwards along the edges at a speed and opacity
+ * that grow with |dL/dw|, so the class sees which weights are learning (render/network_edges.js;
+ * still, with prefers-reduced-motion).
+ *
+ * The picture (edges, nodes, the phase picture) is painted into an offscreen canvas when
+ * something it shows changed — the frame, the size, the selection, the palette, the phase
+ * animation's progress — and copied to the screen; while training only the flow marks are
+ * drawn anew on each animation frame. Draws only what the server sent.
  */
 
-import { lossOf, signedScale } from '../catalogue.js';
-import { mapAt } from '../protocol.js';
-import { fitCanvas, roundRect, strokePath, subPath } from './canvas.js';
+import { fitCanvas } from './canvas.js';
 import { PhasePicture } from './network_animation.js';
+import { drawEdges, drawFlow, flowEdges } from './network_edges.js';
+import { NodePainter } from './network_nodes.js';
 import { PictureSummary } from './phase_picture.js';
-import { paintMap, palette, signColor } from './palette.js';
-import { maxAbs, weightScaleOf, weightWidth } from './phase_scales.js';
+import { palette } from './palette.js';
+import { weightScaleOf } from './phase_scales.js';
 
 const HIT_RADIUS = 7;
-/** The plane the maps cover: [−EXTENT, EXTENT]² (the frame's map grids). */
-const EXTENT = 6;
 
 /**
  * @typedef {{x: number, y: number, size: number, kind: 'input' | 'hidden' | 'output',
  *   level: number, index: number, feature?: string, enabled: boolean}} NodeBox
- * @typedef {{level: number, neuron: number, source: number, points: number[][]}} EdgePath
+ * @typedef {{level: number, neuron: number, source: number, points: number[][], length: number,
+ *   bezier: number[]}} EdgePath  points: the sampled curve (CSS px); length: its length;
+ *   bezier: the same curve as [x0, y0, c1x, c1y, c2x, c2y, x1, y1]
  * @typedef {{columns: NodeBox[][], edges: EdgePath[], nodeSize: number, key: string,
- *   width: number, height: number, gap: number}} Layout  gap: the least room between two
- *   neurons of a column (CSS px)
+ *   width: number, height: number, gap: number, edgeScale: number}} Layout  gap: the least
+ *   room between two neurons of a column (CSS px); edgeScale: edge widths × this (dense nets
+ *   draw thinner edges, so that they stay apart and cheap to draw)
  */
 
 /** A switched-off feature's node, relative to a switched-on one. */
@@ -84,14 +90,33 @@ export function computeLayout(width, height, features, layerSizes, { rightRoom =
     const sources = level === 1 ? columns[0].filter((n) => n.enabled) : columns[level - 1];
     for (const target of columns[level]) {
       sources.forEach((source, sourceIndex) => {
-        edges.push({ level: level - 1, neuron: target.index, source: sourceIndex,
-          points: curve(source.x + source.size / 2, source.y, target.x - target.size / 2, target.y) });
+        const [x0, y0, x1, y1] = [source.x + source.size / 2, source.y, target.x - target.size / 2, target.y];
+        const points = curve(x0, y0, x1, y1);
+        const mid = (x1 - x0) / 2;
+        edges.push({ level: level - 1, neuron: target.index, source: sourceIndex, points, length: pathLength(points),
+          bezier: [x0, y0, x0 + mid, y0, x1 - mid, y1, x1, y1] });
       });
     }
   }
   const gaps = columns.slice(1).filter((c) => c.length > 1).map((c) => c[1].y - c[0].y - nodeSize);
   const gap = gaps.length ? Math.min(...gaps) : usable;
-  return { columns, edges, nodeSize, width, height, gap, key: `${width}x${height}:${counts.join(',')}:${features.map((f) => +f.enabled).join('')}` };
+  return { columns, edges, nodeSize, width, height, gap, edgeScale: edgeScaleOf(edges.length), key: `${width}x${height}:${counts.join(',')}:${features.map((f) => +f.enabled).join('')}` };
+}
+
+/**
+ * Edge widths for a net of `edges` edges: full up to 120 edges, then ∝ 1/√edges, at least
+ * 0.3 (2,000 edges: 0.3, i.e. at most 1.8 px instead of 6).
+ * @param {number} edges
+ */
+export function edgeScaleOf(edges) {
+  return Math.max(0.3, Math.min(1, Math.sqrt(120 / Math.max(1, edges))));
+}
+
+/** The length of a polyline. @param {number[][]} points */
+function pathLength(points) {
+  let length = 0;
+  for (let i = 1; i < points.length; i += 1) length += Math.hypot(points[i][0] - points[i - 1][0], points[i][1] - points[i - 1][1]);
+  return length;
 }
 
 /** Sampled cubic Bézier from (x0, y0) to (x1, y1), horizontal tangents. */
@@ -122,9 +147,23 @@ export class NetworkView {
     /** @type {Layout | null} */
     this.layout = null;
     this.overlayKey = '';
-    this.thumbs = new Map();
+    this.nodes = new NodePainter();
     this.cssWidth = 0;
     this.cssHeight = 0;
+    this.layoutKey = '';
+    /** @type {{name: string, label: string, enabled: boolean}[]} */
+    this.features = [];
+    /** the picture, painted when what it shows changes, copied to the screen */
+    this.base = document.createElement('canvas');
+    this.base.dataset.picture = 'network';
+    /** @type {unknown[]} what the painted picture shows (compared by identity) */
+    this.shown = [];
+    /** @type {import('./network_edges.js').Flow[]} */
+    this.flows = [];
+    /** Pictures painted, flow overlays drawn, marks in the last one (tests and the benchmark read them). */
+    this.paints = 0;
+    this.flowDraws = 0;
+    this.flowMarks = 0;
     /** What the phase picture drew last (tests and the benchmark read it). */
     this.animation = new PictureSummary();
     /** @type {{cache: import('./network_animation.js').LabelCache | null}} the edges' numbers, placed once per frame */
@@ -136,6 +175,9 @@ export class NetworkView {
   }
 
   /**
+   * Show the network for the store at time `now`: repaint the picture when what it shows
+   * changed, then (while training) the flow marks over it. Nothing is drawn when the canvas
+   * already shows the current picture and nothing moves.
    * @param {import('../state.js').Store} store
    * @param {number} now  performance.now()
    */
@@ -146,160 +188,86 @@ export class NetworkView {
     const { ctx } = fitted;
     this.cssWidth = fitted.width;
     this.cssHeight = fitted.height;
-    ctx.clearRect(0, 0, this.cssWidth, this.cssHeight);
-    if (!frame || !store.options || !store.config) return;
-    const enabled = new Set(store.config.network.features);
-    const features = store.options.features.map((/** @type {any} */ f) => ({
-      name: f.name, label: f.label, enabled: enabled.has(f.name) }));
-    const layout = computeLayout(this.cssWidth, this.cssHeight, features, frame.layerSizes,
-      store.ui.projector ? { rightRoom: 72, maxNode: 92 } : { rightRoom: 52 });
-    this.layout = layout;
+    if (!frame || !store.options || !store.config) {
+      ctx.clearRect(0, 0, this.cssWidth, this.cssHeight);
+      this.shown = [];
+      return;
+    }
+    const layout = this.layoutFor(store, frame);
     this.placeButtons(layout, store);
     const scale = weightScaleOf(frame.layers);
     const picture = new PhasePicture(frame, store, layout, now, scale);
-    this.drawEdges(ctx, layout, frame, store, scale, now, picture);
+    const flowing = frame.running && !frame.diverged;
+    const moving = flowing && !store.ui.reducedMotion;
+    const shows = [frame, store.config, store.options, layout, this.canvas.width, this.canvas.height,
+      JSON.stringify(store.serverState?.selection ?? null), palette(), picture.phase, picture.progress,
+      store.animation.replays, moving];
+    const same = shows.length === this.shown.length && shows.every((v, i) => v === this.shown[i]);
+    if (same && !moving) return;
+    if (!same) {
+      this.shown = shows;
+      this.flows = flowing ? flowEdges(layout, frame, scale) : [];
+      this.paintPicture(store, frame, layout, scale, picture, moving);
+    }
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.drawImage(this.base, 0, 0);
+    ctx.restore();
+    if (moving) {
+      this.flowMarks = drawFlow(ctx, this.flows, now / 1000);
+      this.flowDraws += 1;
+    }
+  }
+
+  /**
+   * Paint the whole picture into the offscreen canvas (the backing store's size).
+   * @param {import('../state.js').Store} store @param {import('../protocol.js').Frame} frame
+   * @param {Layout} layout @param {number} scale @param {PhasePicture} picture
+   * @param {boolean} moving  the flow marks are drawn over it on every frame (else, while
+   *   training, once, standing still)
+   */
+  paintPicture(store, frame, layout, scale, picture, moving) {
+    const base = this.base;
+    if (base.width !== this.canvas.width || base.height !== this.canvas.height) {
+      base.width = this.canvas.width;
+      base.height = this.canvas.height;
+    }
+    const ctx = /** @type {CanvasRenderingContext2D} */ (base.getContext('2d'));
+    ctx.setTransform(base.width / this.cssWidth, 0, 0, base.height / this.cssHeight, 0, 0);
+    ctx.clearRect(0, 0, this.cssWidth, this.cssHeight);
+    drawEdges(ctx, layout, frame, store.serverState?.selection, scale, picture);
+    if (!moving && this.flows.length) this.flowMarks = drawFlow(ctx, this.flows, 0);
     picture.drawEdgeLayer(ctx);
-    this.drawNodes(ctx, layout, frame, store, features, picture);
+    this.nodes.draw(ctx, layout, frame, store, this.features, picture);
     picture.drawNodeLayer(ctx);
     picture.layoutLegend(ctx);
     picture.drawLabels(ctx, this.labels);
     picture.drawMovers(ctx);
     picture.drawLegend(ctx);
+    this.paints += 1;
     this.animation = picture.summary;
     this.canvas.dataset.phaseShown = picture.phase ?? 'none';
     this.canvas.dataset.phaseProgress = picture.progress.toFixed(2);
   }
 
   /**
-   * Edges: weight as colour and width (the part the phase picture leaves them); a flowing
-   * dash overlay for |dL/dw| while training.
-   * @param {PhasePicture} picture
+   * The layout for this size, net and feature set (computed again only when one changed).
+   * @param {import('../state.js').Store} store @param {import('../protocol.js').Frame} frame
+   * @returns {Layout}
    */
-  drawEdges(ctx, layout, frame, store, scale, now, picture) {
-    const p = palette();
-    const selection = store.serverState?.selection;
-    const gradMax = maxAbs(frame.layers.map((l) => l.gradWeights));
-    const training = frame.running;
-    ctx.lineCap = 'round';
-    for (const edge of layout.edges) {
-      const layer = frame.layers[edge.level];
-      const w = picture.shownWeight(edge, layer.weights[edge.neuron * layer.nIn + edge.source]);
-      const width = weightWidth(w, scale, p.lineScale);
-      const chosen = selection && selection.source === edge.source
-        && selection.layer === edge.level && selection.neuron === edge.neuron;
-      const cover = picture.weightCover(edge);
-      const alpha = picture.weightAlpha(edge);
-      if (cover < 1) {
-        strokePath(ctx, subPath(edge.points, 0, 1 - cover), signColor(w, chosen ? 1 : alpha), chosen ? width + 3 : width);
-      }
-      if (chosen) strokePath(ctx, edge.points, p.accent, 1.5 * p.lineScale, [6, 4]);
-      const g = layer.gradWeights[edge.neuron * layer.nIn + edge.source];
-      if (training && gradMax > 0 && Number.isFinite(g)) {
-        const strength = Math.sqrt(Math.abs(g) / gradMax);
-        if (strength > 0.05) {
-          ctx.lineDashOffset = (now / 1000) * 40 * strength;  // dashes run output → input
-          strokePath(ctx, edge.points, `rgba(255,255,255,${0.25 + 0.6 * strength})`,
-            Math.max(1.2, width * 0.45), [3, 9]);
-          ctx.lineDashOffset = 0;
-        }
-      }
-    }
-    ctx.setLineDash([]);
-  }
-
-  /** @param {PhasePicture} picture */
-  drawNodes(ctx, layout, frame, store, features, picture) {
-    const p = palette();
-    const focus = picture.focusMarked && frame.batch ? frame.batch[frame.focus] : null;
-    const selection = store.serverState?.selection;
-    const mapLevels = frame.layerSizes.length;
-    let enabledIndex = 0;
-    for (const column of layout.columns) {
-      for (const node of column) {
-        const half = node.size / 2;
-        const x = node.x - half;
-        const y = node.y - half;
-        /** @type {Float32Array | null} */
-        let values = null;
-        let resolution = frame.thumbResolution;
-        if (node.kind === 'input') {
-          if (node.enabled) values = mapAt(frame, 0, enabledIndex++);
-        } else if (node.kind === 'hidden') {
-          values = mapAt(frame, node.level, node.index);
-        } else {
-          values = frame.outputMaps[node.index];
-          resolution = frame.mainResolution;
-        }
-        ctx.save();
-        roundRect(ctx, x, y, node.size, node.size, 5);
-        ctx.fillStyle = node.enabled ? '#fff' : '#f1f2f4';
-        ctx.fill();
-        if (values) {
-          ctx.clip();
-          ctx.imageSmoothingEnabled = true;
-          ctx.drawImage(this.thumb(`${node.level}:${node.index}`, values, resolution,
-            mapScale(node, store)), x, y, node.size, node.size);
-          if (focus) focusMark(ctx, x, y, node.size, focus);
-        }
-        ctx.restore();
-        roundRect(ctx, x, y, node.size, node.size, 5);
-        const chosen = selection && selection.source == null && selection.layer === node.level - 1
-          && selection.neuron === node.index && node.kind !== 'input';
-        ctx.lineWidth = (chosen ? 3 : 1) * p.lineScale;
-        ctx.strokeStyle = chosen ? p.accent : node.enabled ? '#9aa3ad' : '#d5d9de';
-        ctx.stroke();
-        if (node.kind === 'input') {
-          const label = features[node.index].label;
-          ctx.fillStyle = node.enabled ? p.ink : p.muted;
-          const size = store.ui.projector ? Math.max(18, Math.min(22, node.size * 0.5))
-            : Math.max(12, Math.min(15, node.size * 0.42));
-          ctx.font = `${node.enabled ? 600 : 400} ${size}px system-ui, sans-serif`;
-          ctx.textAlign = 'right';
-          ctx.textBaseline = 'middle';
-          ctx.fillText(label, x - 8, node.y);
-        } else {
-          this.drawBias(ctx, node, frame);
-        }
-      }
-    }
-    if (mapLevels < 2) return;
-    ctx.fillStyle = p.muted;
-    ctx.font = `${store.ui.projector ? 18 : 12}px system-ui, sans-serif`;
-    ctx.textAlign = 'center';
-    ctx.textBaseline = 'alphabetic';
-    layout.columns.forEach((column, level) => {
-      const name = level === 0 ? 'features' : level === layout.columns.length - 1 ? 'output'
-        : `hidden ${level}`;
-      ctx.fillText(name, column[0].x, 14);
-    });
-  }
-
-  /** A small square at the node's lower left: colour = sign of b, size = |b|. */
-  drawBias(ctx, node, frame) {
-    const layer = frame.layers[node.level - 1];
-    const b = layer.bias[node.index];
-    const side = Math.max(5, Math.min(node.size * 0.32, 4 + 6 * Math.min(1, Math.abs(b))));
-    const x = node.x - node.size / 2 - side * 0.45;
-    const y = node.y + node.size / 2 - side * 0.55;
-    ctx.fillStyle = signColor(b, 0.95);
-    ctx.fillRect(x, y, side, side);
-    ctx.strokeStyle = '#ffffff';
-    ctx.lineWidth = 1;
-    ctx.strokeRect(x, y, side, side);
-  }
-
-  /** The painted thumbnail of one node (re-painted only when its data changed). */
-  thumb(key, values, resolution, scale) {
-    let entry = this.thumbs.get(key);
-    if (!entry) {
-      entry = { canvas: document.createElement('canvas'), values: null };
-      this.thumbs.set(key, entry);
-    }
-    if (entry.values !== values) {
-      paintMap(entry.canvas, values, resolution, scale);
-      entry.values = values;
-    }
-    return entry.canvas;
+  layoutFor(store, frame) {
+    const enabled = store.config.network.features;
+    const key = [this.cssWidth, this.cssHeight, frame.layerSizes.join(), enabled.join(), store.ui.projector,
+      store.options.features.length].join('|');
+    if (this.layout && key === this.layoutKey) return this.layout;
+    const on = new Set(enabled);
+    this.features = store.options.features.map((/** @type {any} */ f) => ({
+      name: f.name, label: f.label, enabled: on.has(f.name) }));
+    this.layout = computeLayout(this.cssWidth, this.cssHeight, this.features, frame.layerSizes,
+      store.ui.projector ? { rightRoom: 72, maxNode: 92 } : { rightRoom: 52 });
+    this.layoutKey = key;
+    return this.layout;
   }
 
   /** + / − buttons above each hidden layer (rebuilt only when the layout changes). */
@@ -365,37 +333,4 @@ export class NetworkView {
     const edge = /** @type {EdgePath} */ (found.edge);
     this.handlers.onSelect({ layer: edge.level, neuron: edge.neuron, source: edge.source });
   }
-}
-
-
-/**
- * The focus point's place on a neuron's map (the map's colour there is its activation).
- * @param {CanvasRenderingContext2D} ctx @param {number} x @param {number} y  the map's corner
- * @param {number} size @param {{x1: number, x2: number}} point
- */
-function focusMark(ctx, x, y, size, point) {
-  const px = x + ((point.x1 + EXTENT) / (2 * EXTENT)) * size;
-  const py = y + ((EXTENT - point.x2) / (2 * EXTENT)) * size;
-  const radius = Math.max(3, size * 0.07);
-  ctx.beginPath();
-  ctx.arc(px, py, radius, 0, 2 * Math.PI);
-  ctx.lineWidth = 3;
-  ctx.strokeStyle = '#fff';
-  ctx.stroke();
-  ctx.lineWidth = 1.5;
-  ctx.strokeStyle = palette().accent;
-  ctx.stroke();
-}
-
-/**
- * How a node's raw values map to [−1, 1] for colouring: inputs over the plane's extent,
- * outputs over their loss's value range (catalogue), hidden units squashed by tanh.
- */
-function mapScale(node, store) {
-  if (node.kind === 'input') {
-    const extent = store.options?.limits?.coordinate?.[1] ?? 6;
-    return (/** @type {number} */ v) => v / extent;
-  }
-  if (node.kind === 'output') return signedScale(lossOf(store.options, store.config)?.output_range);
-  return (/** @type {number} */ v) => Math.tanh(v);
 }

@@ -17,9 +17,10 @@
  * Everything comes from the frame (the server's numbers); nothing of the model is computed.
  */
 
-import { along, offsetPath, pill, roundRect, strokePath, subPath } from './canvas.js';
+import { along, offsetPath, pill, roundRect, subPath } from './canvas.js';
 import { formatNumber } from './format.js';
 import { gradientColor, signColor } from './palette.js';
+import { StrokeBatch } from './network_edges.js';
 import { PictureState } from './phase_picture.js';
 import { GRADIENT_DECADES, formatFactor, logWidth, placeLabels, weightWidth } from './phase_scales.js';
 
@@ -57,6 +58,8 @@ export class PhasePicture extends PictureState {
   drawGradients(ctx) {
     const widths = this.summary.gradientWidths;
     ctx.lineCap = 'butt';
+    const batch = new StrokeBatch(ctx.getTransform().a);
+    const zero = new StrokeBatch(ctx.getTransform().a);
     for (const edge of this.layout.edges) {
       const local = this.edgeProgress(edge);
       if (local <= 0) continue;
@@ -66,13 +69,14 @@ export class PhasePicture extends PictureState {
       const width = logWidth(g, this.gradScale);
       const part = subPath(edge.points, 1 - local, 1);
       if (width === null) {  // exactly zero: a thin grey dotted line says "no gradient"
-        strokePath(ctx, part, 'rgba(110,117,133,0.8)', 1.5 * this.p.lineScale, [2, 4]);
+        zero.add(part, 'rgba(110,117,133,0.8)', 1.5 * this.p.lineScale);
       } else {
-        strokePath(ctx, part, gradientColor(g, 0.92), width);
+        batch.add(part, gradientColor(g, 0.92), width);
         if (local >= 1) record(widths, width);
       }
     }
-    ctx.setLineDash([]);
+    batch.stroke(ctx);
+    zero.stroke(ctx, [2, 4]);
     ctx.lineCap = 'round';
   }
 
@@ -92,7 +96,8 @@ export class PhasePicture extends PictureState {
   /** @param {CanvasRenderingContext2D} ctx  a faint line beside each edge with its old thickness */
   drawGhosts(ctx) {
     const scale = this.weightScale;
-    const lineScale = this.p.lineScale;
+    const lineScale = this.p.lineScale * this.layout.edgeScale;
+    const batch = new StrokeBatch(ctx.getTransform().a);
     for (const edge of this.layout.edges) {
       const layer = this.frame.layers[edge.level];
       const k = edge.neuron * layer.nIn + edge.source;
@@ -103,9 +108,9 @@ export class PhasePicture extends PictureState {
       const shown = weightWidth(this.shownWeight(edge, layer.weights[k]), scale, lineScale);
       const side = shown / 2 + ghost / 2 + 1.5 * lineScale;
       // grey: the old thickness (magnified), whatever its sign
-      strokePath(ctx, offsetPath(subPath(edge.points, 0.14, 0.86), side), 'rgba(45,52,64,0.5)', ghost, [7, 4]);
+      batch.add(offsetPath(subPath(edge.points, 0.14, 0.86), side), 'rgba(45,52,64,0.5)', ghost);
     }
-    ctx.setLineDash([]);
+    batch.stroke(ctx, [7, 4]);
   }
 
   /** @param {CanvasRenderingContext2D} ctx  w·a dots travelling along the edges */

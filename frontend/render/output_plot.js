@@ -23,6 +23,7 @@ import { lossOf } from '../catalogue.js';
 import { palette, diverging } from './palette.js';
 import { canvasPoint, fitCanvas } from './canvas.js';
 import { MINUS } from './format.js';
+import { MapPainter } from './color_lut.js';
 import { ringBatch } from './plot_batch.js';
 
 /** The plane spans [−EXTENT, EXTENT] on both axes. */
@@ -109,19 +110,30 @@ export class OutputPlot {
     this.canvas = canvas;
     /** the G × G map (or an upsampled discretized map) before scaling onto the plot */
     this.offscreen = document.createElement('canvas');
+    /** paints the binary and regression maps through their codes' colour table, into a reused ImageData */
+    this.painter = new MapPainter(this.offscreen);
     /** @type {Float32Array | null} the map the offscreen canvas shows, and how it was painted */
     this.paintedMaps = null;
     this.paintedKey = '';
     /** @type {import('./plot_batch.js').Ring[]} */
     this.rings = [];
+    /** @type {unknown[]} what the canvas shows (compared by identity) */
+    this.shown = [];
   }
 
-  /** @param {PlotStore} store */
+  /**
+   * Draw the plot, unless the canvas already shows this very frame, data, size and setting.
+   * @param {PlotStore} store
+   */
   draw(store) {
     const prepared = fitCanvas(this.canvas);
     if (!prepared) return;
     const { ctx, width, height } = prepared;
     const p = palette();
+    const shows = [store.frame, store.data, store.config, store.options, store.ui?.showTest, store.ui?.discretize,
+      store.ui?.projector, this.canvas.width, this.canvas.height, p];
+    if (shows.every((v, i) => v === this.shown[i])) return;
+    this.shown = shows;
     const projector = Boolean(store.ui?.projector);
     const font = projector ? 18 : 12;
     const lw = p.lineScale;
@@ -284,31 +296,29 @@ export class OutputPlot {
   }
 
   /**
-   * Smooth colouring: one pixel per grid point.
+   * Smooth colouring: one pixel per grid point (binary and regression maps through their
+   * codes' colour table, render/color_lut.js).
    * @param {Float32Array[]} maps @param {number} G
    * @param {'sigmoid' | 'tanh' | 'regression' | 'multiclass'} kind @param {number} classes
    */
   paintSmooth(maps, G, kind, classes) {
     const p = palette();
+    if (kind !== 'multiclass') {
+      this.painter.paint(maps[0], G, (v) => diverging(signed(kind, v) * MAP_STRENGTH));
+      return;
+    }
     const image = this.image(G);
     const data = image.data;
-    if (kind === 'multiclass') {
-      const colours = p.classes.map(hexToRgb);
-      const C = maps.length;
-      const chance = 1 / Math.max(2, classes);
-      for (let i = 0; i < G * G; i += 1) {
-        let best = 0;
-        for (let c = 1; c < C; c += 1) if (maps[c][i] > maps[best][i]) best = c;
-        const prob = maps[best][i];
-        const t = Number.isFinite(prob) ? Math.max(0, Math.min(1, (prob - chance) / (1 - chance))) : 0;
-        const rgb = mix(p.neutral, colours[best % colours.length], (0.12 + 0.88 * t) * MAP_STRENGTH);
-        setPixel(data, i, rgb);
-      }
-    } else {
-      const map = maps[0];
-      for (let i = 0; i < G * G; i += 1) {
-        setPixel(data, i, diverging(signed(kind, map[i]) * MAP_STRENGTH));
-      }
+    const colours = p.classes.map(hexToRgb);
+    const C = maps.length;
+    const chance = 1 / Math.max(2, classes);
+    for (let i = 0; i < G * G; i += 1) {
+      let best = 0;
+      for (let c = 1; c < C; c += 1) if (maps[c][i] > maps[best][i]) best = c;
+      const prob = maps[best][i];
+      const t = Number.isFinite(prob) ? Math.max(0, Math.min(1, (prob - chance) / (1 - chance))) : 0;
+      const rgb = mix(p.neutral, colours[best % colours.length], (0.12 + 0.88 * t) * MAP_STRENGTH);
+      setPixel(data, i, rgb);
     }
     this.put(image);
   }
@@ -355,13 +365,9 @@ export class OutputPlot {
     this.put(image);
   }
 
-  /** @param {number} size */
+  /** The offscreen canvas's reused ImageData at size × size (multiclass and hard maps). @param {number} size */
   image(size) {
-    if (this.offscreen.width !== size || this.offscreen.height !== size) {
-      this.offscreen.width = size; this.offscreen.height = size;
-    }
-    const ctx = /** @type {CanvasRenderingContext2D} */ (this.offscreen.getContext('2d'));
-    return ctx.createImageData(size, size);
+    return this.painter.buffer(size).image;
   }
 
   /** @param {ImageData} image */

@@ -2,7 +2,8 @@
 /**
  * Colours shared by every view. Diverging orange ↔ blue (Okabe–Ito, colour-blind safe):
  * negative values / class 0 orange, positive values / class 1 blue, 0 near white.
- * Projector mode switches to a higher-contrast variant with thicker lines.
+ * Projector mode switches to a higher-contrast variant with thicker lines. Text colours meet
+ * 4.5:1 against the background, lines 3:1 (WCAG AA; tests/frontend/contrast.test.mjs).
  *
  * Gradients (the backward pass) have a palette of their own, distinct from the weights'
  * orange ↔ blue: purple for dL/dθ > 0, green for dL/dθ < 0 (ColorBrewer PRGn's ends, a
@@ -11,22 +12,23 @@
 
 /** @typedef {{negative: number[], neutral: number[], positive: number[], classes: string[],
  *   background: string, ink: string, muted: string, grid: string, accent: string,
- *   train: string, test: string, lineScale: number,
+ *   train: string, test: string, overshoot: string, lineScale: number,
  *   gradientPositive: number[], gradientNegative: number[]}} Palette */
 
 /** @type {Palette} */
 export const NORMAL = {
-  negative: [230, 159, 0],     // orange
+  negative: [213, 94, 0],      // vermillion (Okabe–Ito): 3.9:1 on white, orange 2.3:1 is too faint
   neutral: [247, 247, 244],
   positive: [0, 114, 178],     // blue
-  classes: ['#E69F00', '#0072B2', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'],
+  classes: ['#D55E00', '#0072B2', '#009E73', '#CC79A7', '#56B4E9', '#E69F00', '#F0E442', '#000000'],
   background: '#ffffff',
   ink: '#1d2430',
-  muted: '#6b7585',
+  muted: '#5b6472',
   grid: '#e3e6ea',
   accent: '#7b3fe4',
   train: '#1d2430',
-  test: '#9aa3ad',
+  test: '#7b8591',
+  overshoot: '#b34700',
   lineScale: 1,
   gradientPositive: [118, 42, 131],  // purple (PRGn)
   gradientNegative: [27, 120, 55],   // green (PRGn)
@@ -45,6 +47,7 @@ export const PROJECTOR = {
   accent: '#5a1fc0',
   train: '#000000',
   test: '#6b7585',
+  overshoot: '#8c3b00',
   lineScale: 1.8,
   gradientPositive: [96, 20, 112],   // darker purple and green: contrast on a washed-out screen
   gradientNegative: [0, 98, 38],

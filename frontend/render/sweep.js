@@ -13,7 +13,9 @@ import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { Chart, FONT, textWidth } from './uplot_chart.js';
 import { formatNumber } from './format.js';
 import { VERDICT_COLORS, verdictOf } from './landscape.js';
-import { paintMap } from './palette.js';
+import { fitCanvas } from './canvas.js';
+import { MapPainter } from './color_lut.js';
+import { diverging } from './palette.js';
 
 /**
  * @param {HTMLElement} container  holds `.sweep-tiles` and the chart's container `.sweep-chart`
@@ -42,7 +44,7 @@ export function renderSweep(container, store, onPromote) {
     const tile = /** @type {HTMLElement} */ (tiles.children[index]);
     tile.classList.toggle('main', index === mainRun);
     tile.classList.toggle('diverged', run.diverged);
-    paintMap(/** @type {HTMLCanvasElement} */ (tile.querySelector('canvas')), run.map, sweep.resolution, scale);
+    paintTile(/** @type {HTMLCanvasElement} */ (tile.querySelector('canvas')), run.map, sweep.resolution, scale);
     /** @type {HTMLElement} */ (tile.querySelector('.rate')).textContent = `η ${formatNumber(run.learningRate)}`;
     /** @type {HTMLElement} */ (tile.querySelector('.loss')).textContent = run.diverged ? 'diverged'
       : `loss ${formatNumber(run.trainLoss)}`;
@@ -59,6 +61,29 @@ export function renderSweep(container, store, onPromote) {
     charts.set(container, chart);
   }
   chart.draw(store);
+}
+
+/** Each tile's map, painted at the map's resolution before it is drawn at the tile's size. @type {WeakMap<HTMLCanvasElement, MapPainter>} */
+const tileMaps = new WeakMap();
+
+/**
+ * Paint a run's map (through its codes' colour table) and draw it smoothly at the tile
+ * canvas's displayed size × devicePixelRatio.
+ * @param {HTMLCanvasElement} canvas @param {Float32Array} map @param {number} resolution
+ * @param {(v: number) => number} scale  a value → [−1, 1]
+ */
+function paintTile(canvas, map, resolution, scale) {
+  let painter = tileMaps.get(canvas);
+  if (!painter) {
+    painter = new MapPainter(document.createElement('canvas'));
+    tileMaps.set(canvas, painter);
+  }
+  painter.paint(map, resolution, (v) => diverging(scale(v)));
+  const fitted = fitCanvas(canvas);
+  if (!fitted) return;
+  fitted.ctx.imageSmoothingEnabled = true;
+  fitted.ctx.clearRect(0, 0, fitted.width, fitted.height);
+  fitted.ctx.drawImage(/** @type {HTMLCanvasElement} */ (painter.canvas), 0, 0, fitted.width, fitted.height);
 }
 
 /** A small sign per verdict (with its word on the tile). */
@@ -110,7 +135,7 @@ export class SweepLossChart extends Chart {
   /** @param {import('../state.js').Store} store @returns {import('./uplot_chart.js').Spec} */
   spec(store) {
     const labels = (store.frame?.sweep?.runs ?? []).map((run) => `η ${formatNumber(run.learningRate)}`);
-    const font = `600 ${store.ui.projector ? 18 : 11}px ${FONT}`;
+    const font = `600 ${store.ui.projector ? 18 : 12}px ${FONT}`;
     return {
       key: `sweep:${labels.join()}:${store.ui.projector}`, scale: 'log', legend: 'none',
       format: (v) => formatNumber(v),

@@ -171,7 +171,8 @@ export class Chart {
     this.columns = new Columns(0);
     /** @type {Store | null} */
     this.store = null;
-    this.font = 11;
+    /** The axes' and marks' font size (CSS px): the plot's CSS font size (charts.css). */
+    this.font = 12;
     new ResizeObserver(() => this.fit()).observe(this.host);
   }
 
@@ -216,7 +217,7 @@ export class Chart {
     this.columns = new Columns(spec.series.length);
     const p = palette();
     const lw = p.lineScale;
-    const font = (this.font = projector ? 18 : 11);
+    const font = (this.font = this.cssFont());
     const axisFont = `${font}px ${FONT}`;
     const log = spec.scale === 'log';
     const common = {
@@ -280,9 +281,13 @@ export class Chart {
     this.plot = new uPlot(options, this.columns.data, this.host);
   }
 
+  /** The font size the page's styles give the plot (follows the screen and projector mode). */
+  cssFont() { return parseFloat(getComputedStyle(this.host).fontSize) || 12; }
+
   fit() {
     const { clientWidth: width, clientHeight: height } = this.host;
     if (!this.plot || width <= 0 || height <= 0) return;
+    if (this.cssFont() !== this.font) this.key = '';  // another screen size: rebuilt at the next draw
     if (width !== this.plot.width || height !== this.plot.height) this.plot.setSize({ width, height });
   }
 }

@@ -3,13 +3,13 @@
 // models and run the generator (tests/server/test_generated_types.py fails when stale).
 
 /** Every JSON message the server sends (`type` tells them apart). */
-export type ServerMessage = WelcomeMessage | RelayedWelcomeMessage | AckMessage | ErrorMessage | StateMessage | ConfigMessage | ViewersMessage | DivergedEvent | ClassEndedEvent;
+export type ServerMessage = WelcomeMessage | RelayedWelcomeMessage | AckMessage | ErrorMessage | StateMessage | ConfigMessage | DataMessage | RateMessage | ViewersMessage | TallyMessage | ForksMessage | DivergedEvent | ClassEndedEvent | SpotlightEndedEvent;
 /** `type: "event"` messages (`event` tells them apart). */
-export type EventMessage = DivergedEvent | ClassEndedEvent;
+export type EventMessage = DivergedEvent | ClassEndedEvent | SpotlightEndedEvent;
 /** Every command a client may send; the first one on a socket is a Hello. */
-export type ClientCommand = Hello | Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Focus | SetParameter | Present | EndClass | View | Sweep | Promote;
+export type ClientCommand = Hello | Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Focus | SetParameter | Present | EndClass | View | Sweep | Promote | EditPoints | OpenQuestion | RevealQuestion | CloseQuestion | SetListing | Answer;
 /** The commands only the presenter may send. */
-export type ControlCommand = Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Focus | SetParameter | Present | EndClass | View | Sweep | Promote;
+export type ControlCommand = Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Focus | SetParameter | Present | EndClass | View | Sweep | Promote | EditPoints | OpenQuestion | RevealQuestion | CloseQuestion | SetListing | Answer;
 /**
  * WebSocket close codes the server uses:
  *   1008 policy
@@ -17,9 +17,10 @@ export type ControlCommand = Play | Pause | Step | PhaseStep | Reset | SetHyper 
  *   4403 forbidden
  *   4404 not_found
  *   4410 class_ended
+ *   4411 spotlight_ended
  *   4429 full
  */
-export type CloseCode = 1008 | 1009 | 4403 | 4404 | 4410 | 4429;
+export type CloseCode = 1008 | 1009 | 4403 | 4404 | 4410 | 4411 | 4429;
 
 /** A command was carried out; `step` is the step at which it took effect. */
 export interface AckMessage {
@@ -27,11 +28,23 @@ export interface AckMessage {
   /** The command's request id (null: it had none). */
   id: string | number | null;
   /** Its type. */
-  command: "play" | "pause" | "step" | "phase_step" | "reset" | "set_hyper" | "configure" | "select" | "focus" | "set_parameter" | "present" | "end_class" | "view" | "sweep" | "promote";
+  command: "play" | "pause" | "step" | "phase_step" | "reset" | "set_hyper" | "configure" | "select" | "focus" | "set_parameter" | "present" | "end_class" | "view" | "sweep" | "promote" | "edit_points" | "open_question" | "reveal_question" | "close_question" | "set_listing" | "answer";
   /** The step at which the command took effect. */
   step: number;
   /** Paths of the numbers that were not finite and are sent as null. */
   non_finite?: string[];
+}
+
+/**
+ * A viewer's answer to the open question (the one command a viewer may send besides
+ * hello); a second answer replaces the first until the reveal.
+ */
+export interface Answer {
+  v?: 1;
+  id?: string | number | null;
+  type: "answer";
+  question_id: number;
+  option: string;
 }
 
 /** The presenter ended the class; the viewer's socket closes with 4410. */
@@ -47,6 +60,13 @@ export interface ClassEndedEvent {
 export interface ClassInfo {
   code: string;
   path: string;
+}
+
+/** Cancel the open question, or put the revealed one away. */
+export interface CloseQuestion {
+  v?: 1;
+  id?: string | number | null;
+  type: "close_question";
 }
 
 /**
@@ -82,13 +102,36 @@ export interface Configure {
   config: ConfigChanges;
 }
 
-/** The data set: a named generator or the user's own points `(x1, x2, label)`. */
+/**
+ * The data set: a named generator or the user's own points `(x1, x2, label)`.
+ *
+ * For `custom` data, `points` are split into training and test points by
+ * `train_fraction` (seeded); when `test_points` is given (a point edit writes it, see
+ * :mod:`.point_edits`) the split is exact instead: `points` are the training points and
+ * `test_points` the test points.
+ */
 export interface DataConfig {
   dataset: string;
   n_points: number;
   noise: number;
   train_fraction: number;
   points: [number, number, number][] | null;
+  test_points: [number, number, number][] | null;
+}
+
+/**
+ * The data set after a point edit (`edit_points`): the run goes on with the same
+ * weights and the history is kept; from `step` on, training uses the new data. Each
+ * carries the whole data set, so a newer one replaces one not yet sent.
+ */
+export interface DataMessage {
+  type: "data";
+  config: TrainerConfig;
+  data: PlotData;
+  /** The first step that trains on the new data. */
+  step: number;
+  /** Paths of the numbers that were not finite and are sent as null. */
+  non_finite?: string[];
 }
 
 /** Training stopped because the loss or the update exploded; the session is paused. */
@@ -110,6 +153,19 @@ export interface DivergenceInfo {
   message: string;
 }
 
+/**
+ * Add training points `[x1, x2, label]` and erase the points nearest to positions
+ * `[x1, x2]`, between two steps, keeping the weights, the optimizer's memory and the
+ * step counter (a running session keeps running); the data set becomes the user's own.
+ */
+export interface EditPoints {
+  v?: 1;
+  id?: string | number | null;
+  type: "edit_points";
+  add?: number[][];
+  erase?: number[][];
+}
+
 /** End the class: viewers are told and disconnected; the session goes on privately. */
 export interface EndClass {
   v?: 1;
@@ -129,6 +185,8 @@ export interface ErrorMessage {
   field: string | null;
   /** What is wrong, in plain words. */
   message: string;
+  /** For the error that tells rate-limited messages: the request ids of the dropped messages that had one (they get no other answer); else null. */
+  dropped: (string | number)[] | null;
   /** Paths of the numbers that were not finite and are sent as null. */
   non_finite?: string[];
 }
@@ -142,6 +200,45 @@ export interface Focus {
   id?: string | number | null;
   type: "focus";
   index: number;
+}
+
+/** This session is fork `number` of a presented class (what its owner's page shows). */
+export interface ForkInfo {
+  number: number;
+  /** The class's presenter may list and show it. */
+  listed: boolean;
+  /** The class's presenter is showing it now (read-only). */
+  shown: boolean;
+}
+
+/**
+ * One fork in the presenter's list: its number and how far its run is, nothing that
+ * says whose it is or opens it.
+ */
+export interface ForkRow {
+  number: number;
+  step: number;
+  running: boolean;
+  train_loss: number | null;
+  test_loss: number | null;
+  /** Null for regression. */
+  test_accuracy: number | null;
+}
+
+/**
+ * The class's forks, to its presenters only, when the list changed (at most once a
+ * second; a newer list replaces one not yet sent).
+ */
+export interface ForksMessage {
+  type: "forks";
+  /** Listed forks by number, the newest max_listed_forks of them. */
+  forks: ForkRow[];
+  /** Listed forks left out of forks (beyond the limit). */
+  more: number;
+  /** The number of the fork shown, or null. */
+  spotlight: number | null;
+  /** Paths of the numbers that were not finite and are sent as null. */
+  non_finite?: string[];
 }
 
 /**
@@ -194,6 +291,19 @@ export interface NetworkConfig {
   n_classes: number;
 }
 
+/**
+ * Ask the class (pauses the run): will the next update lower the batch loss, will
+ * the selected weight go up or down, which run of the sweep ends lowest after `steps`
+ * more steps (only for `sweep_winner`).
+ */
+export interface OpenQuestion {
+  v?: 1;
+  id?: string | number | null;
+  type: "open_question";
+  kind: "update_lowers_loss" | "weight_direction" | "sweep_winner";
+  steps?: number | null;
+}
+
 /** Stop after the current frame. */
 export interface Pause {
   v?: 1;
@@ -241,6 +351,74 @@ export interface Promote {
   run: number;
 }
 
+/** The question the presenter asked the class. */
+export interface QuestionInfo {
+  id: number;
+  kind: "update_lowers_loss" | "weight_direction" | "sweep_winner";
+  prompt: string;
+  options: QuestionOption[];
+  /** open: answers taken; revealing: the step runs; revealed: truth known. */
+  status: "open" | "revealing" | "revealed";
+  /** sweep_winner: the steps the runs train. */
+  steps: number | null;
+  /** Set once revealed (the presenter gets it live as tally messages). */
+  tally: QuestionTally | null;
+  /** Set once revealed. */
+  truth: QuestionTruth | null;
+}
+
+/** One answer a question offers: its id (what an answer sends) and its label. */
+export interface QuestionOption {
+  id: string;
+  label: string;
+}
+
+/** How the class answered, counts only (never who): answers per option id. */
+export interface QuestionTally {
+  counts: Record<string, number>;
+  /** Viewers who answered. */
+  answered: number;
+  /** Connected viewers. */
+  viewers: number;
+}
+
+/**
+ * What really happened: the correct option (null: none, e.g. a weight that did not
+ * move, or an update refused because training diverged) and the numbers behind it.
+ */
+export interface QuestionTruth {
+  option: string | null;
+  /** The truth in words, e.g. 'batch loss 0.412 → 0.398'. */
+  summary: string;
+  /** Batch loss (plus penalty) of the update's batch before the update. */
+  loss_before: number | null;
+  /** … and after it. */
+  loss_after: number | null;
+  /** Δw of the selected parameter. */
+  weight_change: number | null;
+  /** The parameter after the update. */
+  weight_after: number | null;
+  /** Each sweep run's training loss after the steps (null: diverged). */
+  run_losses: (number | null)[] | null;
+}
+
+/**
+ * The training rate a running session really gets, about once a second: fewer steps per
+ * frame when the asked ones do not fit a frame's period (a newer one replaces one not
+ * yet sent).
+ */
+export interface RateMessage {
+  type: "rate";
+  /** Speed × frames per second. */
+  asked_steps_per_second: number;
+  /** Steps run per second, measured. */
+  steps_per_second: number;
+  /** Frames made per second, measured. */
+  frames_per_second: number;
+  /** Paths of the numbers that were not finite and are sent as null. */
+  non_finite?: string[];
+}
+
 /** A welcome from a server process that relays a class presented on another. */
 export interface RelayedWelcomeMessage {
   type: "welcome";
@@ -266,6 +444,16 @@ export interface Reset {
   v?: 1;
   id?: string | number | null;
   type: "reset";
+}
+
+/**
+ * Close the answers, run the step (or the sweep's steps) and show the tally beside
+ * the truth on every screen.
+ */
+export interface RevealQuestion {
+  v?: 1;
+  id?: string | number | null;
+  type: "reveal_question";
 }
 
 /** Inspect a neuron or an edge (None clears the selection). */
@@ -308,6 +496,17 @@ export interface SetHyper {
 }
 
 /**
+ * On a fork of a presented class, its owner: whether the class's presenter may see it in
+ * the list of forks and show it, read-only (default true).
+ */
+export interface SetListing {
+  v?: 1;
+  id?: string | number | null;
+  type: "set_listing";
+  listed: boolean;
+}
+
+/**
  * Type a weight (`target` an edge) or a bias (`target` a neuron) in: between two
  * steps, from the next step on (a step in progress is refused).
  */
@@ -317,6 +516,20 @@ export interface SetParameter {
   type: "set_parameter";
   target: Selection;
   value: number;
+}
+
+/**
+ * The spotlight of fork `number` ended (its owner stopped sharing it, it is gone, or
+ * the class ended): to the class's presenters, and to the spotlight's sockets, which then
+ * close with 4411.
+ */
+export interface SpotlightEndedEvent {
+  type: "event";
+  event: "spotlight_ended";
+  number: number;
+  message: string;
+  /** Paths of the numbers that were not finite and are sent as null. */
+  non_finite?: string[];
 }
 
 /**
@@ -344,11 +557,19 @@ export interface StateMessage {
   divergence: DivergenceInfo | null;
   /** [step, rate, gesture]: from step on, the learning rate was rate; changes of one gesture (a slider drag) share its number, else null. */
   learning_rate_changes: [number, number, number | null][];
+  /** The steps from which the data set was edited (points added or erased while the run went on), oldest first. */
+  data_changes: number[];
   /** Set while presented. */
   class: ClassInfo | null;
   view: ViewState;
   /** Set while a learning-rate sweep runs. */
   sweep: SweepInfo | null;
+  /** The question asked of the class (null: none). */
+  question: QuestionInfo | null;
+  /** Set on a fork linked to the class it was made from. */
+  fork: ForkInfo | null;
+  /** On a class: the number of the fork its presenter shows. */
+  spotlight: number | null;
   /** Paths of the numbers that were not finite and are sent as null. */
   non_finite?: string[];
 }
@@ -376,6 +597,18 @@ export interface Sweep {
 export interface SweepInfo {
   learning_rates: number[];
   main_run: number;
+}
+
+/**
+ * The presenter's live tally of the open question (at most 5 a second; a newer one
+ * replaces one not yet sent). Viewers see the tally only at the reveal (in the state).
+ */
+export interface TallyMessage {
+  type: "tally";
+  question_id: number;
+  tally: QuestionTally;
+  /** Paths of the numbers that were not finite and are sent as null. */
+  non_finite?: string[];
 }
 
 /** Everything that defines a run. Same config, same seed, same calls: same run, bit for bit. */

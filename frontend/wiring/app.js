@@ -5,6 +5,7 @@
  * once; nothing here draws or computes the model.
  */
 
+import { clear, notify, refusalText } from '../notices.js';
 import * as protocol from '../protocol.js';
 
 /** @typedef {ReturnType<typeof import('../render/charts.js').createCharts>} Charts */
@@ -18,10 +19,14 @@ import * as protocol from '../protocol.js';
  * @property {import('../render/output_plot.js').OutputPlot} outputPlot
  * @property {Charts} charts
  * @property {(build: (id: number) => string) => Promise<any>} command
- *   send a command; shows the error if the server refuses it
+ *   send a command; a refusal becomes a notice naming the field (topic 'command')
  * @property {(changes: any) => Promise<any>} configure  rebuild with a partial config
- * @property {(text: string) => void} notice  a message kept in the store and flashed
- * @property {(text: string) => void} flash  a message shown in the status line for a while
+ * @property {(notice: import('../notices.js').Notice) => void} notify
+ *   a notice in the page's notice area (notices.js): it stays until dismissed or replaced
+ * @property {(topic: string) => void} clearNotice  the problem of this topic is solved
+ * @property {(text: string, topic?: string) => void} flash  an error notice (topic 'general'
+ *   unless given): `notify` with fewer words
+ * @property {(text: string, topic?: string) => void} notice  a warning notice, likewise
  * @property {(status: string) => void} setStatus  the connection's status changed
  * @property {() => boolean} presenting  the presenter controls the run; a viewer only follows
  * @property {any} linkConfig  the setup a shared link asked for (sent with hello), or null
@@ -35,7 +40,7 @@ export function byTestId(testid) {
 /** The status line's text for each connection status. */
 const STATUS_LABELS = /** @type {Record<string, string>} */ ({
   connecting: 'connecting…', open: 'live', reconnecting: 'reconnecting… (server unreachable)',
-  'class-ended': 'class ended', 'no-class': 'no such class',
+  'class-ended': 'class ended', 'no-class': 'no such class', waiting: 'waiting to look the code up',
 });
 
 /**
@@ -50,25 +55,20 @@ export function createApp(parts) {
     element.textContent = STATUS_LABELS[store.connection] ?? store.connection;
     element.classList.toggle('bad', store.connection !== 'open');
   };
-  /** @param {string} text */
-  const flash = (text) => {
-    const element = $('connection');
-    element.textContent = text;
-    element.classList.add('bad');
-    setTimeout(showConnection, 4000);
-  };
   /** @param {(id: number) => string} build */
   const command = async (build) => {
     const reply = await connection.send(build);
-    if (reply.type === 'error') flash(reply.field ? `${reply.field}: ${reply.message}` : reply.message);
+    if (reply.type === 'error') notify({ topic: 'command', level: 'error', text: `Refused: ${refusalText(reply)}` });
     return reply;
   };
   return {
     ...parts,
     command,
     configure: (changes) => command((id) => protocol.configure(changes, id)),
-    notice: (text) => { store.notices = [...(store.notices ?? []), text]; flash(text); },
-    flash,
+    notify,
+    clearNotice: clear,
+    flash: (text, topic = 'general') => notify({ topic, level: 'error', text }),
+    notice: (text, topic = 'general') => notify({ topic, level: 'warning', text }),
     setStatus: (status) => { store.connection = status; showConnection(); store.dirty = true; },
     presenting: () => store.role === 'presenter',
     linkConfig: null,

@@ -5,6 +5,7 @@
  */
 
 import * as protocol from '../protocol.js';
+import { renderSpotlight, wireSpotlight } from './spotlight.js';
 
 /** @typedef {import('./app.js').App} App */
 
@@ -18,7 +19,7 @@ export function wireClassroom(app) {
   });
   $('end-class').addEventListener('click', () => app.command((id) => protocol.endClass(id)));
   $('class-card-hide').addEventListener('click', () => { store.classCardOpen = false; store.dirty = true; });
-  $('fork').addEventListener('click', () => connection.fork().catch((error) => app.flash(String(error))));
+  $('fork').addEventListener('click', () => connection.fork().catch((error) => app.notify({ topic: 'fork', level: 'error', text: `Fork failed: ${error instanceof Error ? error.message : error}` })));
   $('join-form').addEventListener('submit', (event) => {
     event.preventDefault();
     const code = /** @type {HTMLInputElement} */ ($('join-code')).value.trim().toUpperCase();
@@ -30,6 +31,7 @@ export function wireClassroom(app) {
     link.href = `/join/${encodeURIComponent(back)}`;
     link.hidden = false;
   }
+  wireSpotlight(app);
 }
 
 /** A viewer's controls are visibly off (the server would refuse them anyway). */
@@ -67,6 +69,7 @@ export function renderFocus(app) {
 export function renderClassroom(app) {
   renderClassCard(app);
   renderViewerBadge(app);
+  renderSpotlight(app);
 }
 
 /** The Present button and, for the presenter, the join card with code, link and QR. @param {App} app */

@@ -1,5 +1,8 @@
 // @ts-check
-/** Files out and in: the PNG picture, the history CSV, the run's JSON, and importing a run. */
+/**
+ * Files out and in: the PNG picture, the history CSV, the run's JSON, and importing a run.
+ * A failure is a notice (topics 'export', 'import') that stays until dismissed or solved.
+ */
 
 import { composePng, download, fetchSnapshot, historyCsv, importRun } from '../exports.js';
 import { saveToken } from '../transport.js';
@@ -29,7 +32,10 @@ function wireExports(app) {
     try {
       const run = await fetchSnapshot(id, connection.credential());
       download(new Blob([run], { type: 'application/json' }), `${stamp()}-run.json`);
-    } catch (error) { app.flash(String(error)); }
+      app.clearNotice('export');
+    } catch (error) {
+      app.notify({ topic: 'export', level: 'error', text: `The run could not be exported: ${reason(error)}` });
+    }
   });
 }
 
@@ -45,6 +51,13 @@ function wireImport(app) {
       saveToken(created.id, created.presenter_token);
       location.assign(`/#session=${encodeURIComponent(created.id)}`);
       location.reload();
-    } catch (error) { app.flash(error instanceof Error ? error.message : String(error)); }
+    } catch (error) {
+      app.notify({ topic: 'import', level: 'error', text: reason(error) });
+    }
   });
+}
+
+/** @param {unknown} error */
+function reason(error) {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -116,14 +116,13 @@ export function wireLearningRate(app) {
 
 /**
  * Click the value to type one: Enter sends it (if it lies within the limits), Escape or
- * leaving the field gives up; a refusal is said next to it.
+ * leaving the field gives up; a refusal is a notice (topic 'learning-rate').
  * @param {App} app @param {(rate: number) => Promise<void>} send
  */
 function wireTypedRate(app, send) {
   const { store, $ } = app;
   const value = $('learning-rate-value');
   const input = /** @type {HTMLInputElement} */ ($('learning-rate-input'));
-  const ack = $('learning-rate-ack');
   const open = () => {
     if (!app.presenting()) return;
     input.value = value.textContent?.replace('−', '-') ?? '';
@@ -142,11 +141,11 @@ function wireTypedRate(app, send) {
     event.preventDefault();
     const rate = parseRate(input.value, store.options.limits.learning_rate);
     if (typeof rate === 'string') {
-      ack.textContent = rate;
-      ack.classList.add('bad');
+      app.notify({ topic: 'learning-rate', level: 'error', text: `Learning rate not set: ${rate}` });
       input.setAttribute('aria-invalid', 'true');
       return;
     }
+    app.clearNotice('learning-rate');
     input.removeAttribute('aria-invalid');
     value.textContent = formatNumber(rate);
     close();

@@ -2,15 +2,18 @@
 /** The server's JSON messages into the store (frames go to state.js's acceptFrame). */
 
 import { hashForConfig } from '../links.js';
+import { refusalText } from '../notices.js';
 import { loadHistory } from '../state.js';
 import { disableControls } from './classroom.js';
 import { setProjector } from './projector.js';
+import { noteQuestionMessage } from './questions.js';
 
 /** @typedef {import('./app.js').App} App */
 
 /** @param {App} app @param {any} message  a parsed server message */
 export function receive(app, message) {
   const { store } = app;
+  noteQuestionMessage(message);
   switch (message.type) {
     case 'welcome':
       welcome(app, message);
@@ -21,6 +24,13 @@ export function receive(app, message) {
       store.data = message.data;
       loadHistory(store, { rows: [] });
       keepSetupInLink(app);
+      break;
+    case 'data':  // a point edit: the run and its history go on
+      store.config = message.config;
+      store.data = message.data;
+      break;
+    case 'rate':
+      store.achievedRate = message;
       break;
     case 'state':
       store.serverState = message;
@@ -38,8 +48,10 @@ export function receive(app, message) {
     case 'viewers':
       store.viewers = message.count;
       break;
-    case 'error':
-      app.flash(message.field ? `${message.field}: ${message.message}` : message.message);
+    case 'error':  // a reply to a command is shown by app.command; this one came by itself
+      if (message.id === null || message.id === undefined) {
+        app.notify({ topic: 'server', level: 'error', text: `The server says: ${refusalText(message)}` });
+      }
       break;
     default:
   }

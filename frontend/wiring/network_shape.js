@@ -18,7 +18,7 @@ export function toggleFeature(app, name) {
   if (!app.presenting()) return false;
   const features = new Set(app.store.config.network.features);
   if (features.has(name)) features.delete(name); else features.add(name);
-  if (features.size === 0) { app.flash('keep at least one input feature'); return undefined; }
+  if (features.size === 0) { app.notify({ topic: 'features', level: 'warning', text: 'Keep at least one input feature on.' }); return undefined; }
   return app.configure({ network: { features: [...features] } });
 }
 

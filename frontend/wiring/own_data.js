@@ -6,6 +6,7 @@
 
 import { fillSelect } from '../controls.js';
 import { addPoint, erasePoint, parseCsv } from '../custom_data.js';
+import { editPoints } from '../protocol.js';
 import { plotToPlane } from '../render/output_plot.js';
 import { focusClick } from './phases.js';
 
@@ -34,7 +35,9 @@ export function wireOwnData(app) {
 
 /**
  * Add a point where the output map was clicked (shift: the other class or target), or with
- * alt erase the nearest one. A click on a ringed batch point chooses the focus point instead.
+ * alt erase the nearest one: live, the network keeps its weights and a running session
+ * keeps training (`edit_points`). A click on a ringed batch point chooses the focus point
+ * instead.
  * @param {App} app @param {HTMLCanvasElement} canvas @param {MouseEvent} event
  */
 function clickPoint(app, canvas, event) {
@@ -43,36 +46,43 @@ function clickPoint(app, canvas, event) {
   if (focusClick(app, canvas, event)) return;
   const where = plotToPlane(canvas, event.clientX, event.clientY);
   if (!where) return;
-  const points = currentPoints(app);
-  if (event.altKey) {
-    const fewer = erasePoint(points, where.x1, where.x2);
-    if (fewer.length && fewer !== points) useOwnPoints(app, fewer);
-    return;
-  }
   let label = Number(/** @type {HTMLSelectElement} */ ($('point-class')).value);
   if (event.shiftKey && store.data.problem === 'binary') label = 1 - label;
   if (event.shiftKey && store.data.problem === 'regression') label = -label;
-  useOwnPoints(app, addPoint(points, where.x1, where.x2, label, store.options.limits));
+  const [at] = addPoint([], where.x1, where.x2, label, store.options.limits);  // on the plane
+  if (event.altKey) {
+    const points = currentPoints(app);
+    const fewer = erasePoint(points, at[0], at[1], store.options.point_edits.erase_radius);
+    if (fewer.length && fewer !== points) app.command((id) => editPoints({ erase: [[at[0], at[1]]] }, id));
+    return;
+  }
+  app.command((id) => editPoints({ add: [at] }, id));
 }
 
-/** Train on a CSV file's points, or say why it was not loaded. @param {App} app @param {File} file */
-async function loadCsv(app, file) {
+/**
+ * Train on a CSV file's points (the CSV button, a file dropped on the output plot), or say
+ * why it was not loaded (notice topic 'csv', cleared once a file loads).
+ * @param {App} app @param {File} file
+ */
+export async function loadCsv(app, file) {
   const { store } = app;
   const parsed = parseCsv(await file.text(),
     { problem: store.data.problem, nClasses: store.data.n_classes, limits: store.options.limits });
   if (parsed.errors.length) {
     const more = parsed.errors.length > 3 ? ` (and ${parsed.errors.length - 3} more)` : '';
-    app.notice(`${file.name} was not loaded: ${parsed.errors.slice(0, 3).join('; ')}${more}`);
+    app.notify({ topic: 'csv', level: 'error',
+      text: `${file.name} was not loaded: ${parsed.errors.slice(0, 3).join('; ')}${more}` });
     return;
   }
-  useOwnPoints(app, parsed.points);
+  const reply = await useOwnPoints(app, parsed.points);
+  if (reply.type === 'ack') app.clearNotice('csv');
 }
 
 /** The data set's points as [x1, x2, label] rows (the user's own, or the generated ones). @param {App} app */
 function currentPoints(app) {
   const { store } = app;
   const data = store.config?.data;
-  if (data?.dataset === 'custom' && data.points) return data.points;
+  if (data?.dataset === 'custom' && data.points) return [...data.points, ...(data.test_points ?? [])];
   return [...(store.data?.train ?? []), ...(store.data?.test ?? [])];
 }
 

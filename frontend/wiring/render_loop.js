@@ -1,32 +1,57 @@
 // @ts-check
 /**
  * One requestAnimationFrame loop draws whatever changed: the network while it animates,
- * everything else only when the store is dirty (setters mark it; nothing here computes).
+ * everything else only when the store is dirty (setters mark it; nothing here computes), the
+ * charts at most every CHART_INTERVAL ms while training. A canvas whose box changes is drawn
+ * again at once (render/canvas.js); prefers-reduced-motion is followed as it changes.
  */
 
 import { syncControls } from '../controls.js';
 import { formatNumber } from '../render/format.js';
 import { renderPhases } from '../render/phases.js';
+import { watchCanvasSizes } from '../render/canvas.js';
 import { animationPending } from '../state.js';
 import { renderClassroom, renderFocus } from './classroom.js';
 import { renderSidePanel } from './inspector.js';
+import { renderQuestions } from './questions.js';
 import { syncPointClasses } from './own_data.js';
 import { renderSweepPanel } from './sweep.js';
 
 /** @typedef {import('./app.js').App} App */
 
+/**
+ * While training, the charts catch up with the history at most this often (ms): a curve of
+ * thousands of steps looks the same at 10 and at 60 updates per second, and uPlot's redraws
+ * are the dearest drawing after the network's (paused: at once).
+ */
+const CHART_INTERVAL = 100;
+/** A network draw longer than this (ms) leaves the charts for the next frame, so that one
+ * frame's work stays short. */
+const BUSY_MS = 8;
+/** While training, at most this many charts are drawn in one frame. */
+const CHARTS_PER_FRAME = 2;
+
 /** @param {App} app */
 export function startRenderLoop(app) {
   const { store, network } = app;
   let lastDrawnSequence = -1;
+  let chartsAt = -Infinity;
+  /** @type {Set<{draw: (store: App['store']) => void}>} charts behind the store */
+  const stale = new Set(Object.values(app.charts));
+  // a canvas whose CSS box changed is drawn again at its new size in the next frame
+  watchCanvasSizes(() => { store.dirty = true; });
+  watchReducedMotion(store);
   /** @param {number} now */
   const render = (now) => {
     const frame = store.frame;
     // a paused run's phase picture animates at its pace, then stays without being redrawn
     const animating = frame && (frame.running || animationPending(store, now));
+    const started = performance.now();
     if (store.dirty || animating) {
       network.draw(store, now);
     }
+    // a large net's new picture is this frame's big job: the charts wait a frame (not two)
+    const busy = performance.now() - started > BUSY_MS;
     if (store.dirty) {
       store.dirty = false;
       if (frame && frame.sequence !== lastDrawnSequence) {
@@ -34,21 +59,44 @@ export function startRenderLoop(app) {
         store.framesRendered += 1;
       }
       renderViews(app);
+      for (const chart of Object.values(app.charts)) stale.add(chart);
+    }
+    const due = now - chartsAt >= CHART_INTERVAL && (!busy || now - chartsAt >= 2 * CHART_INTERVAL);
+    if (stale.size && (!frame?.running || due)) {
+      // while training, CHARTS_PER_FRAME at a time: the charts' round spreads over frames
+      let budget = frame?.running ? CHARTS_PER_FRAME : Infinity;
+      for (const chart of stale) {
+        if (budget-- <= 0) break;
+        chart.draw(store);
+        stale.delete(chart);
+      }
+      if (!stale.size) chartsAt = now;
     }
     requestAnimationFrame(render);
   };
   requestAnimationFrame(render);
 }
 
-/** Everything but the network view, in a fixed order. @param {App} app */
+/**
+ * Follow the `prefers-reduced-motion` setting: phase pictures then show their last picture at
+ * once and the training flow stands still (state.js, render/network.js).
+ * @param {App['store']} store
+ */
+function watchReducedMotion(store) {
+  const query = matchMedia('(prefers-reduced-motion: reduce)');
+  store.ui.reducedMotion = query.matches;
+  query.addEventListener('change', () => { store.ui.reducedMotion = query.matches; store.dirty = true; });
+}
+
+/** Everything but the network view and the charts, in a fixed order. @param {App} app */
 function renderViews(app) {
   const { store, $ } = app;
   app.outputPlot.draw(store);
-  for (const chart of Object.values(app.charts)) chart.draw(store);
   renderPhases(/** @type {HTMLElement} */ ($('phase')), $('phase-caption'), store);
   renderSidePanel(app);
   renderCounters(app);
   renderClassroom(app);
+  renderQuestions(app);
   renderFocus(app);
   renderSweepPanel(app);
   syncPointClasses(app);
@@ -64,6 +112,9 @@ function renderCounters(app) {
   $('epoch-count').textContent = String(frame.epoch);
   const rate = store.trainingPace.rate;
   $('epoch-rate').textContent = frame.running && rate > 0 ? `${formatNumber(rate, rate < 10 ? 2 : 3)}/s` : '';
+  const training = frame.running ? trainingRateText(store.achievedRate) : '';
+  $('training-rate').textContent = training;
+  $('training-rate-narrow').textContent = training;
   $('loss-train').textContent = formatNumber(frame.trainLoss);
   $('loss-test').textContent = formatNumber(frame.testLoss);
   const play = $('play');
@@ -130,4 +181,15 @@ function renderSaturation(app) {
   banner.hidden = !saturated;
   if (saturated) /** @type {HTMLElement} */ (banner.querySelector('.message')).textContent = saturatedSeen.text;
   else if (reset) saturatedSeen.step = -1;
+}
+
+/**
+ * What the server really runs: "asked 60,000 steps/s · getting 9,800" (a net too big for
+ * the speed gets fewer steps per frame, never fewer frames); '' before the first report.
+ * @param {import('../state.js').Store['achievedRate']} rate
+ */
+export function trainingRateText(rate) {
+  if (!rate) return '';
+  const whole = (/** @type {number} */ v) => Math.round(v).toLocaleString('en-US');
+  return `asked ${whole(rate.asked_steps_per_second)} steps/s · getting ${whole(rate.steps_per_second)}`;
 }

@@ -7,6 +7,7 @@
 import { BATCH_SIZES, REGULARIZATION_RATES, SPEEDS, speedLabel, buildDatasetTiles, fillSelect } from '../controls.js';
 import { configFromHash, hiddenControls } from '../links.js';
 import { setLearningRateRange } from './learning_rate.js';
+import { readStart } from './start.js';
 
 /** @typedef {import('./app.js').App} App */
 
@@ -46,7 +47,8 @@ export async function loadOptions(app) {
 export function readLink(app) {
   const link = configFromHash(location.hash, app.store.options);
   app.linkConfig = link.given ? link.config : null;
-  if (link.notices.length) app.notice(link.notices.join('; '));
+  if (link.notices.length) app.notify({ topic: 'link', level: 'warning', text: `This link’s setup was partly ignored: ${link.notices.join('; ')}.` });
+  readStart(app);
 }
 
 /** Hide the controls and panels the link names (`#hide=…`), with their labels. */

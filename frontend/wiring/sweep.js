@@ -39,7 +39,8 @@ export function wireSweep(app) {
     if (store.serverState?.sweep) { app.command((id) => protocol.sweep(null, id)); return; }
     const rates = parseRates(/** @type {HTMLInputElement} */ ($('sweep-rates')).value,
       store.options.limits.learning_rate);
-    if (typeof rates === 'string') { app.notice(rates); return; }
+    if (typeof rates === 'string') { app.notify({ topic: 'sweep', level: 'error', text: `Sweep: ${rates}` }); return; }
+    app.clearNotice('sweep');
     app.command((id) => protocol.sweep(rates, id));
   });
 }

@@ -29,3 +29,17 @@ def edge_point(page: Any, layer: int, neuron: int, source: int) -> tuple[float, 
             return [rect.left + x, rect.top + y];
         }""", [layer, neuron, source])
     return point[0], point[1]
+
+
+def console_tab(browser: Any, contexts: list[Any], viewport: dict[str, int],
+                **options: Any) -> Any:
+    """A tab in a fresh browser context (own storage; added to ``contexts`` for closing)
+    whose console errors and page errors collect in ``tab.console_errors``."""
+    context = browser.new_context(viewport=viewport, **options)
+    contexts.append(context)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda error: errors.append(str(error)))
+    tab.console_errors = errors
+    return tab

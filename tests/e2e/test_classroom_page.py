@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from e2e_helpers import edge_point, screenshot
+from e2e_helpers import console_tab, edge_point, screenshot
 
 TIMEOUT = 15_000
 VIEWPORT = {"width": 1280, "height": 720}
@@ -35,14 +35,7 @@ class Classroom:
 
     def tab(self) -> Any:
         """A fresh browser context (own storage) with one tab collecting console errors."""
-        context = self.browser.new_context(viewport=VIEWPORT)
-        self.contexts.append(context)
-        tab = context.new_page()
-        errors: list[str] = []
-        tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        tab.on("pageerror", lambda error: errors.append(str(error)))
-        tab.console_errors = errors
-        return tab
+        return console_tab(self.browser, self.contexts, VIEWPORT)
 
     def join(self) -> Any:
         """A new viewer tab at /join/CODE, past its first frame."""
@@ -265,4 +258,5 @@ def test_end_class_tells_the_viewer(classroom: Classroom) -> None:
     late = classroom.tab()  # the code is gone
     late.goto(f"{classroom.base_url}/join/{classroom.code}")
     wait_js(late, f"{text('connection')} === 'no such class'")
-    assert "no class" in late.get_by_test_id("class-banner").inner_text()
+    missing = late.get_by_test_id("unknown-code")
+    assert f"No class with the code “{classroom.code}”" in missing.inner_text()

@@ -60,7 +60,7 @@ def test_a_hostile_link_falls_back_to_defaults_with_a_notice(page: Any) -> None:
     _open(page, "#dataset=<img src=x onerror=alert(1)>&lr=1e308&layers=999999&evil=1&noise=NaN")
     config = page.evaluate("() => window.playground.store.config")
     assert config["data"]["dataset"] == "circle" and config["hyper"]["learning_rate"] == 0.03
-    notices = " ".join(page.evaluate("() => window.playground.store.notices"))
+    notices = page.get_by_test_id("notice-link").inner_text()
     assert "ignored" in notices and "evil" in notices
     assert page.locator("img[src=x]").count() == 0
     page.get_by_test_id("step").click()
@@ -70,23 +70,24 @@ def test_a_hostile_link_falls_back_to_defaults_with_a_notice(page: Any) -> None:
 
 def test_clicking_the_plot_adds_points_and_a_bad_csv_is_refused_whole(page: Any,
                                                                       tmp_path: Path) -> None:
-    """A click adds a point of the chosen class; a CSV with bad rows loads nothing and names
-    each bad row; a good CSV replaces the data."""
+    """A click adds a training point of the chosen class (an edit: the 250 test points stay
+    test points); a CSV with bad rows loads nothing and names each bad row; a good CSV
+    replaces the data."""
     _open(page)
     box = page.get_by_test_id("output-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
     page.wait_for_function("() => window.playground.store.config.data.dataset === 'custom'",
                            timeout=TIMEOUT)
-    points = page.evaluate("() => window.playground.store.config.data.points")
-    assert len(points) == 501 and points[-1][2] == 1
+    data = page.evaluate("() => window.playground.store.config.data")
+    assert len(data["points"]) == 251 and data["points"][-1][2] == 1
+    assert len(data["test_points"]) == 250
     bad = tmp_path / "bad.csv"
     bad.write_text("x1,x2,label\n1,2,0\nabc,1,1\n7,0,1\n1,1,5\n")
     page.get_by_test_id("load-csv").set_input_files(str(bad))
-    page.wait_for_function("() => (window.playground.store.notices || []).length > 0",
-                           timeout=TIMEOUT)
-    notice = page.evaluate("() => window.playground.store.notices.at(-1)")
+    page.get_by_test_id("notice-csv").wait_for(state="visible", timeout=TIMEOUT)
+    notice = page.get_by_test_id("notice-csv").inner_text()
     assert "row 3" in notice and "row 4" in notice and "row 5" in notice
-    assert len(page.evaluate("() => window.playground.store.config.data.points")) == 501
+    assert len(page.evaluate("() => window.playground.store.config.data.points")) == 251
     good = tmp_path / "good.csv"
     good.write_text("x1,x2,label\n" + "".join(f"{i % 5 - 2},{i // 5 - 2},{i % 2}\n"
                                              for i in range(25)))

@@ -196,7 +196,7 @@ def test_arrow_keys_move_one_notch_and_typed_values_are_checked(page: Any) -> No
     set_rate(page, 0.5)
     assert page.get_by_test_id("learning-rate-value").inner_text() == "0.5"
     type_rate(page, "50")
-    assert "from 1e−5 to 10" in page.get_by_test_id("learning-rate-ack").inner_text()
+    assert "from 1e−5 to 10" in page.get_by_test_id("notice-learning-rate").inner_text()
     assert page.get_by_test_id("learning-rate-input").get_attribute("aria-invalid") == "true"
     assert server_rate(page) == 0.5
     page.get_by_test_id("learning-rate-input").press("Escape")

@@ -53,6 +53,6 @@ test('regression targets may be any value from -10 to 10', () => {
 test('clicks add a point (rounded, kept in the plane) and erase the nearest one', () => {
   const added = addPoint([[1, 1, 0]], 2.3456, 9, 1, limits);
   assert.deepEqual(added, [[1, 1, 0], [2.35, 6, 1]]);
-  assert.deepEqual(erasePoint(added, 1.2, 0.9), [[2.35, 6, 1]]);
-  assert.deepEqual(erasePoint(added, -5, -5), added);
+  assert.deepEqual(erasePoint(added, 1.2, 0.9, 0.6), [[2.35, 6, 1]]);
+  assert.deepEqual(erasePoint(added, -5, -5, 0.6), added);
 });

@@ -202,6 +202,7 @@ test('parses server JSON messages', { skip: !FIXTURES }, () => {
     .map(parseServerMessage);
   assert.deepEqual(error, {
     type: 'error', id: 4, field: 'n', message: 'Input should be greater than or equal to 1',
+    dropped: null,
   });
   assert.deepEqual(state, {
     type: 'state', loss: null, curve: [1, null], ok: 2.5, non_finite: ['loss', 'curve[1]'],

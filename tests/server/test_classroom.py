@@ -45,6 +45,10 @@ VIEWER_COMMANDS: list[Json] = [
     {"type": "view", "panel": "loss"},
     {"type": "focus", "index": 2},
     {"type": "set_parameter", "target": {"layer": 0, "neuron": 1, "source": 0}, "value": 0.5},
+    {"type": "open_question", "kind": "update_lowers_loss"}, {"type": "reveal_question"},
+    {"type": "close_question"},
+    {"type": "set_listing", "listed": False},
+    {"type": "edit_points", "add": [[0.5, 0.5, 1]]},
 ]
 
 

@@ -51,6 +51,10 @@ CONTROL_EXAMPLES: list[Json] = [
     {"type": "promote", "run": 0},
     {"type": "focus", "index": 2},
     {"type": "set_parameter", "target": {"layer": 0, "neuron": 1, "source": 0}, "value": 0.5},
+    {"type": "open_question", "kind": "update_lowers_loss"}, {"type": "reveal_question"},
+    {"type": "close_question"},
+    {"type": "edit_points", "add": [[1.0, 1.0, 1]]},
+    {"type": "set_listing", "listed": False},
 ]
 
 
@@ -760,20 +764,18 @@ def test_regression_welcome_is_strict_json(client: TestClient) -> None:
 # ------------------------------------------------------------------- rate limit
 def test_rate_limit_refuses_floods_and_keeps_the_socket(
         make_client: Callable[..., TestClient]) -> None:
-    """A flood past the rate limit gets 'too many messages' errors; the socket stays usable."""
+    """A burst past the rate limit is told in one coalesced 'too many messages' error
+    counting the dropped messages (tests/server/test_bursts.py has the rule); the socket
+    stays usable."""
     client = make_client(max_messages_per_second=5)
     session = create_session(client)
     with open_socket(client, session.id) as conn:
         conn.hello_presenter(session.token)
         for index in range(30):
             conn.send({"type": "set_hyper", "speed": 1, "id": index})
-        answers: list[Json] = []
-        while len(answers) < 30:
-            answers.append(conn.wait_json(lambda m: m["type"] in ("ack", "error")))
-        refused = [a for a in answers if a["type"] == "error"]
-        assert refused and all("too many messages" in a["message"] for a in refused)
-        assert sorted(a["id"] for a in answers) == list(range(30))  # every id echoed
-        assert any(a["type"] == "ack" for a in answers)
+        refused = conn.wait_json(lambda m: m["type"] == "error")
+        assert "too many messages" in refused["message"] and "dropped" in refused["message"]
+        assert any(m["type"] == "ack" for m in conn.messages)
 
         def acked() -> bool:
             # A refused-for-rate message is not parsed, so its error carries no id.

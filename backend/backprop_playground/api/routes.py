@@ -5,20 +5,23 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import segno
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, ConfigDict
 
 from .. import __version__
 from ..live.codes import normalize_code
+from ..live.forks import BACK
 from ..live.registry import SessionRegistry
 from ..live.session import LimitError, LiveSession
 from ..trainer import DATASETS, ConfigError
 from ..trainer.snapshot_checks import key_name
 from ..wire.catalogue import options
+from ..wire.commands import Role
+from ..wire.messages import to_json
 from .errors import api_error, responses
 
 #: Every route may answer 400 (a Host this server does not answer for, api.guards).
@@ -71,6 +74,12 @@ def authorized(request: Request, session_id: str) -> LiveSession:
     """The session, if the request's ``Authorization: Bearer <token>`` opens it: the
     presenter token, or the member token of a viewer connected to the presented class.
     A session id alone opens nothing (401 without a token, 403 with a wrong one)."""
+    return opened_by(request, session_id)[0]
+
+
+def opened_by(request: Request, session_id: str) -> tuple[LiveSession, Role]:
+    """:func:`authorized`'s session and what the token is: ``presenter`` or ``viewer`` (a
+    class member's token)."""
     session = _session(request, session_id)
     header = request.headers.get("authorization")
     if not header:
@@ -78,10 +87,11 @@ def authorized(request: Request, session_id: str) -> LiveSession:
                         "token: Authorization: Bearer <token>",
                         headers={"WWW-Authenticate": "Bearer"})
     scheme, _, token = header.strip().partition(" ")
-    if scheme.lower() != "bearer" or session.credential(token.strip()) is None:
+    role = session.credential(token.strip()) if scheme.lower() == "bearer" else None
+    if role is None:
         raise api_error(403, "authorization", "this token does not open this session "
                         "(a member token ends with its socket or the class)")
-    return session
+    return session, role
 
 
 def limit_lookups(request: Request) -> None:
@@ -229,7 +239,8 @@ async def fork_session(request: Request, session_id: str) -> CreateSessionRespon
     history), with its own presenter token; for its presenter or a member of its class
     (``Authorization: Bearer <token>``: the presenter token, or the ``member_token`` of a
     viewer's welcome)."""
-    exported = await authorized(request, session_id).fork()
+    source, role = opened_by(request, session_id)
+    exported = await source.fork()
     try:
         session = await registry(request).create(exported=exported,
                                                  owner=client_address(request))
@@ -237,4 +248,61 @@ async def fork_session(request: Request, session_id: str) -> CreateSessionRespon
         raise api_error(500, error.field, error.message) from error
     except LimitError as error:
         raise api_error(503, None, str(error)) from error
+    if role == "viewer":  # a class member's fork stays linked to the class (live/forks.py)
+        registry(request).forks.link(session, source)
     return created(session)
+
+
+# -------------------------------------------------------------------- forks of a class
+class SpotlightResponse(BaseModel):
+    """A spotlight of fork ``number``: open ``path`` (the page, read-only, a viewer of that
+    fork) within ``expires_in`` seconds; ``code`` is what its hello carries."""
+
+    number: int
+    code: str
+    path: str
+    expires_in: float
+
+
+def presenter_of(request: Request, session_id: str) -> LiveSession:
+    """The session, if the request carries its presenter token (a member token: 403)."""
+    session, role = opened_by(request, session_id)
+    if role != "presenter":
+        raise api_error(403, "authorization", "only the class's presenter may list and show "
+                        "its forks")
+    return session
+
+
+@router.get("/sessions/{session_id}/forks", responses=responses(401, 403, 404, 422))
+def list_forks(request: Request, session_id: str) -> dict[str, Any]:
+    """The class's forks for its presenter, anonymous: numbers, steps and losses (the
+    ``forks`` message the presenter's socket gets)."""
+    listing = registry(request).forks.listing(presenter_of(request, session_id).id)
+    result: dict[str, Any] = json.loads(to_json(listing))  # non-finite numbers as null
+    return result
+
+
+@router.post("/sessions/{session_id}/forks/{number}/spotlight", status_code=201,
+             responses=responses(401, 403, 404, 415, 422))
+def spotlight_fork(request: Request, session_id: str,
+                   number: Annotated[int, Path(ge=1, le=2**53)]) -> SpotlightResponse:
+    """Show fork ``number`` of the class to its presenter, read-only: a spotlight code that
+    opens viewer sockets on the fork (the spotlight shown before ends)."""
+    session = presenter_of(request, session_id)
+    try:
+        spotlight = registry(request).forks.spotlight(session.id, number)
+    except LookupError as error:
+        raise api_error(404, "number", f"the class has no fork {number} that its owner "
+                        "shares") from error
+    return SpotlightResponse(number=number, code=spotlight.code,
+                             path=f"/join/{spotlight.code}",
+                             expires_in=request.app.state.settings.spotlight_code_seconds)
+
+
+@router.delete("/sessions/{session_id}/spotlight", status_code=204,
+               responses=responses(401, 403, 404, 422))
+def end_spotlight(request: Request, session_id: str) -> Response:
+    """Back to the class: the spotlight's sockets close (4411); nothing else changes."""
+    session = presenter_of(request, session_id)
+    registry(request).forks.end_spotlight(session.id, BACK, tell=False)
+    return Response(status_code=204)

@@ -2,7 +2,9 @@
 
 One receiver (this coroutine) and one sender task (:class:`live.fanout.Subscriber`) per socket;
 cleanup in ``finally``. Errors are answered on the socket, which stays open, except for an
-oversized message (closed with 1009) and a failed hello (closed with 1008/4403/4404/4429).
+oversized message (closed with 1009), a failed hello (closed with 1008/4403/4404/4429) and
+a sustained flood of messages (4429, with a reason; a burst only has its excess dropped,
+told in one error a second: :class:`live.fanout.FloodGuard`).
 A client found stalled is dropped at the transport (:mod:`.transport`). Host and Origin are
 checked before the handshake (:mod:`.guards`).
 """
@@ -15,17 +17,18 @@ import logging
 import secrets
 from collections import Counter
 from collections.abc import MutableMapping
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
 from ..live.channels import Joinable
-from ..live.fanout import ClientStalled, RateLimiter, Subscriber
+from ..live.fanout import ClientStalled, FloodGuard, Subscriber
 from ..live.registry import SessionRegistry
 from ..live.session import LimitError
 from ..settings import Settings
-from ..wire.commands import CommandError, Hello, Role, parse_command, request_id_of
+from ..wire.commands import Answer, CommandError, Hello, Role, parse_command, request_id_of
 from ..wire.messages import AckMessage, CloseCode, error_message, to_json
 from .transport import aborter
 
@@ -55,7 +58,9 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
         return
     subscriber = await _join(websocket, session, hello.role, settings)
     if subscriber is not None:
-        await _serve(websocket, session, subscriber, settings)
+        # a viewer let in by a spotlight code is closed when that spotlight ends
+        with registry.forks.watching(session_id, hello.token, subscriber):
+            await _serve(websocket, session, subscriber, settings)
 
 
 async def _join(websocket: WebSocket, session: Joinable, role: Role,
@@ -94,10 +99,11 @@ async def _serve(websocket: WebSocket, session: Joinable, subscriber: Subscriber
                 await task
         session.detach(subscriber)
         await _close(websocket, subscriber.close_code or 1000, stalled,
-                     settings.send_timeout_seconds)
+                     settings.send_timeout_seconds, subscriber.close_reason)
 
 
-async def _close(websocket: WebSocket, code: int, stalled: bool, timeout: float) -> None:
+async def _close(websocket: WebSocket, code: int, stalled: bool, timeout: float,
+                 reason: str = "") -> None:
     """Close the socket: a stalled client's at the transport (its buffers are full, so no
     closing handshake could get through), anyone else's with ``code``, dropped too if the
     handshake does not go out within ``timeout``."""
@@ -108,7 +114,7 @@ async def _close(websocket: WebSocket, code: int, stalled: bool, timeout: float)
     if websocket.application_state == WebSocketState.DISCONNECTED:
         return
     try:
-        await asyncio.wait_for(websocket.close(code=code), timeout)
+        await asyncio.wait_for(websocket.close(code=code, reason=reason or None), timeout)
     except TimeoutError:
         if abort is not None:
             abort()
@@ -176,20 +182,24 @@ async def _receive_commands(websocket: WebSocket, session: Joinable,
     """Read commands until the socket closes; answer each with an ack or an error. One
     command at a time per socket, and at most ``max_pending_commands_per_address`` for all
     the sockets of one client address."""
-    limiter = RateLimiter(settings.max_messages_per_second)
+    guard = FloodGuard(settings.max_messages_per_second, settings.flood_seconds)
+    notices = _Notices(guard, subscriber)
     pending: Counter[str] = websocket.app.state.pending_commands
     address = client_address(websocket)
     while True:
+        await subscriber.wait_for_room()
         text = await _receive_text(websocket, settings)
         if text is None:
             return
+        verdict = guard.admit(partial(_text_id, text))
+        if verdict == "flood":
+            await _end_flood(guard, notices, subscriber, settings)
+            return
+        if verdict == "dropped":
+            notices.schedule()
+            continue
         if isinstance(text, bytes):
             subscriber.offer_control(error_message(CommandError(BINARY_REFUSED)))
-            continue
-        if not limiter.allow():
-            subscriber.offer_control(error_message(CommandError(
-                f"too many messages: at most {settings.max_messages_per_second:g} per second",
-                None, request_id_of(text))))
             continue
         if pending[address] >= settings.max_pending_commands_per_address:
             subscriber.offer_control(error_message(CommandError(
@@ -209,6 +219,56 @@ async def _receive_commands(websocket: WebSocket, session: Joinable,
                 del pending[address]
 
 
+async def _take_answer(session: Joinable, subscriber: Subscriber, command: Answer) -> int:
+    """A viewer's answer to the class's question (the presenter asks, it does not answer);
+    a relaying server sends it on to the process that runs the class, which counts it."""
+    if subscriber.role == "presenter":
+        raise CommandError("the presenter asks the question; viewers answer it", "type",
+                           command.id)
+    return await session.answer(subscriber, command)
+
+
+def _text_id(text: str | bytes) -> str | int | None:
+    """A message's request id, if it is a text command that has one."""
+    return request_id_of(text) if isinstance(text, str) else None
+
+
+class _Notices:
+    """The one pending error that tells a client how many of its messages were dropped
+    (at most one a second, see :class:`FloodGuard`)."""
+
+    def __init__(self, guard: FloodGuard, subscriber: Subscriber) -> None:
+        self.guard, self.subscriber = guard, subscriber
+        self._timer: asyncio.TimerHandle | None = None
+
+    def schedule(self) -> None:
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self.guard.notice_delay(),
+                                                                self.send)
+
+    def send(self) -> None:
+        self._timer = None
+        notice = self.guard.take_notice()
+        if notice is not None:
+            self.subscriber.offer_control(error_message(CommandError(notice[0]), notice[1]))
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+async def _end_flood(guard: FloodGuard, notices: _Notices, subscriber: Subscriber,
+                     settings: Settings) -> None:
+    """A sustained flood: say how many messages were dropped, then close with 4429 and a
+    reason once what is queued has gone (the sender ends the connection)."""
+    notices.cancel()
+    notices.send()
+    logger.info("closing a flooding client (%d messages dropped)", guard.dropped_total)
+    subscriber.finish(CloseCode.FULL, guard.flood_reason())
+    await asyncio.sleep(settings.send_timeout_seconds)  # the sender finishes first
+
+
 async def _answer(text: str, session: Joinable,
                   subscriber: Subscriber) -> str:
     """Carry out one command; the ack or the error as JSON text."""
@@ -216,10 +276,13 @@ async def _answer(text: str, session: Joinable,
         command = parse_command(text)
         if isinstance(command, Hello):
             raise CommandError("already said hello", "type", command.id)
-        if subscriber.role != "presenter":
-            raise CommandError("viewers are read-only: only the presenter controls the run",
-                               "type", command.id)
-        step = await session.handle(command)
+        if isinstance(command, Answer):
+            step = await _take_answer(session, subscriber, command)
+        elif subscriber.role != "presenter":
+            raise CommandError(f"viewers are read-only: '{command.type}' is the presenter's; "
+                               "a viewer may only answer a question", "type", command.id)
+        else:
+            step = await session.handle(command)
     except CommandError as error:
         return error_message(error)
     except Exception as error:  # a bug must not end the connection; say what happened

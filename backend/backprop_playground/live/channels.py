@@ -5,7 +5,8 @@ A session publishes to its :class:`Channel`; the channel delivers to this proces
 the viewers of a presented class on other server processes. A :class:`Backend` makes the
 channels of one process and finds sessions that other processes present (the shape of
 encode/broadcaster's backends). :class:`LocalBackend` keeps everything in this process;
-``live.redis_channel`` goes through Redis pub/sub.
+``live.redis_channel`` goes through Redis pub/sub. The way back — answers and viewer counts
+from viewers on other processes — reaches the session as its :class:`ClassOwner`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Protocol
 
-from ..wire.commands import ControlCommand, Role
+from ..wire.commands import Answer, ControlCommand, Role
 from ..wire.messages import ClassEndedEvent, CloseCode, Message, WelcomeMessage, to_json
 from .fanout import Audience, Subscriber
 
@@ -35,12 +36,34 @@ class Joinable(Protocol):
     def attach(self, subscriber: Subscriber) -> None: ...
     def detach(self, subscriber: Subscriber) -> None: ...
     async def handle(self, command: ControlCommand) -> int: ...
+    async def answer(self, subscriber: Subscriber, command: Answer) -> int:
+        """A viewer's answer to the class's question: the step when it was taken, or
+        CommandError naming the field (wherever the class runs, the same rules)."""
+
+
+class ClassOwner(Protocol):
+    """The presented session as its channel sees it: what viewers on other processes send
+    reaches it here. ``member`` is the channel's name for one such viewer connection."""
+
+    def take_answer(self, member: str, command: Answer) -> int:
+        """Count (or replace) ``member``'s answer, as a local viewer's: the current step,
+        or CommandError naming the field."""
+
+    def forget_member(self, member: str) -> None:
+        """``member`` left: its answer no longer counts."""
+
+    def viewers_changed(self) -> None:
+        """The number of viewers elsewhere changed (tell the clients soon)."""
 
 
 class Channel(Protocol):
     """One session's way to its clients."""
 
     audience: Audience
+
+    @property
+    def viewers_elsewhere(self) -> int:
+        """Viewers of this session connected to other processes (0 for a local channel)."""
 
     def publish_frame(self, frame: bytes) -> None:
         """Deliver a binary frame (a newer one replaces one not yet sent)."""
@@ -60,8 +83,9 @@ class Channel(Protocol):
 class Backend(Protocol):
     """This process's delivery: channels for its sessions, relays of other processes'."""
 
-    def channel(self, session_id: str) -> Channel:
-        """The channel of a session that runs here."""
+    def channel(self, session_id: str, owner: ClassOwner) -> Channel:
+        """The channel of a session that runs here; ``owner`` takes what its viewers on
+        other processes send (answers, their comings and goings)."""
 
     async def follow(self, session_id: str) -> Joinable | None:
         """A read-only relay of a session presented by another process, or None."""
@@ -75,6 +99,8 @@ class Backend(Protocol):
 
 class LocalChannel:
     """Delivery to this process's clients only."""
+
+    viewers_elsewhere = 0
 
     def __init__(self) -> None:
         self.audience = Audience()
@@ -96,7 +122,7 @@ class LocalChannel:
 class LocalBackend:
     """One process, no external service: every session runs and is watched here."""
 
-    def channel(self, session_id: str) -> Channel:
+    def channel(self, session_id: str, owner: ClassOwner) -> Channel:
         return LocalChannel()
 
     async def follow(self, session_id: str) -> Joinable | None:

@@ -48,4 +48,6 @@ def end_class(session: LiveSession) -> None:
         session.codes.retire(session.join_code)
         session.join_code = None
     session.members.clear()  # no member token works any more, even before viewers leave
+    session.questions.clear()  # questions are the class's: they end with it
+    session.services.forks.class_ended(session.id)  # its forks are unlinked, spotlight ends
     session.channel.dismiss_viewers(ClassEndedEvent(message=CLASS_ENDED))

@@ -11,6 +11,7 @@ message; every delivery channel hands what it carries to an Audience.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -28,6 +29,12 @@ UNSENT_LIMIT = 4096
 UNSENT_POLL_SECONDS = 0.005
 #: ... and at least this often, however long it has waited.
 UNSENT_POLL_MAX_SECONDS = 0.1
+#: Dropped (rate-limited) messages are told at most this often, in one error...
+NOTICE_INTERVAL_SECONDS = 1.0
+#: ... the first this long after the burst began.
+NOTICE_DELAY_SECONDS = 0.05
+#: A notice echoes at most this many request ids of the messages it drops.
+MAX_DROPPED_IDS = 1000
 
 
 class Socket(Protocol):
@@ -65,7 +72,10 @@ class Subscriber:
         self._latest: dict[str, list[str | None]] = {}
         self._overflowed = False
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()  # set when a counted message has left the queue
         self.close_code: int | None = None
+        #: What the close frame says (at most 123 bytes), with ``close_code``.
+        self.close_reason = ""
         #: A viewer's proof of its class membership (fork, export); None for others.
         self.member_token: str | None = None
         self.frames_sent = 0
@@ -99,10 +109,20 @@ class Subscriber:
         self._latest[kind] = entry
         self._wake.set()
 
-    def finish(self, close_code: int) -> None:
-        """Send what is queued, then stop (the endpoint closes with ``close_code``)."""
-        self.close_code = close_code
+    def finish(self, close_code: int, reason: str = "") -> None:
+        """Send what is queued, then stop (the endpoint closes with ``close_code`` and
+        ``reason``)."""
+        self.close_code, self.close_reason = close_code, reason
         self._wake.set()
+
+    async def wait_for_room(self) -> None:
+        """Wait until the control queue is at most half full: the receiver reads the next
+        command only then, so the answers to a burst of commands wait in the client's
+        socket, not in an overflowing queue (a client that reads nothing is dropped by the
+        send timeout)."""
+        while self._counted > self.control_limit // 2 and self.close_code is None:
+            self._room.clear()
+            await self._room.wait()
 
     async def run_sender(self) -> None:
         """Send queued control messages first, then the latest frame; until finished."""
@@ -116,6 +136,7 @@ class Subscriber:
                 kind, text = entry
                 if kind is None:
                     self._counted -= 1
+                    self._room.set()
                 elif self._latest.get(kind) is entry:
                     del self._latest[kind]
                 if text is not None:
@@ -161,20 +182,93 @@ class Subscriber:
 class RateLimiter:
     """Token bucket: ``rate`` messages per second on average, bursts of ``burst``."""
 
-    def __init__(self, rate: float, burst: float | None = None) -> None:
+    def __init__(self, rate: float, burst: float | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
         self.burst = burst if burst is not None else 2 * rate
         self.tokens = self.burst
-        self.updated = time.monotonic()
+        self._clock = clock
+        self.updated = clock()
 
     def allow(self) -> bool:
-        now = time.monotonic()
+        now = self._clock()
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         if self.tokens >= 1.0:
             self.tokens -= 1.0
             return True
         return False
+
+
+class FloodGuard:
+    """A client's message rate: bursts are not floods.
+
+    Each message asks the token bucket (``rate`` per second, bursts of ``2 · rate``). A
+    refused message is dropped and counted; the count goes back to the client as one error
+    at most every NOTICE_INTERVAL_SECONDS (the first :data:`NOTICE_DELAY_SECONDS` after the
+    burst began, so that a burst is one notice), saying how many were dropped. A client
+    whose messages keep being dropped — drops less than NOTICE_INTERVAL_SECONDS apart for
+    ``flood_seconds`` or longer, at least ``rate`` of them per second of that (it sent twice
+    its rate or more all along) — floods: :meth:`admit` says so and the socket is closed (4429, with
+    :meth:`flood_reason`). A client a little over its rate only loses its excess.
+    ``clock`` gives seconds (tests give a fake one)."""
+
+    def __init__(self, rate: float, flood_seconds: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate, self.flood_seconds, self._clock = rate, flood_seconds, clock
+        self._limiter = RateLimiter(rate, clock=clock)
+        self.dropped = 0  # dropped since the last notice
+        #: The request ids of those (the first MAX_DROPPED_IDS), echoed by the notice.
+        self.dropped_ids: list[str | int] = []
+        self.dropped_total = 0
+        self._last_notice = -math.inf
+        self._flood_since: float | None = None
+        self._flood_dropped = 0  # dropped since _flood_since
+        self._last_drop = -math.inf
+
+    def admit(self, request_id: Callable[[], str | int | None] = lambda: None) -> str:
+        """One message arrived: ``"ok"`` (carry it out), ``"dropped"`` or ``"flood"``;
+        ``request_id`` reads its id (only for a dropped one, for the notice)."""
+        now = self._clock()
+        if self._limiter.allow():
+            return "ok"
+        if len(self.dropped_ids) < MAX_DROPPED_IDS:
+            found = request_id()
+            if found is not None:
+                self.dropped_ids.append(found)
+        if now - self._last_drop >= NOTICE_INTERVAL_SECONDS:
+            self._flood_since, self._flood_dropped = now, 0  # a new run of drops
+        self._last_drop = now
+        self.dropped += 1
+        self.dropped_total += 1
+        self._flood_dropped += 1
+        assert self._flood_since is not None
+        lasted = now - self._flood_since
+        return ("flood" if lasted >= self.flood_seconds
+                and self._flood_dropped >= self.rate * lasted else "dropped")
+
+    def notice_delay(self) -> float:
+        """Seconds until the count of dropped messages may go out."""
+        return max(NOTICE_DELAY_SECONDS,
+                   self._last_notice + NOTICE_INTERVAL_SECONDS - self._clock())
+
+    def take_notice(self) -> tuple[str, list[str | int]] | None:
+        """The text of the error for the messages dropped since the last one and their
+        request ids (None: none dropped)."""
+        if self.dropped == 0:
+            return None
+        count, self.dropped = self.dropped, 0
+        ids, self.dropped_ids = self.dropped_ids, []
+        self._last_notice = self._clock()
+        noun = "message was" if count == 1 else "messages were"
+        return (f"too many messages: {count} {noun} dropped (at most {self.rate:g} per "
+                f"second, bursts of {2 * self.rate:g}); wait for answers before sending more",
+                ids)
+
+    def flood_reason(self) -> str:
+        """The close reason of a flood (at most 123 bytes, as a close frame allows)."""
+        return (f"flood: over {self.rate:g} messages/s for {self.flood_seconds:g} s. "
+                "Send fewer (wait for each answer), then reconnect")
 
 
 class Audience:

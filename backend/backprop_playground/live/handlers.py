@@ -10,25 +10,31 @@ from typing import Any
 from ..trainer import ConfigError, TrainerConfig, TrainingSession, config_from_dict, config_to_dict
 from ..trainer.validation import validate_config
 from ..wire.commands import (
+    CloseQuestion,
     CommandError,
     Configure,
+    EditPoints,
     EndClass,
     Focus,
+    OpenQuestion,
     Pause,
     PhaseStep,
     Play,
     Present,
     Promote,
     Reset,
+    RevealQuestion,
     Select,
     Selection,
     SetHyper,
+    SetListing,
     SetParameter,
     Step,
     Sweep,
     View,
 )
-from . import classroom
+from ..wire.messages import DataMessage
+from . import asking, classroom, forks
 from .dispatch import CommandTable
 from .session import STEP_LIMIT, LiveSession
 
@@ -167,6 +173,28 @@ async def sweep(session: LiveSession, command: Sweep) -> int:
     return 0
 
 
+async def edit_points(session: LiveSession, command: EditPoints) -> int:
+    """Add and erase points between two steps, keeping the weights, the optimizer's memory,
+    the step counter and the history; a running session keeps running (the run loop's
+    ticks and this command take turns on the session's lock, so no step is half done). A
+    step half done by phase steps is refused. Everyone gets the new data (a data message),
+    then the next frame; the loss chart marks the step (``data_changes``)."""
+    trainer = session.trainer
+
+    def edit() -> tuple[int, DataMessage]:  # trainer thread (the message holds every point)
+        try:
+            effective = trainer.edit_points(add=command.add, erase=command.erase)
+        except ConfigError as error:  # a refused edit leaves the trainer as it was
+            raise CommandError(error.message, error.field, command.id) from error
+        return effective, session.data_message(effective).prepared()
+
+    effective, message = await session.in_thread(edit)
+    session.broadcast(message)
+    if not session.running:
+        await session.emit_frame()
+    return effective
+
+
 async def promote(session: LiveSession, command: Promote) -> int:
     runs = session.trainer.runs
     if command.run >= runs:
@@ -248,6 +276,9 @@ def merge_config(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, 
     if not all(isinstance(merged.get(name), dict) for name in ("network", "data")):
         return merged  # a section that is not an object: refused by the trainer
     network, data = changes.get("network"), changes.get("data")
+    if isinstance(data, dict) and ("points" in data or "dataset" in data) \
+            and "test_points" not in data:
+        merged["data"]["test_points"] = None  # new points: split by train_fraction again
     if isinstance(data, dict) and "dataset" in data:
         if data["dataset"] != "custom" and "points" not in data:
             merged["data"]["points"] = None
@@ -274,6 +305,11 @@ COMMANDS.add(Focus, focus)
 COMMANDS.add(SetParameter, set_parameter)
 COMMANDS.add(Sweep, sweep)
 COMMANDS.add(Promote, promote)
+COMMANDS.add(EditPoints, edit_points)
 COMMANDS.add(Present, classroom.present)
 COMMANDS.add(EndClass, classroom.end)
 COMMANDS.add(View, classroom.view)
+COMMANDS.add(OpenQuestion, asking.open_question)
+COMMANDS.add(RevealQuestion, asking.reveal_question)
+COMMANDS.add(CloseQuestion, asking.close_question)
+COMMANDS.add(SetListing, forks.set_listing)

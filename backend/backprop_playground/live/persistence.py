@@ -35,7 +35,9 @@ def live_state(session: LiveSession) -> dict[str, Any]:
     return {"class_code": session.join_code, "view": dict(session.view),
             "selection": None if session.selection is None else session.selection.model_dump(),
             "focus": session.focus, "main_run": session.main_run,
-            "rate_gestures": [[step, gesture] for step, gesture in session.rate_gestures.items()]}
+            "rate_gestures": [[step, gesture] for step, gesture in session.rate_gestures.items()],
+            "fork": session.services.forks.saved_link(session.id),
+            "next_fork_number": session.services.forks.next_number(session.id)}
 
 
 def apply_live_state(session: LiveSession, raw: Any,

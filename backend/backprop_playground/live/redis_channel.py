@@ -5,7 +5,8 @@ The process that owns a presented session publishes its frames and JSON messages
 the class ends), and keeps in keys what a late joiner needs: the join code
 (``bp:code:<CODE>`` → id), the welcome message and the last frame. Another process serves
 viewers of that session through a :class:`RelayedSession`, which hands what the channels
-carry to its own :class:`~.fanout.Audience`. Only used with ``BACKPROP_REDIS_URL``.
+carry to its own :class:`~.fanout.Audience`; its viewers' answers and its viewer count go
+back to the owner through ``live.redis_answers``. Only used with ``BACKPROP_REDIS_URL``.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import contextlib
 import hmac
 import json
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
 
-from ..wire.commands import CommandError, ControlCommand, Role
+from ..wire.commands import Answer, CommandError, ControlCommand, Role
 from ..wire.messages import (
     ClassEndedEvent,
     CloseCode,
@@ -28,8 +30,10 @@ from ..wire.messages import (
     WelcomeMessage,
     to_json,
 )
+from .channels import ClassOwner
 from .codes import normalize_code
 from .fanout import Audience, Subscriber
+from .redis_answers import HEARTBEAT_SECONDS, Inbox, Outbox
 
 logger = logging.getLogger(__name__)
 KEY_TTL_SECONDS = 6 * 3600  # keys outlive a class day at most; the owner refreshes them
@@ -43,13 +47,17 @@ def _key(kind: str, name: str) -> str:
 class RedisBackend:
     """This process's Redis connection: channels for its sessions, relays of others'."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, answers_per_second: float) -> None:
         self.redis: Redis = Redis.from_url(url)
         self.relays: dict[str, RelayedSession] = {}
+        #: This process's name as a relay (the owner keeps its viewers' answers under it).
+        self.relay_id = secrets.token_hex(8)
+        #: A relayed viewer's answers per second (``max_answers_per_second``).
+        self.answers_per_second = answers_per_second
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    def channel(self, session_id: str) -> RedisChannel:
-        return RedisChannel(self, session_id)
+    def channel(self, session_id: str, owner: ClassOwner) -> RedisChannel:
+        return RedisChannel(self, session_id, owner)
 
     async def follow(self, session_id: str) -> RelayedSession | None:
         relay = self.relays.get(session_id)
@@ -72,11 +80,13 @@ class RedisBackend:
             task.cancel()
         await self.redis.aclose()
 
-    def spawn(self, work: Awaitable[Any]) -> None:
-        """Run ``work`` in the background; a failure is logged, never raised."""
+    def spawn(self, work: Awaitable[Any]) -> asyncio.Task[Any]:
+        """Run ``work`` in the background (until done, or :meth:`close`); a failure is
+        logged, never raised."""
         task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._done)
+        return task
 
     def _done(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
@@ -88,13 +98,19 @@ class RedisChannel:
     """A session's delivery to this process's clients and, while the session is presented,
     through Redis to its viewers on other processes."""
 
-    def __init__(self, backend: RedisBackend, session_id: str) -> None:
+    def __init__(self, backend: RedisBackend, session_id: str, owner: ClassOwner) -> None:
         self.backend, self.session_id = backend, session_id
         self.audience = Audience()
+        #: Answers and viewer counts from the relays, while presented.
+        self.inbox = Inbox(backend.redis, session_id, owner, backend.spawn)
         self.code: str | None = None  # set while presented: then Redis carries everything
         self._welcome: Callable[[], WelcomeMessage] | None = None
         self._frame: bytes | None = None  # the latest frame not yet in Redis
         self._flushing = False
+
+    @property
+    def viewers_elsewhere(self) -> int:
+        return self.inbox.viewers
 
     def publish_frame(self, frame: bytes) -> None:
         self.audience.frame(frame)
@@ -112,6 +128,7 @@ class RedisChannel:
     def go_public(self, code: str, welcome: Callable[[], WelcomeMessage],
                   frame: bytes | None) -> None:
         self.code, self._welcome = code, welcome
+        self.inbox.open()
         self._announce(code, welcome())
         if frame is not None:
             self._publish_remote_frame(frame)
@@ -121,6 +138,7 @@ class RedisChannel:
         if self.code is not None:
             self._retire(self.code, text)
             self.code = self._welcome = None
+        self.inbox.close()
         self.audience.dismiss(text, CloseCode.CLASS_ENDED)
 
     def _publish_remote_frame(self, frame: bytes) -> None:
@@ -170,7 +188,8 @@ class RedisChannel:
 
 
 class RelayedSession:
-    """Viewers here of a session that steps in another process: read-only, fed by Redis."""
+    """Viewers here of a session that steps in another process: read-only, fed by Redis;
+    their answers (and how many they are) go to the owner, which counts them."""
 
     def __init__(self, backend: RedisBackend, session_id: str, welcome: WelcomeMessage,
                  frame: bytes | None) -> None:
@@ -178,6 +197,8 @@ class RelayedSession:
         self._welcome = welcome
         self.last_frame = frame
         self.audience = Audience()
+        self.outbox = Outbox(backend.redis, session_id, backend.relay_id,
+                             backend.answers_per_second, backend.spawn)
         self._task: asyncio.Task[None] | None = None
 
     def admits(self, role: Role, token: str | None) -> bool:
@@ -198,12 +219,17 @@ class RelayedSession:
 
     def attach(self, subscriber: Subscriber) -> None:
         self.audience.add(subscriber)
+        self.outbox.count_soon(self._viewers)
         if self._task is None:
             self._task = asyncio.create_task(self._follow())
 
     def detach(self, subscriber: Subscriber) -> None:
-        """Forget a viewer; with none left, stop following (a later one starts afresh)."""
+        """Forget a viewer (its answer leaves the owner's tally); with none left, stop
+        following (a later one starts afresh)."""
         self.audience.discard(subscriber)
+        if subscriber.member_token is not None:
+            self.outbox.left(subscriber.member_token)
+        self.outbox.count_soon(self._viewers)
         if not self.audience.subscribers:
             if self._task is not None:
                 self._task.cancel()
@@ -214,21 +240,48 @@ class RelayedSession:
         raise CommandError("this server only relays the class: viewers are read-only",
                            "type", command.id)
 
+    async def answer(self, subscriber: Subscriber, command: Answer) -> int:
+        """Sent on to the owner, which validates and counts it (:class:`Outbox`)."""
+        if subscriber.member_token is None:
+            raise CommandError("only a viewer of the class answers its questions", "type",
+                               command.id)
+        return await self.outbox.answer(subscriber.member_token, command)
+
+    def _viewers(self) -> int:
+        return self.audience.viewers
+
     async def _follow(self) -> None:
+        """Frames, messages and replies from Redis, and the heartbeat, while followed."""
         pubsub = self.backend.redis.pubsub()
-        await pubsub.subscribe(_key("frames", self.id), _key("messages", self.id))
+        replies = self.outbox.reply_channel
+        await pubsub.subscribe(_key("frames", self.id), _key("messages", self.id), replies)
+        beat = asyncio.create_task(self._beat())
         try:
             async for message in pubsub.listen():
+                channel = message["channel"].decode()
                 if message["type"] == "message":
-                    self._deliver(message["channel"].decode(), message["data"])
+                    self._deliver(channel, message["data"])
+                elif message["type"] == "subscribe" and channel == replies:
+                    self.outbox.listening.set()
         finally:
+            beat.cancel()
             with contextlib.suppress(Exception):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _beat(self) -> None:
+        """Repeat the viewer count: a restarted owner learns it, and a relay that stops
+        repeating it (its process died) stops counting there."""
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            self.outbox.send_count(self.audience.viewers)
 
     def _deliver(self, channel: str, data: bytes) -> None:
         if channel.startswith("bp:frames:"):
             self.last_frame = data
             self.audience.frame(data)
+            return
+        if channel == self.outbox.reply_channel:
+            self.outbox.deliver(data)
             return
         kind, _, text = data.decode().partition("\n")
         if kind == "ended":

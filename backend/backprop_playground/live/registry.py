@@ -18,6 +18,7 @@ from ..wire.messages import to_json
 from .channels import Backend, Joinable, LocalBackend
 from .classroom import end_class, resume_class
 from .codes import JoinCodes, normalize_code
+from .forks import ForkLinks
 from .handlers import COMMANDS, selection_fits
 from .history import History
 from .persistence import Keeper, apply_live_state
@@ -45,8 +46,10 @@ class SessionRegistry:
         self._loops: dict[str, RunLoop] = {}
         #: Sessions being built, per owner (they count against the limits already).
         self._creating: Counter[str] = Counter()
+        #: Which forks came from which class (their numbers, listing, spotlight).
+        self.forks = ForkLinks(settings, self.sessions)
         self._services = Services(settings, self.scheduler, self.backend, COMMANDS,
-                                  self.join_codes)
+                                  self.join_codes, self.forks)
 
     @property
     def codes(self) -> dict[str, str]:
@@ -63,6 +66,9 @@ class SessionRegistry:
         local = self.by_code(code)
         if local is not None:
             return local.id
+        spotlit = self.forks.session_for_code(code)
+        if spotlit is not None:
+            return spotlit
         return await self.backend.session_for_code(normalize_code(code))
 
     def by_code(self, code: str) -> LiveSession | None:
@@ -142,6 +148,7 @@ class SessionRegistry:
         """End a session for good: its class, its run loop, what the store kept of it."""
         if session_id in self.sessions:
             end_class(self.sessions[session_id])
+            self.forks.forget(session_id)
             await self._stop(session_id)
             await self.keeper.delete([session_id])
 
@@ -190,8 +197,19 @@ class SessionRegistry:
                 logger.warning("saved session %s not restored: %s: %s", record.id,
                                error.field, error.message)
                 dropped.append(record.id)
+        self._relink([record for record in kept if record.id in self.sessions])
         await self.keeper.delete(dropped)
         return len(self.sessions)
+
+    def _relink(self, records: list[StoredSession]) -> None:
+        """Once every class is back: their fork counters, then the forks' links to them."""
+        lives = [(self.sessions[record.id], record.state.get("live")) for record in records]
+        for session, live in lives:
+            if isinstance(live, dict):
+                self.forks.restore_class(session, live.get("next_fork_number"))
+        for session, live in lives:
+            if isinstance(live, dict):
+                self.forks.restore(session, live.get("fork"))
 
     async def _restore(self, record: StoredSession) -> None:
         state = record.state
@@ -223,6 +241,7 @@ class SessionRegistry:
             else:
                 await self.remove(session_id)
         self.scheduler.close()
+        await self.forks.close()
         await self.keeper.close()
         await self.backend.close()
 

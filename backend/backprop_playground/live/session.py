@@ -28,11 +28,12 @@ import numpy as np
 from ..settings import Settings
 from ..trainer import TrainingSession, config_to_dict, snapshot
 from ..trainer.snapshot_checks import MAX_COUNT
-from ..wire.commands import ControlCommand, Role, Selection
+from ..wire.commands import Answer, ControlCommand, Role, Selection
 from ..wire.frame import HEADER_FIELDS, PROTOCOL_VERSION, FrameData, encode_frame
 from ..wire.messages import (
     ClassInfo,
     ConfigMessage,
+    DataMessage,
     DivergedEvent,
     DivergenceInfo,
     Message,
@@ -43,13 +44,16 @@ from ..wire.messages import (
     ViewState,
     WelcomeMessage,
     finite_json,
+    to_json,
 )
 from .channels import Backend, Channel
 from .codes import JoinCodes, normalize_code
 from .dispatch import CommandTable
 from .fanout import Subscriber
+from .forks import ForkLinks
 from .frames import build_frame
 from .history import History
+from .questions import Questions
 from .scheduler import TrainerScheduler, run_timed
 
 T = TypeVar("T")
@@ -66,13 +70,14 @@ class LimitError(Exception):
 @dataclass(frozen=True)
 class Services:
     """What every session of a registry uses: settings, the trainer threads, the delivery
-    backend, the command table and the join codes."""
+    backend, the command table, the join codes and the forks' links to their classes."""
 
     settings: Settings
     scheduler: TrainerScheduler
     backend: Backend
     commands: CommandTable[LiveSession]
     codes: JoinCodes
+    forks: ForkLinks
 
 
 class LiveSession:
@@ -93,7 +98,7 @@ class LiveSession:
         self.owner = owner
         self.trainer, self.services, self.settings = trainer, services, services.settings
         self.codes: JoinCodes = services.codes
-        self.channel: Channel = services.backend.channel(self.id)
+        self.channel: Channel = services.backend.channel(self.id, self)
         self.running = False
         #: Steps per frame while running.
         self.speed = self.settings.default_speed
@@ -121,6 +126,8 @@ class LiveSession:
         self.revision = 0
         self._welcomes: dict[Role, tuple[tuple[Any, ...], str]] = {}
         self._viewers_due = False
+        #: The question asked of the class and its answers (classroom state, never saved).
+        self.questions = Questions(self.settings.max_answers_per_second, self._send_tally)
 
     # --------------------------------------------------------------- clients
     @property
@@ -129,32 +136,39 @@ class LiveSession:
 
     @property
     def viewers(self) -> int:
-        return self.channel.audience.viewers
+        """The class's viewers: this process's and (with Redis) other processes'."""
+        return self.channel.audience.viewers + self.channel.viewers_elsewhere
 
     def admits(self, role: Role, token: str | None) -> bool:
         """Whether a hello with ``token`` may join as ``role``: the presenter with the
         presenter token; a viewer only while the session is presented, with its join code
-        (case, spaces and dashes ignored). A session id alone grants nothing."""
+        (case, spaces and dashes ignored), or on a fork the spotlight code its class's
+        presenter was given. A session id alone grants nothing."""
         if role == "presenter":
             return token is not None and self.is_presenter_token(token)
         code = self.join_code
-        return code is not None and hmac.compare_digest(
+        return (code is not None and hmac.compare_digest(
             normalize_code(token or "").encode(), code.encode())
+        ) or self.services.forks.admits(self.id, token)
 
     def attach(self, subscriber: Subscriber) -> None:
-        if subscriber.role == "viewer" and self.viewers >= self.settings.max_viewers_per_session:
-            raise LimitError(f"this session already has {self.viewers} viewers (the limit)")
+        here = self.channel.audience.viewers  # the limit is this process's (its sockets)
+        if subscriber.role == "viewer" and here >= self.settings.max_viewers_per_session:
+            raise LimitError(f"this session already has {here} viewers (the limit)")
         self.channel.audience.add(subscriber)
         if subscriber.member_token is not None:
             self.members[subscriber.member_token] = subscriber
         self.last_activity = time.monotonic()
         self._announce_viewers()
+        if self.questions.open_question is not None:
+            self.questions.tally_soon()  # a presenter joining sees the tally; viewers count
 
     def detach(self, subscriber: Subscriber) -> None:
         """Forget a client; with no client left the run pauses (nobody is watching)."""
         self.channel.audience.discard(subscriber)
         if subscriber.member_token is not None:
             self.members.pop(subscriber.member_token, None)
+        self.questions.forget(subscriber.member_token)
         self.last_activity = time.monotonic()
         if not self.subscribers:
             self.running = False
@@ -170,6 +184,36 @@ class LiveSession:
     def _send_viewers(self) -> None:
         self._viewers_due = False
         self.broadcast(ViewersMessage(count=self.viewers))
+
+    async def answer(self, subscriber: Subscriber, command: Answer) -> int:
+        """A viewer's answer (:meth:`.questions.Questions.answer`); the current step."""
+        self.questions.answer(subscriber.member_token, command)
+        return self.trainer.step_count
+
+    def take_answer(self, member: str, command: Answer) -> int:
+        """The answer of a viewer on another process (its channel's ``member``): counted
+        and validated exactly as a local viewer's."""
+        self.questions.answer(member, command)
+        return self.trainer.step_count
+
+    def forget_member(self, member: str) -> None:
+        """A viewer on another process left: its answer no longer counts."""
+        self.questions.forget(member)
+
+    def viewers_changed(self) -> None:
+        """Viewers elsewhere came or went: the count (and an open question's tally) soon."""
+        self._announce_viewers()
+        if self.questions.open_question is not None:
+            self.questions.tally_soon()
+
+    def _send_tally(self) -> None:
+        """The open question's tally to the presenter only (counts, never who)."""
+        message = self.questions.tally_message(self.viewers)
+        if message is not None:
+            text = to_json(message)
+            for subscriber in self.subscribers:
+                if subscriber.role == "presenter":
+                    subscriber.offer_latest(message.type, text)
 
     def is_idle(self, now: float) -> bool:
         idle_for = now - self.last_activity
@@ -209,10 +253,14 @@ class LiveSession:
                 message=divergence.message),
             learning_rate_changes=[(step, rates[0], self.rate_gestures.get(step))
                                    for step, rates in trainer.learning_rate_changes],
+            data_changes=list(trainer.data_changes),
             class_=None if code is None else ClassInfo(code=code, path=f"/join/{code}"),
             view=ViewState(**self.view),
             sweep=SweepInfo(learning_rates=[float(r) for r in trainer.learning_rates],
                             main_run=self.main_run) if trainer.sweep else None,
+            question=self.questions.info(),
+            fork=self.services.forks.info(self.id),
+            spotlight=self.services.forks.shown_number(self.id),
         )
 
     def data(self) -> PlotData:
@@ -226,6 +274,11 @@ class LiveSession:
     def config_message(self) -> ConfigMessage:
         """The current config and data, sent after configure, reset and sweep."""
         return ConfigMessage(config=config_to_dict(self.trainer.config), data=self.data())
+
+    def data_message(self, step: int) -> DataMessage:
+        """The config and data after a point edit that took effect at ``step``."""
+        return DataMessage(config=config_to_dict(self.trainer.config), data=self.data(),
+                           step=step)
 
     def welcome(self, role: Role, member_token: str | None = None) -> WelcomeMessage:
         return WelcomeMessage(
@@ -361,6 +414,7 @@ class LiveSession:
         CommandError (with the field) if the command cannot be carried out."""
         self.last_activity = time.monotonic()
         async with self.lock:
+            self.questions.check_allowed(command)
             try:
                 step = await self.services.commands.dispatch(self, command)
             finally:

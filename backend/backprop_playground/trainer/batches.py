@@ -83,6 +83,14 @@ class EpochOrder:
         left = self.n_train - self.cursor if self.cursor < len(self.order) else self.n_train
         return -(-left // min(batch_size, self.n_train))
 
+    def rebased(self, model: Model) -> EpochOrder:
+        """The position over ``model``'s new training data (after a point edit): the same
+        order generator, points seen and completed epochs; the epoch in progress ends here,
+        so the next step draws a fresh order over the new training points."""
+        moved = EpochOrder(model, self._generator)
+        moved.points_seen, moved.epoch = self.points_seen, self.epoch
+        return moved
+
     def generator_state(self, before_draw: bool = False) -> Mapping[str, Any]:
         """The order generator's state now, or before it drew this epoch's order."""
         return self._generator_before_draw if before_draw else self._generator.bit_generator.state

@@ -80,13 +80,20 @@ class NetworkConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """The data set: a named generator or the user's own points ``(x1, x2, label)``."""
+    """The data set: a named generator or the user's own points ``(x1, x2, label)``.
+
+    For ``custom`` data, ``points`` are split into training and test points by
+    ``train_fraction`` (seeded); when ``test_points`` is given (a point edit writes it, see
+    :mod:`.point_edits`) the split is exact instead: ``points`` are the training points and
+    ``test_points`` the test points.
+    """
 
     dataset: str = "circle"
     n_points: int = 500
     noise: float = 0.0
     train_fraction: float = 0.5
     points: tuple[tuple[float, float, float], ...] | None = None
+    test_points: tuple[tuple[float, float, float], ...] | None = None
 
 
 @dataclass(frozen=True)

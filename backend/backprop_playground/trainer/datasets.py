@@ -213,6 +213,8 @@ def build_dataset(
     The train part is ``round(train_fraction · n)`` points, at least 1 and, when n > 1,
     at most n − 1 so that there is always a test point.
     """
+    if data.dataset == CUSTOM and data.test_points is not None:
+        return _exact_split(data, problem, n_classes)
     if data.dataset == CUSTOM:
         assert data.points is not None, "validated configs carry points for 'custom'"
         points, labels = validate_points(data.points, problem, n_classes)
@@ -230,4 +232,23 @@ def build_dataset(
         test_index=np.sort(order[n_train:]),
         problem=problem,
         n_classes=n_classes,
+    )
+
+
+def _exact_split(data: DataConfig, problem: str, n_classes: int) -> Dataset:
+    """Custom data with its split given: ``points`` train, ``test_points`` test (in that
+    order: point i < n_train is training point i)."""
+    assert data.points is not None and data.test_points is not None
+    train_points, train_labels = validate_points(data.points, problem, n_classes)
+    if data.test_points:
+        test_points, test_labels = validate_points(data.test_points, problem, n_classes,
+                                                   "data.test_points")
+    else:
+        test_points, test_labels = np.empty((0, 2)), np.empty(0)
+    n_train, n = len(train_points), len(train_points) + len(test_points)
+    return Dataset(
+        points=np.ascontiguousarray(np.concatenate([train_points, test_points])),
+        labels=np.ascontiguousarray(np.concatenate([train_labels, test_labels])),
+        train_index=np.arange(n_train), test_index=np.arange(n_train, n),
+        problem=problem, n_classes=n_classes,
     )

@@ -26,19 +26,22 @@ _SECTIONS: dict[str, type] = {
     "network": NetworkConfig, "data": DataConfig, "hyper": Hyperparameters,
 }
 _LIST_FIELDS = {"hidden_layers": "a list of layer sizes", "features": "a list of feature names",
-                "points": "a list of points (x1, x2, label)"}
-#: Every key of a snapshot; ``recovery`` and ``checkpoint`` may be missing (older exports).
+                "points": "a list of points (x1, x2, label)",
+                "test_points": "a list of points (x1, x2, label)"}
+#: Every key of a snapshot; ``recovery``, ``checkpoint`` and ``data_changes`` may be missing
+#: (older exports).
 SNAPSHOT_KEYS = ("version", "config", "learning_rates", "sweep", "parameters", "optimizer",
                  "order_generator", "order", "cursor", "points_seen", "step", "epoch",
                  "phase", "given_batch", "frozen", "divergences", "learning_rate_changes")
-OPTIONAL_SNAPSHOT_KEYS = ("recovery", "checkpoint")
+OPTIONAL_SNAPSHOT_KEYS = ("recovery", "checkpoint", "data_changes")
 
 
 def config_to_dict(config: TrainerConfig) -> dict[str, Any]:
     """The config as plain lists, numbers and strings."""
     result: dict[str, Any] = asdict(config)
-    if result["data"]["points"] is not None:
-        result["data"]["points"] = [list(row) for row in result["data"]["points"]]
+    for key in ("points", "test_points"):
+        if result["data"].get(key) is not None:
+            result["data"][key] = [list(row) for row in result["data"][key]]
     for section in result.values():
         if isinstance(section, dict):
             for key, value in section.items():
@@ -72,13 +75,14 @@ def _section(raw: Any, cls: type, where: str) -> Any:
         raise ConfigError(f"{where}.{unknown[0]}", "is not a known field")
     values = {}
     for key, value in raw.items():
+        point_list = key in ("points", "test_points")
         if key in _LIST_FIELDS and not (isinstance(value, list) or
-                                        (key == "points" and value is None)):
+                                        (point_list and value is None)):
             raise ConfigError(f"{where}.{key}", f"must be {_LIST_FIELDS[key]}")
-        if key == "points" and value is not None:
+        if point_list and value is not None:
             for index, row in enumerate(value):
                 if not isinstance(row, list):
-                    raise ConfigError(f"{where}.points[{index}]",
+                    raise ConfigError(f"{where}.{key}[{index}]",
                                       "each point is three numbers: x1, x2, label")
             value = tuple(tuple(row) for row in value)
         elif isinstance(value, list):  # a list field, or one activation per layer
@@ -112,6 +116,7 @@ def snapshot(session: TrainingSession) -> dict[str, Any]:
         "divergences": [None if d is None else asdict(d) for d in session.divergences],
         "learning_rate_changes": [[step, list(rates)]
                                   for step, rates in session.learning_rate_changes],
+        "data_changes": list(session.data_changes),
     }
 
 
@@ -176,6 +181,7 @@ def restore(data: Any) -> TrainingSession:
     session.restore_history(
         frozen=frozen, divergences=divergences,
         learning_rate_changes=check.rate_changes(data["learning_rate_changes"], shape[0], step),
+        data_changes=check.data_changes(data.get("data_changes", []), step),
     )
     saved = data.get("checkpoint")
     if saved is None:

@@ -35,6 +35,8 @@ from .model import build_model
 from .network import Parameters
 from .optimizers import OPTIMIZER_CLASSES
 from .plans import PHASES, StepPlans
+from .point_edits import edited_data
+from .snapshot_checks import MAX_DATA_CHANGES
 from .stepping import Stepping
 from .sweep import LearningRates, RateChange, parse_changes, validate_rates
 from .validation import validate_config, validate_hyper
@@ -75,6 +77,8 @@ class TrainingSession(Stepping, Diagnostics):
         self._update_norms = np.zeros(len(rates))
         self._single_update = params.update[0] if len(rates) == 1 else None
         self._step_plan = None
+        #: The steps from which the data set was edited (see :meth:`edit_points`).
+        self.data_changes: list[int] = []
         self._pending = None
         self._pending_rates = None
         self.given_batch = None
@@ -171,6 +175,33 @@ class TrainingSession(Stepping, Diagnostics):
             validate_rates(learning_rates, config.hyper.learning_rate)
         self._build(config, learning_rates)
 
+    def edit_points(self, add: Sequence[Sequence[float]] = (),
+                    erase: Sequence[Sequence[float]] = ()) -> int:
+        """Erase the points nearest to ``erase: (E, 2)`` positions and add ``add: (A, 3)``
+        rows ``(x1, x2, label)`` as training points (see :mod:`.point_edits`), between two
+        steps; the step from which training uses the new data, which is returned.
+
+        The weights, the optimizer's memory, the learning rates, divergence marks and the
+        step counter are kept: only the data changes. The epoch in progress ends (the next
+        step draws a fresh order over the new training points; completed epochs and points
+        seen are kept); recovery checkpoints keep their weights, their reference losses are
+        measured again on the new data. Raises ConfigError naming the field, changing
+        nothing, mid-step or for a bad edit."""
+        if self.phase not in (None, "update"):
+            raise ConfigError("type", f"a step is half done: run its {self.next_phase} phase "
+                                      "first, then edit the points")
+        data = edited_data(self.model.dataset, self.config.data, add, erase)
+        config = validate_config(replace(self.config, data=data))
+        model, _ = build_model(config)
+        self.model, self.config = model, config
+        self._data = self._data.rebased(model)
+        self._plans = StepPlans(model, self.params, config.hyper, self.optimizer,
+                                self._rates.negated)
+        self._evaluator = Evaluator(model, self.params)
+        self._guard.reference[:] = np.nan
+        self.data_changes = [*self.data_changes[-(MAX_DATA_CHANGES - 1):], self.step_count + 1]
+        return self.step_count + 1
+
     # ------------------------------------------------------- live hyperparameters
     def set_hyperparameters(self, **changes: Any) -> int:
         """Change hyperparameters live; they take effect at the next step, whose number is
@@ -217,12 +248,15 @@ class TrainingSession(Stepping, Diagnostics):
         self.step_count = step
 
     def restore_history(self, frozen: list[Any], divergences: list[Any],
-                        learning_rate_changes: list[Any]) -> None:
-        """Restore divergence marks and learning-rate changes (used by ``restore``)."""
+                        learning_rate_changes: list[Any],
+                        data_changes: list[int] | None = None) -> None:
+        """Restore divergence marks, learning-rate changes and the steps of point edits
+        (used by ``restore``)."""
         marks = parse_marks(frozen, divergences, self.runs)
         changes = parse_changes(learning_rate_changes)
         self._guard.load(*marks)
         self._rates.changes = changes or self._rates.changes
+        self.data_changes = list(data_changes or [])
 
     def restore_checkpoint(self, checkpoint: Array | None, reference: Array | None) -> None:
         """Take saved recovery checkpoints (used by ``restore``); None: start them from the

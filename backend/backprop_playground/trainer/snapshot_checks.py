@@ -33,6 +33,8 @@ MAX_POINTS = MAX_COUNT * int(LIMITS["batch_size"][1])
 MAX_PARAMETER = 1e150
 #: The learning-rate changes a snapshot may list.
 MAX_RATE_CHANGES = 100_000
+#: The point edits a snapshot may list (a session keeps its latest ones).
+MAX_DATA_CHANGES = 10_000
 REASONS = (LOSS_EXPLODED, UPDATE_EXPLODED)
 _RUN_KEY = re.compile(r"0|[1-9][0-9]?")
 _GENERATOR_KEYS = {"bit_generator", "state", "has_uint32", "uinteger"}
@@ -198,6 +200,18 @@ def rate_changes(raw: Any, runs: int, step: int) -> list[list[Any]]:
         clean.append([at, [number(rate, f"{where}[{index}][1][{k}]", low, high)
                            for k, rate in enumerate(rates)]])
         previous = at
+    return clean
+
+
+def data_changes(raw: Any, step: int) -> list[int]:
+    """``[step, …]``: the steps from which point edits took effect, 1 … the next step, in
+    order, at most MAX_DATA_CHANGES of them."""
+    where = "snapshot.data_changes"
+    clean: list[int] = []
+    previous = 1
+    for index, at in enumerate(listed(raw, where, 0, MAX_DATA_CHANGES)):
+        previous = whole(at, f"{where}[{index}]", previous, step + 1)
+        clean.append(previous)
     return clean
 
 

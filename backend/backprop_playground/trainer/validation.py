@@ -38,6 +38,9 @@ def validate_config(config: Any) -> TrainerConfig:
     network = _validate_network(config.network, data)
     if data.dataset == CUSTOM:
         validate_points(data.points or (), _problem(network), network.n_classes)
+        if data.test_points:
+            validate_points(data.test_points, _problem(network), network.n_classes,
+                            "data.test_points")
     return replace(config, network=network, data=data, hyper=validate_hyper(config.hyper))
 
 
@@ -58,16 +61,31 @@ def _validate_data(data: DataConfig) -> DataConfig:
         points = data.points
         if isinstance(points, str | bytes) or not hasattr(points, "__iter__"):
             raise ConfigError("data.points", "must be a list of points (x1, x2, label)")
-        rows = []
-        for index, row in enumerate(points):
-            if isinstance(row, str | bytes) or not hasattr(row, "__iter__"):
-                raise ConfigError(f"data.points[{index}]",
-                                  "each point is three numbers: x1, x2, label")
-            rows.append(tuple(row))
-        return replace(data, points=tuple(rows))  # type: ignore[arg-type]
-    if data.points is not None:
-        raise ConfigError("data.points", "points are only used with the 'custom' data set")
+        rows = _rows(points, "data.points")
+        if data.test_points is None:
+            return replace(data, points=rows)
+        test_rows = _rows(data.test_points, "data.test_points")
+        high = LIMITS["custom_points"][1]
+        if len(rows) + len(test_rows) > high:
+            raise ConfigError("data.test_points", f"training and test points together are "
+                              f"at most {high:g}, got {len(rows) + len(test_rows)}")
+        return replace(data, points=rows, test_points=test_rows)
+    for name in ("points", "test_points"):
+        if getattr(data, name) is not None:
+            raise ConfigError(f"data.{name}", "points are only used with the 'custom' data set")
     return data
+
+
+def _rows(points: Any, where: str) -> Any:
+    """``points`` as a tuple of row tuples (each row is checked later, by validate_points)."""
+    if isinstance(points, str | bytes) or not hasattr(points, "__iter__"):
+        raise ConfigError(where, "must be a list of points (x1, x2, label)")
+    rows = []
+    for index, row in enumerate(points):
+        if isinstance(row, str | bytes) or not hasattr(row, "__iter__"):
+            raise ConfigError(f"{where}[{index}]", "each point is three numbers: x1, x2, label")
+        rows.append(tuple(row))
+    return tuple(rows)
 
 
 def _validate_network(network: NetworkConfig, data: DataConfig) -> NetworkConfig:

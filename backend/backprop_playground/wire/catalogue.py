@@ -30,6 +30,7 @@ from ..trainer.features import FEATURE_LABELS
 from ..trainer.heads import HEADS, Head
 from ..trainer.landscape import VERDICTS
 from ..trainer.optimizers import OPTIMIZER_CLASSES, Optimizer
+from ..trainer.point_edits import ERASE_RADIUS
 from .frame import MAX_BATCH_POINTS, PROTOCOL_VERSION
 
 #: Limits of commands that are the server's, not the trainer's: steps per frame and the
@@ -122,4 +123,5 @@ def options(settings: Settings) -> dict[str, Any]:
                    **{key: list(value) for key, value in COMMAND_LIMITS.items()},
                    **settings.limits()},
         "defaults": config_to_dict(TrainerConfig()),
+        "point_edits": {"erase_radius": ERASE_RADIUS},
     }

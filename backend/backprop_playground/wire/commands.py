@@ -25,6 +25,7 @@ from pydantic import (
 
 from ..trainer import LIMITS, Hyperparameters
 from ..trainer.config import HYPER_CHOICES
+from ..trainer.point_edits import MAX_EDIT_POINTS
 from .catalogue import COMMAND_LIMITS
 
 #: A request id: a short string or a whole number that fits a JavaScript number exactly.
@@ -232,15 +233,83 @@ class Promote(Command):
     run: Annotated[int, Field(ge=0, le=int(LIMITS["sweep_runs"][1]) - 1)]
 
 
-#: Every command but the hello: what the presenter sends to steer the run.
+#: A coordinate of the plane, within the trainer's limits.
+Coordinate = Annotated[float, Field(ge=LIMITS["coordinate"][0], le=LIMITS["coordinate"][1])]
+
+
+class EditPoints(Command):
+    """Add training points ``[x1, x2, label]`` and erase the points nearest to positions
+    ``[x1, x2]``, between two steps, keeping the weights, the optimizer's memory and the
+    step counter (a running session keeps running); the data set becomes the user's own."""
+
+    type: Literal["edit_points"]
+    add: Annotated[list[Annotated[list[float], Field(min_length=3, max_length=3)]],
+                   Field(max_length=MAX_EDIT_POINTS)] = []
+    erase: Annotated[list[Annotated[list[Coordinate], Field(min_length=2, max_length=2)]],
+                     Field(max_length=MAX_EDIT_POINTS)] = []
+
+
+#: The questions the presenter can ask the class (see live/questions.py).
+QuestionKind = Literal["update_lowers_loss", "weight_direction", "sweep_winner"]
+#: The steps a sweep trains before its winner is read, when ``open_question`` gives none.
+QUESTION_STEPS_DEFAULT = 50
+
+
+class OpenQuestion(Command):
+    """Ask the class (pauses the run): will the next update lower the batch loss, will
+    the selected weight go up or down, which run of the sweep ends lowest after ``steps``
+    more steps (only for ``sweep_winner``)."""
+
+    type: Literal["open_question"]
+    kind: QuestionKind
+    steps: Annotated[int, Field(ge=int(COMMAND_LIMITS["step_n"][0]),
+                                le=int(COMMAND_LIMITS["step_n"][1]))] | None = None
+
+
+class RevealQuestion(Command):
+    """Close the answers, run the step (or the sweep's steps) and show the tally beside
+    the truth on every screen."""
+
+    type: Literal["reveal_question"]
+
+
+class CloseQuestion(Command):
+    """Cancel the open question, or put the revealed one away."""
+
+    type: Literal["close_question"]
+
+
+class Answer(Command):
+    """A viewer's answer to the open question (the one command a viewer may send besides
+    hello); a second answer replaces the first until the reveal."""
+
+    type: Literal["answer"]
+    question_id: Annotated[int, Field(ge=1, le=2**53)]
+    option: Annotated[str, Field(min_length=1, max_length=16, pattern=r"^[a-z0-9_]+$")]
+
+
+class SetListing(Command):
+    """On a fork of a presented class, its owner: whether the class's presenter may see it in
+    the list of forks and show it, read-only (default true)."""
+
+    type: Literal["set_listing"]
+    listed: bool
+
+
+#: Every command but the hello and the answer: what the presenter sends to steer the run.
 ControlCommand = (Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select
-                  | Focus | SetParameter | Present | EndClass | View | Sweep | Promote)
-ClientCommand = Annotated[Hello | ControlCommand, Field(discriminator="type")]
+                  | Focus | SetParameter | Present | EndClass | View | Sweep | Promote
+                  | EditPoints
+                  | OpenQuestion | RevealQuestion | CloseQuestion | SetListing)
+ClientCommand = Annotated[Hello | ControlCommand | Answer, Field(discriminator="type")]
 COMMAND_ADAPTER: TypeAdapter[ClientCommand] = TypeAdapter(ClientCommand)
 COMMAND_MODELS: tuple[type[Command], ...] = get_args(get_args(ClientCommand)[0])
 COMMAND_TYPES: tuple[str, ...] = tuple(
     get_args(model.model_fields["type"].annotation)[0] for model in COMMAND_MODELS)
-CONTROL_COMMANDS = tuple(kind for kind in COMMAND_TYPES if kind != "hello")
+#: What the presenter may send after the hello (a viewer sends only answers).
+CONTROL_COMMANDS = tuple(kind for kind in COMMAND_TYPES if kind not in ("hello", "answer"))
+#: The commands an ack can answer: the presenter's and the viewers' answers.
+ACKED_COMMANDS = (*CONTROL_COMMANDS, "answer")
 
 
 class CommandError(Exception):

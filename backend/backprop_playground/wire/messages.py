@@ -15,10 +15,10 @@ from enum import IntEnum
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, WithJsonSchema
 
 from ..trainer import PHASES, PROBLEMS, STATUSES, Hyperparameters, TrainerConfig
-from .commands import CONTROL_COMMANDS, CommandError, Role, Selection
+from .commands import ACKED_COMMANDS, CommandError, QuestionKind, Role, Selection
 
 
 class CloseCode(IntEnum):
@@ -29,7 +29,10 @@ class CloseCode(IntEnum):
     FORBIDDEN = 4403  #: wrong presenter token
     NOT_FOUND = 4404  #: no such session
     CLASS_ENDED = 4410  #: the presenter ended the class
-    FULL = 4429  #: the session's viewer limit is reached
+    SPOTLIGHT_ENDED = 4411  #: the spotlight this viewer socket was opened for ended
+    #: the session's viewer limit is reached, or the client kept sending more messages than
+    #: ``max_messages_per_second`` (a sustained flood); the close reason says which
+    FULL = 4429
 
 
 def names(choices: tuple[str, ...]) -> WithJsonSchema:
@@ -108,6 +111,71 @@ class SweepInfo(Part):
     main_run: int
 
 
+class ForkInfo(Part):
+    """This session is fork ``number`` of a presented class (what its owner's page shows)."""
+
+    number: int
+    listed: bool = Field(description="The class's presenter may list and show it.")
+    shown: bool = Field(description="The class's presenter is showing it now (read-only).")
+
+
+class ForkRow(Part):
+    """One fork in the presenter's list: its number and how far its run is, nothing that
+    says whose it is or opens it."""
+
+    number: int
+    step: int
+    running: bool
+    train_loss: WireFloat | None
+    test_loss: WireFloat | None
+    test_accuracy: WireFloat | None = Field(description="Null for regression.")
+
+
+class QuestionOption(Part):
+    """One answer a question offers: its id (what an answer sends) and its label."""
+
+    id: str
+    label: str
+
+
+class QuestionTally(Part):
+    """How the class answered, counts only (never who): answers per option id."""
+
+    counts: dict[str, int]
+    answered: int = Field(description="Viewers who answered.")
+    viewers: int = Field(description="Connected viewers.")
+
+
+class QuestionTruth(Part):
+    """What really happened: the correct option (null: none, e.g. a weight that did not
+    move, or an update refused because training diverged) and the numbers behind it."""
+
+    option: str | None
+    summary: str = Field(description="The truth in words, e.g. 'batch loss 0.412 → 0.398'.")
+    loss_before: WireFloat | None = Field(
+        description="Batch loss (plus penalty) of the update's batch before the update.")
+    loss_after: WireFloat | None = Field(description="… and after it.")
+    weight_change: WireFloat | None = Field(description="Δw of the selected parameter.")
+    weight_after: WireFloat | None = Field(description="The parameter after the update.")
+    run_losses: list[WireFloat] | None = Field(
+        description="Each sweep run's training loss after the steps (null: diverged).")
+
+
+class QuestionInfo(Part):
+    """The question the presenter asked the class."""
+
+    id: int
+    kind: QuestionKind
+    prompt: str
+    options: list[QuestionOption]
+    status: Literal["open", "revealing", "revealed"] = Field(
+        description="open: answers taken; revealing: the step runs; revealed: truth known.")
+    steps: int | None = Field(description="sweep_winner: the steps the runs train.")
+    tally: QuestionTally | None = Field(description="Set once revealed (the presenter "
+                                        "gets it live as tally messages).")
+    truth: QuestionTruth | None = Field(description="Set once revealed.")
+
+
 # ------------------------------------------------------------------------- messages
 class StateMessage(Message):
     """What the controls show; sent after every command and when the run stops by itself
@@ -130,9 +198,18 @@ class StateMessage(Message):
     learning_rate_changes: list[tuple[int, float, int | None]] = Field(
         description="[step, rate, gesture]: from step on, the learning rate was rate; "
                     "changes of one gesture (a slider drag) share its number, else null.")
+    data_changes: list[int] = Field(
+        description="The steps from which the data set was edited (points added or erased "
+                    "while the run went on), oldest first.")
     class_: ClassInfo | None = Field(alias="class", description="Set while presented.")
     view: ViewState
     sweep: SweepInfo | None = Field(description="Set while a learning-rate sweep runs.")
+    question: QuestionInfo | None = Field(
+        default=None, description="The question asked of the class (null: none).")
+    fork: ForkInfo | None = Field(
+        default=None, description="Set on a fork linked to the class it was made from.")
+    spotlight: int | None = Field(
+        default=None, description="On a class: the number of the fork its presenter shows.")
 
 
 class WelcomeMessage(Message):
@@ -172,7 +249,7 @@ class AckMessage(Message):
 
     type: Literal["ack"] = "ack"
     id: EchoedId | None = Field(description="The command's request id (null: it had none).")
-    command: Annotated[str, names(CONTROL_COMMANDS)] = Field(description="Its type.")
+    command: Annotated[str, names(ACKED_COMMANDS)] = Field(description="Its type.")
     step: int = Field(description="The step at which the command took effect.")
 
 
@@ -185,6 +262,43 @@ class ErrorMessage(Message):
         description="The message's request id (null: it had none or could not be read).")
     field: str | None = Field(description="Dotted path of the culprit, e.g. target.neuron.")
     message: str = Field(description="What is wrong, in plain words.")
+    dropped: list[EchoedId] | None = Field(
+        default=None,
+        description="For the error that tells rate-limited messages: the request ids of the "
+                    "dropped messages that had one (they get no other answer); else null.")
+
+
+class DataMessage(Message):
+    """The data set after a point edit (``edit_points``): the run goes on with the same
+    weights and the history is kept; from ``step`` on, training uses the new data. Each
+    carries the whole data set, so a newer one replaces one not yet sent."""
+
+    type: Literal["data"] = "data"
+    config: TrainerConfig
+    data: PlotData
+    step: int = Field(description="The first step that trains on the new data.")
+    _text: str | None = PrivateAttr(default=None)
+
+    def prepared(self) -> DataMessage:
+        """This message with its JSON text written now (up to 2000 points take tens of ms:
+        written on a trainer thread, not on the event loop); :func:`to_json` returns it."""
+        self._text = finite_json(self.model_dump())
+        return self
+
+    @property
+    def prepared_text(self) -> str | None:
+        return self._text
+
+
+class RateMessage(Message):
+    """The training rate a running session really gets, about once a second: fewer steps per
+    frame when the asked ones do not fit a frame's period (a newer one replaces one not
+    yet sent)."""
+
+    type: Literal["rate"] = "rate"
+    asked_steps_per_second: float = Field(description="Speed × frames per second.")
+    steps_per_second: float = Field(description="Steps run per second, measured.")
+    frames_per_second: float = Field(description="Frames made per second, measured.")
 
 
 class ConfigMessage(Message):
@@ -200,6 +314,15 @@ class ViewersMessage(Message):
 
     type: Literal["viewers"] = "viewers"
     count: int = Field(description="Connected viewers (the presenter not counted).")
+
+
+class TallyMessage(Message):
+    """The presenter's live tally of the open question (at most 5 a second; a newer one
+    replaces one not yet sent). Viewers see the tally only at the reveal (in the state)."""
+
+    type: Literal["tally"] = "tally"
+    question_id: int
+    tally: QuestionTally
 
 
 class DivergedEvent(Message):
@@ -221,25 +344,50 @@ class ClassEndedEvent(Message):
     message: str
 
 
-EventMessage = DivergedEvent | ClassEndedEvent
+class ForksMessage(Message):
+    """The class's forks, to its presenters only, when the list changed (at most once a
+    second; a newer list replaces one not yet sent)."""
+
+    type: Literal["forks"] = "forks"
+    forks: list[ForkRow] = Field(description="Listed forks by number, the newest "
+                                             "max_listed_forks of them.")
+    more: int = Field(description="Listed forks left out of forks (beyond the limit).")
+    spotlight: int | None = Field(description="The number of the fork shown, or null.")
+
+
+class SpotlightEndedEvent(Message):
+    """The spotlight of fork ``number`` ended (its owner stopped sharing it, it is gone, or
+    the class ended): to the class's presenters, and to the spotlight's sockets, which then
+    close with 4411."""
+
+    type: Literal["event"] = "event"
+    event: Literal["spotlight_ended"] = "spotlight_ended"
+    number: int
+    message: str
+
+
+EventMessage = DivergedEvent | ClassEndedEvent | SpotlightEndedEvent
 ServerMessage = (WelcomeMessage | RelayedWelcomeMessage | AckMessage | ErrorMessage
-                 | StateMessage | ConfigMessage | ViewersMessage | EventMessage)
+                 | StateMessage | ConfigMessage | DataMessage | RateMessage | ViewersMessage
+                 | TallyMessage | ForksMessage | EventMessage)
 #: Message types of which only the latest unsent one matters.
-SUPERSEDED = ("state", "viewers")
+SUPERSEDED = ("state", "viewers", "rate", "forks", "data")
 
 
 def to_json(message: Message) -> str:
-    """The message as strict JSON text (see :func:`finite_json`)."""
-    return finite_json(message.model_dump())
+    """The message as strict JSON text (see :func:`finite_json`); a :class:`DataMessage`'s
+    text as :meth:`DataMessage.prepared` wrote it, if it did."""
+    text = message.prepared_text if isinstance(message, DataMessage) else None
+    return text if text is not None else finite_json(message.model_dump())
 
 
-def error_message(error: CommandError) -> str:
-    """The JSON error reply for ``error``.
+def error_message(error: CommandError, dropped: list[str | int] | None = None) -> str:
+    """The JSON error reply for ``error`` (``dropped``: the ids of rate-limited messages).
 
     Built unvalidated: an error reply goes out whatever the echoed id holds (a non-finite
     one becomes null like any other number)."""
     reply = ErrorMessage.model_construct(id=error.request_id, field=error.field,
-                                         message=error.message)
+                                         message=error.message, dropped=dropped)
     return finite_json(reply.model_dump(warnings=False))
 
 

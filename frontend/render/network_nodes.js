@@ -1,0 +1,162 @@
+// @ts-check
+/**
+ * The network diagram's nodes (render/network.js): each input feature, hidden neuron and
+ * output as a rounded square showing its own map — painted through the map codes' colour
+ * table (render/color_lut.js) into a thumbnail kept per node and repainted only when its
+ * map or the palette changed — with its bias as a small square and the features' labels.
+ *
+ * @module render/network_nodes
+ */
+
+import { lossOf, signedScale } from '../catalogue.js';
+import { mapAt } from '../protocol.js';
+import { roundRect } from './canvas.js';
+import { MapPainter } from './color_lut.js';
+import { diverging, palette, signColor } from './palette.js';
+
+/** The plane the maps cover: [−EXTENT, EXTENT]² (the frame's map grids). */
+const EXTENT = 6;
+
+/** Draws the nodes; keeps each node's painted thumbnail. */
+export class NodePainter {
+  constructor() {
+    /** @type {Map<string, {canvas: HTMLCanvasElement, painter: MapPainter, values: Float32Array | null, palette: unknown}>} */
+    this.thumbs = new Map();
+  }
+
+  /**
+   * Every node: its map (clipped to a rounded square, the focus point marked), its frame
+   * (accent when selected), a feature's label, a neuron's bias; the column titles.
+   * @param {CanvasRenderingContext2D} ctx @param {import('./network.js').Layout} layout
+   * @param {import('../protocol.js').Frame} frame @param {import('../state.js').Store} store
+   * @param {{label: string}[]} features @param {import('./phase_picture.js').PictureState} picture
+   */
+  draw(ctx, layout, frame, store, features, picture) {
+    const p = palette();
+    const focus = picture.focusMarked && frame.batch ? frame.batch[frame.focus] : null;
+    const selection = store.serverState?.selection;
+    const mapLevels = frame.layerSizes.length;
+    let enabledIndex = 0;
+    for (const column of layout.columns) {
+      for (const node of column) {
+        const half = node.size / 2;
+        const x = node.x - half;
+        const y = node.y - half;
+        /** @type {Float32Array | null} */
+        let values = null;
+        let resolution = frame.thumbResolution;
+        if (node.kind === 'input') {
+          if (node.enabled) values = mapAt(frame, 0, enabledIndex++);
+        } else if (node.kind === 'hidden') {
+          values = mapAt(frame, node.level, node.index);
+        } else {
+          values = frame.outputMaps[node.index];
+          resolution = frame.mainResolution;
+        }
+        ctx.save();
+        roundRect(ctx, x, y, node.size, node.size, 5);
+        ctx.fillStyle = node.enabled ? '#fff' : '#f1f2f4';
+        ctx.fill();
+        if (values) {
+          ctx.clip();
+          ctx.imageSmoothingEnabled = true;
+          ctx.drawImage(this.thumb(`${node.level}:${node.index}`, values, resolution,
+            mapScale(node, store)), x, y, node.size, node.size);
+          if (focus) focusMark(ctx, x, y, node.size, focus);
+        }
+        ctx.restore();
+        roundRect(ctx, x, y, node.size, node.size, 5);
+        const chosen = selection && selection.source == null && selection.layer === node.level - 1
+          && selection.neuron === node.index && node.kind !== 'input';
+        ctx.lineWidth = (chosen ? 3 : 1) * p.lineScale;
+        ctx.strokeStyle = chosen ? p.accent : node.enabled ? '#9aa3ad' : '#d5d9de';
+        ctx.stroke();
+        if (node.kind === 'input') {
+          const label = features[node.index].label;
+          ctx.fillStyle = node.enabled ? p.ink : p.muted;
+          const size = store.ui.projector ? Math.max(18, Math.min(22, node.size * 0.5))
+            : Math.max(12, Math.min(15, node.size * 0.42));
+          ctx.font = `${node.enabled ? 600 : 400} ${size}px system-ui, sans-serif`;
+          ctx.textAlign = 'right';
+          ctx.textBaseline = 'middle';
+          ctx.fillText(label, x - 8, node.y);
+        } else {
+          drawBias(ctx, node, frame);
+        }
+      }
+    }
+    if (mapLevels < 2) return;
+    ctx.fillStyle = p.muted;
+    ctx.font = `${store.ui.projector ? 18 : 12}px system-ui, sans-serif`;
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'alphabetic';
+    layout.columns.forEach((column, level) => {
+      const name = level === 0 ? 'features' : level === layout.columns.length - 1 ? 'output'
+        : `hidden ${level}`;
+      ctx.fillText(name, column[0].x, 14);
+    });
+  }
+
+  /** The painted thumbnail of one node (re-painted only when its data changed). */
+  thumb(key, values, resolution, scale) {
+    let entry = this.thumbs.get(key);
+    if (!entry) {
+      const canvas = document.createElement('canvas');
+      entry = { canvas, painter: new MapPainter(canvas), values: null, palette: null };
+      this.thumbs.set(key, entry);
+    }
+    if (entry.values !== values || entry.palette !== palette()) {
+      entry.painter.paint(values, resolution, (/** @type {number} */ v) => diverging(scale(v)));
+      entry.values = values;
+      entry.palette = palette();
+    }
+    return entry.canvas;
+  }
+}
+
+/** A small square at the node's lower left: colour = sign of b, size = |b|. */
+function drawBias(ctx, node, frame) {
+  const layer = frame.layers[node.level - 1];
+  const b = layer.bias[node.index];
+  const side = Math.max(5, Math.min(node.size * 0.32, 4 + 6 * Math.min(1, Math.abs(b))));
+  const x = node.x - node.size / 2 - side * 0.45;
+  const y = node.y + node.size / 2 - side * 0.55;
+  ctx.fillStyle = signColor(b, 0.95);
+  ctx.fillRect(x, y, side, side);
+  ctx.strokeStyle = '#ffffff';
+  ctx.lineWidth = 1;
+  ctx.strokeRect(x, y, side, side);
+}
+
+
+/**
+ * The focus point's place on a neuron's map (the map's colour there is its activation).
+ * @param {CanvasRenderingContext2D} ctx @param {number} x @param {number} y  the map's corner
+ * @param {number} size @param {{x1: number, x2: number}} point
+ */
+function focusMark(ctx, x, y, size, point) {
+  const px = x + ((point.x1 + EXTENT) / (2 * EXTENT)) * size;
+  const py = y + ((EXTENT - point.x2) / (2 * EXTENT)) * size;
+  const radius = Math.max(3, size * 0.07);
+  ctx.beginPath();
+  ctx.arc(px, py, radius, 0, 2 * Math.PI);
+  ctx.lineWidth = 3;
+  ctx.strokeStyle = '#fff';
+  ctx.stroke();
+  ctx.lineWidth = 1.5;
+  ctx.strokeStyle = palette().accent;
+  ctx.stroke();
+}
+
+/**
+ * How a node's raw values map to [−1, 1] for colouring: inputs over the plane's extent,
+ * outputs over their loss's value range (catalogue), hidden units squashed by tanh.
+ */
+function mapScale(node, store) {
+  if (node.kind === 'input') {
+    const extent = store.options?.limits?.coordinate?.[1] ?? 6;
+    return (/** @type {number} */ v) => v / extent;
+  }
+  if (node.kind === 'output') return signedScale(lossOf(store.options, store.config)?.output_range);
+  return (/** @type {number} */ v) => Math.tanh(v);
+}
