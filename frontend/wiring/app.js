@@ -24,9 +24,6 @@ import * as protocol from '../protocol.js';
  * @property {(notice: import('../notices.js').Notice) => void} notify
  *   a notice in the page's notice area (notices.js): it stays until dismissed or replaced
  * @property {(topic: string) => void} clearNotice  the problem of this topic is solved
- * @property {(text: string, topic?: string) => void} flash  an error notice (topic 'general'
- *   unless given): `notify` with fewer words
- * @property {(text: string, topic?: string) => void} notice  a warning notice, likewise
  * @property {(status: string) => void} setStatus  the connection's status changed
  * @property {() => boolean} presenting  the presenter controls the run; a viewer only follows
  * @property {any} linkConfig  the setup a shared link asked for (sent with hello), or null
@@ -67,8 +64,6 @@ export function createApp(parts) {
     configure: (changes) => command((id) => protocol.configure(changes, id)),
     notify,
     clearNotice: clear,
-    flash: (text, topic = 'general') => notify({ topic, level: 'error', text }),
-    notice: (text, topic = 'general') => notify({ topic, level: 'warning', text }),
     setStatus: (status) => { store.connection = status; showConnection(); store.dirty = true; },
     presenting: () => store.role === 'presenter',
     linkConfig: null,

@@ -96,9 +96,8 @@ function renderViewerBadge(app) {
   $('fork').hidden = !viewer || store.connection === 'class-ended';
   $('viewer-code').textContent = connection.joinCode ?? '';
   const banner = $('class-banner');
-  const message = store.connection === 'class-ended' ? (store.classMessage ?? 'The class has ended.')
-    : store.connection === 'no-class' ? `There is no class with the code ${connection.joinCode} (it may have ended).`
-      : null;
+  // an unknown code gets the page of its own (join_page.js), not a banner
+  const message = store.connection === 'class-ended' ? (store.classMessage ?? 'The class has ended.') : null;
   banner.hidden = !message;
   if (message) /** @type {HTMLElement} */ (banner.querySelector('.message')).textContent = message;
 }

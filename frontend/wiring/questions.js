@@ -71,13 +71,13 @@ function buildAskMenu(app) {
   }
   const open = (/** @type {boolean} */ on) => { list.hidden = !on; toggle.setAttribute('aria-expanded', String(on)); };
   toggle.addEventListener('click', () => {
-    if (toggle.getAttribute('aria-disabled') === 'true') { app.flash(toggle.title); return; }
+    if (toggle.getAttribute('aria-disabled') === 'true') { app.notify({ topic: 'ask', level: 'error', text: toggle.title }); return; }
     open(Boolean(list.hidden));
   });
   list.addEventListener('click', (event) => {
     const button = /** @type {HTMLElement | null} */ (/** @type {HTMLElement} */ (event.target).closest('button[data-kind]'));
     if (!button) return;
-    if (button.getAttribute('aria-disabled') === 'true') { app.flash(button.title); return; }
+    if (button.getAttribute('aria-disabled') === 'true') { app.notify({ topic: 'ask', level: 'error', text: button.title }); return; }
     const kind = /** @type {QuestionKind} */ (button.dataset.kind);
     const steps = kind === 'sweep_winner'
       ? Number(/** @type {HTMLInputElement} */ (list.querySelector('[data-testid="ask-steps"]')).value) : null;
