@@ -27,12 +27,12 @@ import struct
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from processes import http, stop_process
 from shaped_link import LinkShape, ShapedLink, unavailable
 
 PORT = 8800
@@ -53,24 +53,16 @@ class Group:
 
 
 # ----------------------------------------------------------------- the children
-def _http(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data,
-                                     headers={"content-type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
 async def presenter_main(base: str, address: str, seconds: float, speed: float) -> None:
     """Create, present and play a session; then time a set_hyper every 100 ms."""
     from websockets.asyncio.client import connect
 
     for _ in range(300):
         with contextlib.suppress(OSError):
-            _http(base, "/api/health")
+            http(base, "/api/health")
             break
         await asyncio.sleep(0.05)
-    created = _http(base, "/api/sessions", {})
+    created = http(base, "/api/sessions", {})
     url = base.replace("http", "ws") + created["websocket"]
     async with connect(url, max_size=2**22, local_addr=(address, 0)) as ws:
         waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
@@ -234,19 +226,8 @@ def run_classroom(groups: list[Group], seconds: float, speed: float = 20.0,
                 100 * (_cpu_seconds(server.pid) - cpu) / (time.monotonic() - started), 1)
         finally:
             for child in reversed(children):
-                _stop(child)
+                stop_process(child, 10)
     return summarise(groups, per_group, figures, seconds)
-
-
-def _stop(child: subprocess.Popen[bytes]) -> None:
-    """Terminate ``child``, killing it if it lingers (a process left in a namespace keeps
-    the namespace alive after its name is gone)."""
-    child.terminate()
-    try:
-        child.wait(10)
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait(10)
 
 
 def _cpu_seconds(pid: int) -> float:

@@ -31,6 +31,28 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def http(base: str, path: str, body: Json | None = None) -> Any:
+    """GET ``base + path`` (POST with ``body`` as JSON when given): the parsed JSON answer;
+    urllib's HTTPError on an error status."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data,
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def stop_process(child: subprocess.Popen[Any], wait: float,
+                 sig: int = signal.SIGTERM) -> None:
+    """Send ``sig`` to ``child`` and wait ``wait`` seconds for its exit; kill it if it
+    lingers (a process left in a network namespace keeps the namespace alive)."""
+    child.send_signal(sig)
+    try:
+        child.wait(wait)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait(10)
+
+
 class ServerProcess:
     """The console entry point on a free port (or ``port``), its sessions in ``store``, its
     output appended to ``log`` (default: the store's name with ``.log``); ``env`` are extra
@@ -70,12 +92,7 @@ class ServerProcess:
     def stop(self, sig: int = signal.SIGTERM) -> None:
         """Send ``sig`` and wait for the exit (killed after 30 s)."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+            stop_process(self.process, 30, sig)
         self.process = None
 
     def tracebacks(self) -> int:

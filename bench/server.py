@@ -20,12 +20,10 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from typing import Any
 
 import numpy as np
@@ -41,6 +39,7 @@ from backprop_playground.trainer import (
 )
 from backprop_playground.wire.commands import Selection
 from backprop_playground.wire.frame import encode_frame
+from processes import free_port, http
 
 
 def emit(**figures: Any) -> None:
@@ -82,20 +81,6 @@ def frame_figures() -> None:
              deflate_ms=round(max(0.0, statistics.median(deflate)) * 1e3, 3),
              bytes=round(size), mbit_per_viewer_at_30fps=round(8 * size * 30 / 1e6, 2),
              target_ms=2.0)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def http(base: str, path: str, body: dict[str, Any] | None = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data,
-                                     headers={"content-type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
 
 
 @contextlib.contextmanager

@@ -48,6 +48,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from processes import stop_process
+
 SERVER_ADDRESS = "10.200.0.1"
 ROUTER_HOST = 254
 MTU = 1514  # bytes of an Ethernet frame as the token bucket counts it
@@ -172,12 +174,7 @@ class ShapedLink:
         """Stop the delay lines and remove every namespace made here (and with them their
         veths, queues and iptables rules)."""
         for process in self._processes:
-            process.terminate()
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+            stop_process(process, 5)
         self._processes.clear()
         for ns in reversed(self._namespaces):
             subprocess.run(["ip", "netns", "del", ns], capture_output=True, check=False)
