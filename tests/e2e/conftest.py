@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from e2e_helpers import console_tab
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -73,13 +74,8 @@ def browser() -> Iterator[Any]:
 def page(browser: Any, server_url: str) -> Iterator[Any]:
     """A fresh tab (own storage) at 1280×720 with console errors collected in
     ``page.console_errors``."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda message: errors.append(message.text)
-           if message.type == "error" else None)
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.console_errors = errors
+    contexts: list[Any] = []
+    tab = console_tab(browser, contexts, {"width": 1280, "height": 720})
     tab.base_url = server_url
     yield tab
-    context.close()
+    contexts[0].close()

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from e2e_helpers import edge_point, screenshot
+from e2e_helpers import console_tab, edge_point, screenshot
 
 TIMEOUT = 15_000
 
@@ -28,19 +28,15 @@ FRAMES = "() => new Promise((done) => requestAnimationFrame(() => requestAnimati
 @pytest.fixture(params=[1, 2], ids=["dpr1", "dpr2"])
 def tab(request: Any, browser: Any, server_url: str) -> Iterator[Any]:
     """A page at 1280×720 with devicePixelRatio 1 or 2, console errors collected."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720},
-                                  device_scale_factor=request.param)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.console_errors = errors
+    contexts: list[Any] = []
+    page = console_tab(browser, contexts, {"width": 1280, "height": 720},
+                       device_scale_factor=request.param)
     page.ratio = request.param
     page.goto(f"{server_url}/")
     page.wait_for_function("() => window.playground?.store.frame"
                            " && window.playground.store.options", timeout=TIMEOUT)
     yield page
-    context.close()
+    contexts[0].close()
 
 
 def settle(page: Any) -> None:

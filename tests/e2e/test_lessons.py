@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_helpers import screenshot
+from e2e_helpers import console_tab, screenshot
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -417,16 +417,12 @@ PHONE = {"width": 390, "height": 844}
 
 def phone_viewer(browser: Any, base_url: str, code: str) -> tuple[Any, Any]:
     """A student's phone (its own browser context) at /join/CODE, past its first frame."""
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    tab.on("pageerror", lambda error: errors.append(str(error)))
-    tab.console_errors = errors
+    contexts: list[Any] = []
+    tab = console_tab(browser, contexts, PHONE, is_mobile=True, has_touch=True)
     tab.goto(f"{base_url}/join/{code}")
     tab.wait_for_function("() => window.playground?.store.role === 'viewer'"
                           " && window.playground.store.frame !== null", timeout=TIMEOUT)
-    return context, tab
+    return contexts[0], tab
 
 
 def test_a_class_follows_a_lesson_from_present_to_export(page: Any, browser: Any) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from e2e_helpers import console_tab
 
 TIMEOUT = 15_000
 
@@ -17,19 +18,15 @@ TIMEOUT = 15_000
 @pytest.fixture(params=["reduce", "no-preference"])
 def tab(request: Any, browser: Any, server_url: str) -> Iterator[Any]:
     """A page at 1280×720 with the reduced-motion preference emulated (or not)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 720},
-                                  reduced_motion=request.param)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.console_errors = errors
+    contexts: list[Any] = []
+    page = console_tab(browser, contexts, {"width": 1280, "height": 720},
+                       reduced_motion=request.param)
     page.reduced = request.param == "reduce"
     page.goto(f"{server_url}/")
     page.wait_for_function("() => window.playground?.store.frame"
                            " && window.playground.store.options", timeout=TIMEOUT)
     yield page
-    context.close()
+    contexts[0].close()
 
 
 def js(page: Any, expression: str) -> Any:
