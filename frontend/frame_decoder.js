@@ -35,6 +35,12 @@ export const FLAG_DIVERGED = flagBit('diverged');
 export const FLAG_SELECTION = flagBit('selection');
 export const FLAG_SWEEP = flagBit('sweep');
 const FLAG_EXACT_MAPS = flagBit('exact_maps');
+const FLAG_CODED = flagBit('coded');
+const FLAG_UPDATES = flagBit('updates');
+/** `g8` codes span this many decades below an array's largest |value|. */
+const LOG_DECADES = FRAME_LAYOUT.codes.log_decades;
+/** The `w8`/`g8` code of a value that is not finite. */
+const NOT_FINITE = FRAME_LAYOUT.codes.not_finite;
 
 /**
  * @typedef {(typeof FRAME_LAYOUT.blocks)[number]} LayoutBlock
@@ -86,8 +92,14 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  * @property {Float32Array} bias           nOut
  * @property {Float32Array} gradWeights    dL/dW, nOut × nIn (from the last backward phase)
  * @property {Float32Array} gradBias       dL/db, nOut
- * @property {Float32Array} updateWeights  the last applied change ΔW, nOut × nIn
+ * @property {Float32Array} updateWeights  the last applied change ΔW, nOut × nIn (all NaN in
+ *   a running frame, which leaves the updates out)
  * @property {Float32Array} updateBias     the last applied change Δb, nOut
+ *
+ * In a running frame (flag `coded`) weights and biases are 8-bit codes (within 1/254 of the
+ * layer's largest |w|) and gradients sign-log codes (within 3.7 % down to 10⁻⁴ of the largest);
+ * each array's largest |value| is exact. They are drawn; what the page prints comes from the
+ * selection blocks, which are always float32.
  */
 
 /**
@@ -117,6 +129,8 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  *   constants (momentum, beta1, beta2, epsilon), t, and its memory before and after
  *   (velocity_before, velocity, m_before, m, v_before, v); NaN where it does not apply
  * @property {SelectionSample[]} samples  the first S points of the current minibatch
+ * @property {Float32Array} fanOut  a selected hidden neuron j: w_kj to each neuron k of the
+ *   next layer as the step's backward pass used them (before its update); empty otherwise
  */
 
 /**
@@ -312,21 +326,28 @@ function presentBlocks(header) {
 }
 
 /**
- * Whether a block's arrays come as 8-bit map codes (else as float32).
+ * How a block's arrays come in this frame: float32, 8-bit map codes (`q8`), or parameter
+ * codes (`w8` linear, `g8` sign-log) in a `coded` frame.
  * @param {LayoutBlock} block @param {Record<string, number>} header
+ * @returns {'f32' | 'q8' | 'w8' | 'g8'}
  */
-function quantised(block, header) {
-  return block.dtype === 'q8' && (header.flags & FLAG_EXACT_MAPS) === 0;
+function sentAs(block, header) {
+  if (block.dtype === 'q8') return (header.flags & FLAG_EXACT_MAPS) === 0 ? 'q8' : 'f32';
+  if (block.dtype === 'w8' || block.dtype === 'g8') return (header.flags & FLAG_CODED) !== 0 ? block.dtype : 'f32';
+  return 'f32';
 }
 
 /**
  * Bytes one array of `length` values takes in the body: 4 per float32; a q8 array: a
- * float32 (lo, hi) per map, then one byte per value, padded to a multiple of 4.
+ * float32 (lo, hi) per map, then one byte per value; w8/g8: a float32 scale, then one byte
+ * per value; codes padded to a multiple of 4.
  * @param {LayoutBlock} block @param {number} length @param {Record<string, number>} header
  */
 function arrayBytes(block, length, header) {
-  if (!quantised(block, header)) return 4 * length;
-  return 8 * mapCount(block, length, header) + Math.ceil(length / 4) * 4;
+  const kind = sentAs(block, header);
+  if (kind === 'f32') return 4 * length;
+  const head = kind === 'q8' ? 8 * mapCount(block, length, header) : 4;
+  return head + Math.ceil(length / 4) * 4;
 }
 
 /**
@@ -360,10 +381,11 @@ function readBlocks(body, header, present, lengths) {
   /** @type {Record<string, Float32Array[]>} */
   const views = {};
   present.forEach((block, b) => {
+    const kind = sentAs(block, header);
     views[block.name] = lengths[b].map((length) => {
-      const array = quantised(block, header)
+      const array = kind === 'q8'
         ? dequantise(body, offset, length, mapCount(block, length, header), dimension(block.shape.at(-1), header))
-        : new Float32Array(body, offset, length);
+        : kind === 'f32' ? new Float32Array(body, offset, length) : decodeParameters(body, offset, length, kind);
       offset += arrayBytes(block, length, header);
       return array;
     });
@@ -431,6 +453,40 @@ function dequantise(body, offset, length, maps, width) {
 }
 
 /**
+ * A `w8` or `g8` array at `offset` of the body: its scale m (float32), then one int8 code
+ * per value. w8: value = c · (m / 127); g8: 0 → 0, ±c → ±m · 10^(−D·(127 − c)/126) with D
+ * the layout's log_decades; the not-finite code → NaN.
+ * @param {ArrayBuffer} body @param {number} offset @param {number} length @param {'w8' | 'g8'} kind
+ * @returns {Float32Array}
+ */
+function decodeParameters(body, offset, length, kind) {
+  const scale = new Float32Array(body, offset, 1)[0];
+  const codes = new Int8Array(body, offset + 4, length);
+  const values = new Float32Array(length);
+  for (let i = 0; i < length; i += 1) {
+    const c = codes[i];
+    if (c === NOT_FINITE) values[i] = NaN;
+    else if (kind === 'w8') values[i] = c * (scale / 127);
+    else if (c !== 0) values[i] = Math.sign(c) * scale * 10 ** (-LOG_DECADES * (127 - Math.abs(c)) / 126);
+  }
+  return values;
+}
+
+/**
+ * This step's updates, or (a running frame leaves them out) NaN arrays of their shapes.
+ * @param {Record<string, Float32Array[]>} blocks @param {number[]} layerSizes @param {number} flags
+ * @returns {{weights: Float32Array[], biases: Float32Array[]}}
+ */
+function updatesOf(blocks, layerSizes, flags) {
+  if ((flags & FLAG_UPDATES) !== 0) return { weights: blocks.update_weights, biases: blocks.update_biases };
+  const sizes = layerSizes.slice(1).map((nOut, l) => [nOut * layerSizes[l], nOut]);
+  return {
+    weights: sizes.map(([n]) => new Float32Array(n).fill(NaN)),
+    biases: sizes.map(([, n]) => new Float32Array(n).fill(NaN)),
+  };
+}
+
+/**
  * The Frame object the views read, from the header and the block views.
  * @param {Record<string, number>} header @param {number[]} layerSizes
  * @param {Record<string, Float32Array[]>} blocks
@@ -439,11 +495,12 @@ function dequantise(body, offset, length, maps, width) {
 function assemble(header, layerSizes, blocks) {
   const G = header.main_res;
   const T = header.thumb_res;
+  const updates = updatesOf(blocks, layerSizes, header.flags);
   /** @type {FrameLayer[]} */
   const layers = layerSizes.slice(1).map((nOut, l) => ({
     weights: blocks.weights[l], bias: blocks.biases[l],
     gradWeights: blocks.grad_weights[l], gradBias: blocks.grad_biases[l],
-    updateWeights: blocks.update_weights[l], updateBias: blocks.update_biases[l],
+    updateWeights: updates.weights[l], updateBias: updates.biases[l],
     nIn: layerSizes[l], nOut,
   }));
   const hasSelection = (header.flags & FLAG_SELECTION) !== 0;
@@ -482,7 +539,8 @@ function assemble(header, layerSizes, blocks) {
     outputMaps: split(blocks.output_maps[0], G * G),
     neuronMaps: split(blocks.neuron_maps[0], T * T),
     selection: hasSelection
-      ? decodeSelection(blocks.selection[0], blocks.selection_samples[0], header.selection_samples)
+      ? decodeSelection(blocks.selection[0], blocks.selection_samples[0], header.selection_samples,
+        blocks.selection_fan_out[0])
       : null,
   };
 }
@@ -556,9 +614,10 @@ function decodeSweep(rows, maps, header) {
  * @param {Float32Array} head  the selection block (kind, layer, source, neuron, …)
  * @param {Float32Array} rows  S × SAMPLE_FIELDS per batch point
  * @param {number} sampleCount  S from the header
+ * @param {Float32Array} fanOut  the selection_fan_out block
  * @returns {FrameSelection}
  */
-function decodeSelection(head, rows, sampleCount) {
+function decodeSelection(head, rows, sampleCount, fanOut) {
   const kind = SELECTION_KINDS[/** @type {1 | 2} */ (head[SELECTION.kind])];
   if (kind === undefined) {
     throw new Error(`corrupt frame: unknown selection kind ${head[SELECTION.kind]}`);
@@ -588,6 +647,7 @@ function decodeSelection(head, rows, sampleCount) {
     gradient: head[SELECTION.gradient],
     update: head[SELECTION.update],
     samples,
+    fanOut,
   };
 }
 

@@ -192,6 +192,7 @@ function makeSelection() {
     weight: f32(reached >= 4 ? weightBefore + update : weightBefore),
     gradient: reached >= 3 ? f32(gradient) : NaN,
     update: reached >= 4 ? f32(update) : NaN,
+    fanOut: new Float32Array(0),  // no focus point here, so no fan-in sum to show
     samples: samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, f32(v)])))
       .map((s) => /** @type {import('../protocol.js').SelectionSample} */ (s)),
   };

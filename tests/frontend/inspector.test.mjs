@@ -130,14 +130,19 @@ test('the strip holds every dot, its average and 0', () => {
   assert.match(svg, /data-testid="inspector-strip-mean" data-value="0.05/);
 });
 
-/** A frame with a 1 → 2 → 2 network, the focus point's δ given. */
-function fanInFrame(phase, update = [0, 0, 0, 0]) {
+/**
+ * A frame with a 1 → 2 → 2 network, the focus point's δ given, neuron 0 of the first layer
+ * selected; `fanOut`: the weights w_k0 its backward pass used (the selection's fan-out block).
+ */
+function fanInFrame(phase, fanOut = [0.5, 2]) {
   return /** @type {any} */ ({
     phase,
     layers: [
       { nIn: 1, nOut: 2, weights: new Float32Array([1, 1]), updateWeights: new Float32Array(2) },
-      { nIn: 2, nOut: 2, weights: new Float32Array([0.5, -1, 2, 0.25]), updateWeights: new Float32Array(update) },
+      // a running frame's weights are 8-bit codes: the fan-in reads the exact fan-out block
+      { nIn: 2, nOut: 2, weights: new Float32Array([0.52, -1, 1.98, 0.25]), updateWeights: new Float32Array(4).fill(NaN) },
     ],
+    selection: { kind: 'neuron', layer: 0, neuron: 0, source: null, fanOut: new Float32Array(fanOut) },
     focusPoint: { delta: [new Float32Array([0.8 * (0.5 * 0.1 + 2 * -0.2), 0]), new Float32Array([0.1, -0.2])],
       z: [new Float32Array([0.3, 0])], a: [new Float32Array([0.29, 0])] },
   });
@@ -146,14 +151,14 @@ function fanInFrame(phase, update = [0, 0, 0, 0]) {
 test('the fan-in sum f′·Σ_k w_kj δ_k gives the neuron\'s δ, with the weights the backward pass used', () => {
   const f = fanIn(fanInFrame('backward'), 0, 0, 0.8);
   assert.ok(f);
-  assert.deepEqual(f.terms.map((t) => t.weight), [0.5, 2], 'column j of the next layer: w_0j, w_1j');
+  assert.deepEqual(f.terms.map((t) => t.weight), [0.5, 2], 'the fan-out block: w_0j, w_1j');
   assert.ok(Math.abs(f.sum - (0.5 * 0.1 + 2 * -0.2)) < 1e-7);
   assert.ok(fanInAgrees(f));
-  // after the update phase the frame's weights have moved: the fan-in subtracts this step's change
-  const moved = fanInFrame('update', [0.25, 0, 1, 0]);
-  moved.layers[1].weights = new Float32Array([0.75, -1, 3, 0.25]);
-  assert.ok(fanInAgrees(/** @type {any} */ (fanIn(moved, 0, 0, 0.8))));
+  // other weights do not reproduce δ: the check is not vacuous
+  assert.ok(!fanInAgrees(/** @type {any} */ (fanIn(fanInFrame('update', [0.75, 3]), 0, 0, 0.8))));
   assert.equal(fanIn({ ...fanInFrame('backward'), focusPoint: null }, 0, 0, 0.8), null);
+  assert.equal(fanIn(fanInFrame('backward'), 0, 1, 0.8), null, 'neuron 1 is not the selection');
+  assert.equal(fanIn(fanInFrame('backward', []), 0, 0, 0.8), null, 'no fan-out block');
 });
 
 test('curveAt interpolates the catalogue\'s curves and clamps to their ends', () => {

@@ -61,6 +61,32 @@ function checkQuantised(actual, expected, path) {
 }
 
 /**
+ * A w8/g8 array of a running frame: w8 within m/254 of each value; g8 with its sign, within
+ * 10^(D/252) of |v| down to m·10^−D (smaller ones at m·10^−D); NaN for what is not finite;
+ * the largest |value| exact.
+ * @param {Float32Array} actual @param {{coded: string, scale: number, values: (number | string)[]}} expected
+ */
+function checkCoded(actual, expected, path) {
+  assert.ok(actual instanceof Float32Array, `${path}: expected a Float32Array`);
+  assert.equal(actual.length, expected.values.length, `${path}: length`);
+  const m = expected.scale;
+  const decades = FRAME_LAYOUT.codes.log_decades;
+  for (let i = 0; i < actual.length; i += 1) {
+    const want = expected.values[i];
+    const got = actual[i];
+    let ok;
+    if (typeof want !== 'number') ok = Number.isNaN(got);
+    else if (expected.coded === 'w8') ok = Math.abs(got - want) <= m / 254 + 2 ** -23 * m;
+    else if (want === 0) ok = got === 0;
+    else if (Math.abs(want) < m * 10 ** -decades) ok = Math.sign(got) === Math.sign(want) && closeTo(Math.abs(got), m * 10 ** -decades);
+    else ok = Math.sign(got) === Math.sign(want) && Math.abs(Math.log10(Math.abs(got / want))) <= decades / 252 + 1e-6;
+    if (!ok) assert.fail(`${path}[${i}]: ${got} is not ${expected.coded} code of ${want} (scale ${m})`);
+  }
+  const finite = expected.values.filter((v) => typeof v === 'number');
+  if (finite.length) assert.equal(Math.max(...Array.from(actual).filter(Number.isFinite).map(Math.abs)), Math.fround(m), `${path}: scale`);
+}
+
+/**
  * Structural comparison: same keys, same array lengths, floats within float32 tolerance,
  * quantised maps within their step, everything else strictly equal. Expected arrays are
  * plain lists; the decoded ones are Float32Arrays or arrays.
@@ -68,6 +94,8 @@ function checkQuantised(actual, expected, path) {
 function check(actual, expected, path = 'frame') {
   if (expected !== null && typeof expected === 'object' && 'quantised' in expected) {
     checkQuantised(actual, expected, path);
+  } else if (expected !== null && typeof expected === 'object' && 'coded' in expected) {
+    checkCoded(actual, expected, path);
   } else if (Array.isArray(expected)) {
     assert.ok(Array.isArray(actual) || actual instanceof Float32Array,
       `${path}: expected an array, got ${actual}`);
@@ -112,19 +140,21 @@ for (const name of names) {
     assert.equal(frame.step, expected.step);
     assert.ok(PHASES.includes(frame.phase));
     assert.equal(frame.layers.length, frame.layerSizes.length - 1);
-    // Float32 blocks are views on one inflated body of body_bytes (zero copy).
-    const body = frame.layers[0].weights.buffer;
+    // Float32 blocks are views on one inflated body of body_bytes (zero copy); coded
+    // parameters (running frames) and the NaN updates they leave out are arrays of their own.
+    const body = frame.gradientNorms.buffer;
     assert.notEqual(body, buffer);
     assert.equal(body.byteLength, new DataView(buffer).getUint32(at('body_bytes'), true));
+    const coded = frame.running;
     for (const layer of frame.layers) {
       for (const key of ['weights', 'bias', 'gradWeights', 'gradBias', 'updateWeights', 'updateBias']) {
         assert.ok(layer[key] instanceof Float32Array, `${key} is a Float32Array`);
-        assert.equal(layer[key].buffer, body, `${key} is a view on the inflated body`);
+        assert.equal(layer[key].buffer === body, !coded, `${key}: a view on the body iff sent as float32`);
       }
     }
     for (const block of FRAME_LAYOUT.blocks) {
       for (const array of frame.blocks[block.name] ?? []) {
-        const exact = block.dtype === 'f32' || expected.outputMaps.every(Array.isArray);
+        const exact = block.dtype === 'f32' || (block.dtype === 'q8' ? expected.outputMaps.every(Array.isArray) : !coded);
         assert.equal(array.buffer === body, exact, `${block.name}: a view on the body iff sent as float32`);
       }
     }
@@ -138,7 +168,8 @@ for (const name of names) {
 }
 
 test('helpers index weights, gradients, updates and maps', { skip: !FIXTURES }, async () => {
-  const { buffer, expected } = loadFixture(names.find((n) => n.startsWith('spiral3_step')));
+  // a paused frame after the update phase: weights, gradients and updates all float32
+  const { buffer, expected } = loadFixture('spiral3_update_paused');
   const frame = await decodeFrame(buffer);
   const layer = 1;
   const { nIn, nOut } = frame.layers[layer];
@@ -214,7 +245,7 @@ test('parses server JSON messages', { skip: !FIXTURES }, () => {
 
 test('command builders', () => {
   assert.equal(PROTOCOL_VERSION, 1);
-  assert.equal(FRAME_VERSION, 2);
+  assert.equal(FRAME_VERSION, 3);
   assert.deepEqual(PHASES, [null, 'forward', 'loss', 'backward', 'update']);
   const parse = (text) => JSON.parse(text);
   assert.deepEqual(parse(protocol.hello('presenter', 'tok', 1)),

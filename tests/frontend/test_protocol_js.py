@@ -76,6 +76,23 @@ def _maps(array: Any, exact: bool) -> Any:
     return {"quantised": ranges, "values": _floats(values)}
 
 
+def _parameters(array: Any, kind: str, coded: bool) -> Any:
+    """A w8/g8 array as decodeFrame must return it: exact float32 in a paused frame, else
+    the values with the code kind and the array's scale m (its largest finite |value|)."""
+    if not coded:
+        return _floats(array)
+    values = np.asarray(array, dtype=np.float32).astype(np.float64)
+    finite = values[np.isfinite(values)]
+    scale = float(np.abs(finite).max()) if finite.size else 0.0
+    return {"coded": kind, "scale": scale, "values": _floats(values)}
+
+
+def _updates(frame: FrameData, name: str, layer: int, size: int) -> list[float | str]:
+    """This step's updates, or all NaN where a running frame leaves them out."""
+    arrays = getattr(frame, name)
+    return ["NaN"] * size if arrays is None else _floats(arrays[layer])
+
+
 def _exact_maps(frame: FrameData) -> bool:
     """The rule the encoder follows: maps go out as float32 when one value is not finite."""
     maps = [frame.output_maps, frame.neuron_maps]
@@ -83,7 +100,7 @@ def _exact_maps(frame: FrameData) -> bool:
     return not all(np.isfinite(np.asarray(m, dtype=np.float32)).all() for m in maps)
 
 
-def _selection(head: Any, rows: Any) -> dict[str, Any] | None:
+def _selection(head: Any, rows: Any, fan_out: Any) -> dict[str, Any] | None:
     if head is None:
         return None
     assert len(head) == SELECTION_FIELDS and rows.shape[1:] == (SAMPLE_FIELDS,)
@@ -101,6 +118,7 @@ def _selection(head: Any, rows: Any) -> dict[str, Any] | None:
         "rule": {name: _number(value) for name, value in zip(
             SELECTION_RECORD[8:], head[8:], strict=True)},
         "samples": [dict(zip(names, map(_number, row), strict=True)) for row in rows],
+        "fanOut": _floats(fan_out),
     }
 
 
@@ -109,13 +127,15 @@ def expected_frame(frame: FrameData) -> dict[str, Any]:
     sizes = frame.layer_sizes
     for l, (w, b) in enumerate(zip(frame.weights, frame.biases, strict=True)):  # noqa: E741
         assert w.shape == (sizes[l + 1], sizes[l]) and b.shape == (sizes[l + 1],)
+    coded = frame.coded
     layers = [
         {
-            "weights": _floats(frame.weights[l]), "bias": _floats(frame.biases[l]),
-            "gradWeights": _floats(frame.grad_weights[l]),
-            "gradBias": _floats(frame.grad_biases[l]),
-            "updateWeights": _floats(frame.update_weights[l]),
-            "updateBias": _floats(frame.update_biases[l]),
+            "weights": _parameters(frame.weights[l], "w8", coded),
+            "bias": _parameters(frame.biases[l], "w8", coded),
+            "gradWeights": _parameters(frame.grad_weights[l], "g8", coded),
+            "gradBias": _parameters(frame.grad_biases[l], "g8", coded),
+            "updateWeights": _updates(frame, "update_weights", l, sizes[l] * sizes[l + 1]),
+            "updateBias": _updates(frame, "update_biases", l, sizes[l + 1]),
             "nIn": sizes[l], "nOut": sizes[l + 1],
         }
         for l in range(len(sizes) - 1)  # noqa: E741
@@ -146,7 +166,8 @@ def expected_frame(frame: FrameData) -> dict[str, Any]:
         "updateRatios": _floats(frame.update_ratios),
         "outputMaps": [_maps(m, exact) for m in frame.output_maps],
         "neuronMaps": [_maps(m, exact) for m in frame.neuron_maps],
-        "selection": _selection(frame.selection, frame.selection_samples),
+        "selection": _selection(frame.selection, frame.selection_samples,
+                                frame.selection_fan_out),
         "sweep": _sweep(frame.sweep, frame.sweep_maps, exact),
         "batch": _batch(frame.batch),
         "landscape": None if frame.landscape is None or frame.landscape_info is None else {
@@ -171,8 +192,10 @@ def _blocks(frame: FrameData, exact: bool) -> dict[str, list[Any]]:
         if block.flag is None or present[block.flag]:
             value = getattr(frame, block.name)
             arrays = value if block.per_layer else [value]
-            blocks[block.name] = [_maps(a, exact) if block.dtype == "q8" else _floats(a)
-                                  for a in arrays]
+            blocks[block.name] = [
+                _maps(a, exact) if block.dtype == "q8"
+                else _parameters(a, block.dtype, frame.coded) if block.dtype in ("w8", "g8")
+                else _floats(a) for a in arrays]
     return blocks
 
 
@@ -261,6 +284,9 @@ def _cases() -> dict[str, Callable[[], FrameData]]:
         _after_steps(TrainerConfig(network=NetworkConfig(hidden_layers=(16,) * 8,
                                                          features=FEATURES)), 1),
         Selection(layer=8, neuron=0, source=15), running=True)
+    cases["spiral3_update_paused"] = lambda: _frame(_after_steps(SPIRAL3, 3, 4), None)
+    cases["running_neuron_selected"] = lambda: _frame(
+        _after_steps(DEFAULT, 3), Selection(layer=1, neuron=1), running=True)
     cases["diverged_selected"] = lambda: _frame(_diverged(), Selection(layer=1, neuron=0,
                                                                        source=1))
 
@@ -328,6 +354,9 @@ def test_fixture_grid_covers_the_layout() -> None:
     assert kinds == {1, 2}
     assert {f.phase for f in frames.values()} == {None, "forward", "loss", "update"}
     assert any(f.running for f in frames.values()) and any(f.diverged for f in frames.values())
+    assert any(f.coded for f in frames.values()) and not all(f.coded for f in frames.values())
+    assert any(f.selection_fan_out is not None and len(f.selection_fan_out) > 0
+               for f in frames.values())  # a hidden neuron selected
     assert any(f.selection_samples is not None and len(f.selection_samples) == 0
                for f in frames.values())  # a selection with S = 0 samples
     assert any(np.isnan(f.selection_samples).any() for f in frames.values()

@@ -1,5 +1,6 @@
 """The frame's body on the wire: deflated once, float32 blocks exact, maps quantised to 8 bits
-within half a step of their range, and float32 maps when a value is not finite."""
+within half a step of their range, and float32 maps when a value is not finite; in a running
+frame weights as linear and gradients as sign-log 8-bit codes, exact when paused."""
 
 from __future__ import annotations
 
@@ -20,11 +21,17 @@ from backprop_playground.trainer import (
 from backprop_playground.wire.commands import Selection
 from backprop_playground.wire.frame import (
     BLOCKS,
+    FLAG_CODED,
     FLAG_EXACT_MAPS,
+    FLAG_UPDATES,
     HEADER,
+    LOG_CODE_DECADES,
     FrameData,
+    code_linear,
+    code_log,
     decode_blocks,
     decode_header,
+    decode_parameters,
     dequantise_maps,
     encode_frame,
     quantise_maps,
@@ -37,11 +44,35 @@ NETS = {
 }
 
 
-def _trained(config: TrainerConfig, steps: int = 200, sweep: bool = False) -> FrameData:
+def _trained(config: TrainerConfig, steps: int = 200, sweep: bool = False,
+             running: bool = True) -> FrameData:
     session = TrainingSession(config, learning_rates=[0.01, 0.1, 1.0] if sweep else None)
     session.run(steps)
-    return build_frame(session, sequence=5, running=True, metrics=session.evaluate(),
+    return build_frame(session, sequence=5, running=running, metrics=session.evaluate(),
                        selection=Selection(layer=0, neuron=0, source=1))
+
+
+def _linear_bound(original: np.ndarray, decoded: np.ndarray) -> None:
+    """w8: within m/254 of each value (m its array's largest |w|), ±m and 0 exact."""
+    want = np.asarray(original, dtype=np.float32).astype(np.float64)
+    scale = np.abs(want).max()
+    assert np.abs(decoded - want).max() <= scale / 254 + 2**-23 * scale
+    assert np.abs(decoded).max() == np.float32(scale)
+
+
+def _log_bound(original: np.ndarray, decoded: np.ndarray) -> None:
+    """g8: the sign kept; within 10^(D/252) of |g| down to m·10^−D, smaller ones at m·10^−D."""
+    want = np.asarray(original, dtype=np.float32).astype(np.float64)
+    got = decoded.astype(np.float64)
+    scale = np.abs(want).max()
+    assert (np.sign(got) == np.sign(want)).all()
+    large = np.abs(want) >= scale * 10**-LOG_CODE_DECADES
+    ratio = np.abs(got[large]) / np.abs(want[large])
+    assert ratio.max() <= 10 ** (LOG_CODE_DECADES / 252) * (1 + 1e-6)
+    assert ratio.min() >= 10 ** (-LOG_CODE_DECADES / 252) * (1 - 1e-6)
+    small = ~large & (want != 0)
+    np.testing.assert_allclose(np.abs(got[small]), scale * 10**-LOG_CODE_DECADES, rtol=1e-6)
+    assert np.abs(got).max() == np.float32(scale)
 
 
 def _within_half_a_step(original: np.ndarray, decoded: np.ndarray) -> None:
@@ -53,12 +84,18 @@ def _within_half_a_step(original: np.ndarray, decoded: np.ndarray) -> None:
         assert np.abs(got.astype(np.float64) - want).max() <= bound, (index, span)
 
 
+@pytest.mark.parametrize("running", [True, False], ids=["running", "paused"])
 @pytest.mark.parametrize("net", NETS)
-def test_blocks_round_trip(net: str) -> None:
+def test_blocks_round_trip(net: str, running: bool) -> None:
     """Every f32 block decodes bit for bit (as float32); every q8 block to within
-    (hi − lo)/510 of each value, hi and lo its map's range."""
-    frame = _trained(NETS[net])
-    blocks = decode_blocks(encode_frame(frame))
+    (hi − lo)/510 of each value, hi and lo its map's range; w8/g8 blocks bit for bit when
+    paused, within their codes' bounds in a running frame, which leaves the updates out."""
+    frame = _trained(NETS[net], running=running)
+    data = encode_frame(frame)
+    flags = decode_header(data)["flags"]
+    assert bool(flags & FLAG_CODED) == running and bool(flags & FLAG_UPDATES) != running
+    blocks = decode_blocks(data)
+    assert ("update_weights" in blocks) != running
     for block in BLOCKS:
         if block.name not in blocks:
             continue
@@ -67,8 +104,42 @@ def test_blocks_round_trip(net: str) -> None:
                                      strict=True):
             if block.dtype == "q8":
                 _within_half_a_step(np.asarray(original), decoded)
+            elif running and block.dtype == "w8":
+                _linear_bound(original, decoded)
+            elif running and block.dtype == "g8":
+                _log_bound(original, decoded)
             else:
                 np.testing.assert_array_equal(decoded, np.asarray(original, dtype=np.float32))
+
+
+def test_parameter_codes_keep_zero_sign_and_non_finite() -> None:
+    """0 stays 0, a tiny gradient keeps its sign, NaN and ±Infinity decode to NaN; an
+    array of zeros (or of nothing finite) has scale 0."""
+    values = np.array([0.0, 2.5, -2.5, 1e-9, -1e-9, np.nan, np.inf, 0.01], dtype=np.float32)
+    linear = decode_parameters(code_linear(values), "w8", values.shape)
+    log = decode_parameters(code_log(values), "g8", values.shape)
+    assert linear[0] == 0 and linear[1] == np.float32(2.5) and linear[2] == np.float32(-2.5)
+    assert log[0] == 0 and log[3] > 0 > log[4] and log[1] == np.float32(2.5)
+    assert np.isnan(linear[5:7]).all() and np.isnan(log[5:7]).all()
+    assert abs(log[7] / 0.01 - 1) < 0.04
+    nothing = np.array([np.nan, 0.0], dtype=np.float32)
+    assert decode_parameters(code_linear(nothing), "w8", (2,))[1] == 0
+    assert decode_parameters(code_log(nothing), "g8", (2,))[1] == 0
+
+
+def test_running_frames_carry_the_exact_fan_out() -> None:
+    """A selected hidden neuron's outgoing weights, as the backward pass used them, come
+    exact in a running frame although its weights are codes."""
+    session = TrainingSession(NETS["default"])
+    session.run(20)
+    frame = build_frame(session, sequence=1, running=True, metrics=session.evaluate(),
+                        selection=Selection(layer=0, neuron=2))
+    blocks = decode_blocks(encode_frame(frame))
+    weights = session.params.weights[1][0][:, 2] - session.params.update_weights[1][0][:, 2]
+    np.testing.assert_array_equal(blocks["selection_fan_out"][0], weights.astype(np.float32))
+    edge = build_frame(session, sequence=1, running=True, metrics=session.evaluate(),
+                       selection=Selection(layer=0, neuron=2, source=1))
+    assert edge.selection_fan_out is not None and edge.selection_fan_out.shape == (0,)
 
 
 def test_sweep_maps_are_quantised_too() -> None:

@@ -56,7 +56,10 @@ def test_every_block_has_a_frame_field_and_every_symbol_a_header_field() -> None
                 block.per_layer and dim in ("n_in", "n_out")), (block.name, dim)
         assert not block.fields or block.shape[-1] == len(block.fields)
         assert block.dtype in DTYPES
-        assert block.dtype == "f32" or (len(block.shape) >= 2 and not block.fields)  # maps
+        if block.dtype == "q8":  # maps
+            assert len(block.shape) >= 2 and not block.fields
+        if block.dtype in ("w8", "g8"):  # parameters, drawn: one array per layer
+            assert block.per_layer and block.flag is None and not block.fields
 
 
 def test_encoded_length_is_what_the_table_gives() -> None:

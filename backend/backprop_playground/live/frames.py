@@ -42,7 +42,8 @@ def choose_resolution(layer_sizes: list[int]) -> MapResolution:
     """The finest (G, T) whose maps keep a frame of this network (with a full selection
     block) within the value budget."""
     symbols = {"n_layers": len(layer_sizes) - 1, "n_outputs": layer_sizes[-1],
-               "n_neurons": sum(layer_sizes[:-1]), "selection_samples": MAX_SELECTION_SAMPLES}
+               "n_neurons": sum(layer_sizes[:-1]), "selection_samples": MAX_SELECTION_SAMPLES,
+               "fan_out": max(layer_sizes)}
     for main, thumb in RESOLUTIONS:
         floats = frame_floats({**symbols, "main_res": main, "thumb_res": thumb}, layer_sizes,
                               FLAG_SELECTION)
@@ -62,7 +63,9 @@ def build_frame(
     focus: int = 0,
 ) -> FrameData:
     """Everything the page draws for the current state of run ``run``; ``focus`` is the
-    focus point's index in the minibatch (the forward pass's wave follows it)."""
+    focus point's index in the minibatch (the forward pass's wave follows it). A running
+    frame is ``coded`` (weights and gradients as 8-bit codes, which the page only draws)
+    and leaves the updates out (the page pictures them only when paused)."""
     sizes = list(trainer.model.layout.sizes)
     resolution = choose_resolution(sizes)
     maps = trainer.output_maps(resolution.main, run=run)
@@ -92,8 +95,9 @@ def build_frame(
         biases=[b for _, b in weights],
         grad_weights=[block[:, :-1] for block in grads],
         grad_biases=[block[:, -1] for block in grads],
-        update_weights=[block[:, :-1] for block in updates],
-        update_biases=[block[:, -1] for block in updates],
+        update_weights=None if running else [block[:, :-1] for block in updates],
+        update_biases=None if running else [block[:, -1] for block in updates],
+        coded=running,
         gradient_norms=norms,
         update_ratios=ratios,
         output_maps=maps[-1],

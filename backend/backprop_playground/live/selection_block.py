@@ -20,10 +20,11 @@ def selection_blocks(
 ) -> dict[str, Any]:
     """The selected edge's (or neuron's bias's) numbers for the current step, from the
     frame's ``tensors`` and ``grads``/``updates`` blocks (see :func:`_step_gradients`):
-    ``selection`` = ``[kind, layer, source, neuron, weight, dL/dw, update, S]`` and
-    ``selection_samples`` (S, 6), for the first S batch points ``[a_source, z, a, dL/da,
-    da/dz, delta]``; NaN where a phase has not run yet. kind is 1 for a neuron (source −1,
-    its bias: a_source = 1), 2 for an edge. Nothing when nothing (valid) is selected."""
+    ``selection`` = ``[kind, layer, source, neuron, weight, dL/dw, update, S, …]``,
+    ``selection_fan_out`` (F,) (see :func:`_fan_out`) and ``selection_samples`` (S, 6), for
+    the first S batch points ``[a_source, z, a, dL/da, da/dz, delta]``; NaN where a phase has
+    not run yet. kind is 1 for a neuron (source −1, its bias: a_source = 1), 2 for an edge.
+    Nothing when nothing (valid) is selected."""
     if selection is None:
         return {}
     sizes = trainer.model.layout.sizes
@@ -41,8 +42,10 @@ def selection_blocks(
               "samples": 0.0, **_rule_inputs(trainer, (layer, run, neuron, column),
                                             weight_before, is_bias=source is None)}
     this = tensors.layers[layer]
+    head = {"selection": _record(record),
+            "selection_fan_out": _fan_out(trainer, selection, run, updates)}
     if this.z is None or this.a is None:
-        return {"selection": _record(record), "selection_samples": np.zeros((0, SAMPLE_FIELDS))}
+        return {**head, "selection_samples": np.zeros((0, SAMPLE_FIELDS))}
     count = min(len(this.z), MAX_SELECTION_SAMPLES)
     samples = np.full((count, SAMPLE_FIELDS), np.nan)
     inputs = tensors.inputs if layer == 0 else tensors.layers[layer - 1].a
@@ -55,7 +58,23 @@ def selection_blocks(
         samples[:, 5] = this.delta[:count, neuron]
         samples[:, 4] = _local_derivative(trainer, layer, this.z, this.a)[:count, neuron]
     record["samples"] = count
-    return {"selection": _record(record), "selection_samples": samples}
+    head["selection"] = _record(record)
+    return {**head, "selection_samples": samples}
+
+
+def _fan_out(trainer: TrainingSession, selection: Selection, run: int,
+             updates: list[NDArray[Any]]) -> NDArray[Any]:
+    """(F,): for a selected hidden neuron j of layer l, the weights w_kj of layer l + 1 (k
+    over its neurons) as this step's backward pass used them: w − Δw after the update
+    phase, w before it. Empty for an edge or an output neuron (the inspector's fan-in
+    Σ_k w_kj δ_k prints these, while a running frame's weights are only codes)."""
+    layer, neuron = selection.layer, selection.neuron
+    if selection.source is not None or layer + 1 >= len(trainer.params.weights):
+        return np.zeros(0)
+    weights = trainer.params.weights[layer + 1][run][:, neuron]
+    if trainer.phase == "update":
+        return weights - updates[layer + 1][:, neuron]
+    return weights.copy()
 
 
 def _record(values: dict[str, Any]) -> NDArray[Any]:

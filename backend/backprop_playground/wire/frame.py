@@ -16,8 +16,15 @@ On the wire the header is plain and the body is one zlib stream (RFC 1950, what 
 browser's ``DecompressionStream("deflate")`` reads), compressed once per frame for every
 client. Inside it, ``f32`` blocks are little-endian float32 (the page views them without a
 copy) and ``q8`` blocks — the maps, which only colour pixels — are 8-bit codes with a
-float32 range per map (:func:`quantise_maps`); weights, gradients, updates and every number
-the page prints stay float32.
+float32 range per map (:func:`quantise_maps`).
+
+Weights and gradients are ``w8``/``g8`` blocks: float32 in a paused frame (the phase pictures
+print them edge by edge), 8-bit codes with a float32 scale per array in a running frame (flag
+``coded``), where the page only draws them: linear codes for weights and biases (widths ∝ |w|,
+:func:`code_linear`), sign and log-magnitude codes for gradients (marks on a log scale,
+:func:`code_log`). A running frame leaves this step's updates out (flag ``updates`` clear: the
+page draws them only when paused) and carries what the inspector prints exactly: the
+selection record and ``selection_fan_out``.
 """
 
 from __future__ import annotations
@@ -34,8 +41,9 @@ from numpy.typing import NDArray
 #: The JSON protocol's version (commands' ``v``, the welcome's ``protocol``).
 PROTOCOL_VERSION = 1
 #: The binary frame's format version (the header's ``version``). 2: deflated body, ``q8``
-#: maps, ``body_bytes``, the ``exact_maps`` flag.
-FRAME_VERSION = 2
+#: maps, ``body_bytes``, the ``exact_maps`` flag. 3: ``w8``/``g8`` parameter codes in running
+#: frames (flags ``coded`` and ``updates``), ``selection_fan_out`` (header ``fan_out``).
+FRAME_VERSION = 3
 FRAME_MAGIC = b"BPF1"
 #: zlib level of the body: 6 is within 1 % of 9's size at half its CPU time (bench/server.py).
 COMPRESSION_LEVEL = 6
@@ -43,11 +51,19 @@ COMPRESSION_LEVEL = 6
 PHASES: tuple[str | None, ...] = (None, "forward", "loss", "backward", "update")
 #: Header ``flags`` bits by name: bit i is FLAGS[i].
 FLAGS: tuple[str, ...] = ("running", "diverged", "selection", "sweep", "batch", "landscape",
-                          "overshot", "saturated", "exact_maps")
+                          "overshot", "saturated", "exact_maps", "coded", "updates")
 (FLAG_RUNNING, FLAG_DIVERGED, FLAG_SELECTION, FLAG_SWEEP, FLAG_BATCH, FLAG_LANDSCAPE,
- FLAG_OVERSHOT, FLAG_SATURATED, FLAG_EXACT_MAPS) = (1 << i for i in range(len(FLAGS)))
-#: Block types: float32 values, or 8-bit map codes with a float32 range per map.
-DTYPES: tuple[str, ...] = ("f32", "q8")
+ FLAG_OVERSHOT, FLAG_SATURATED, FLAG_EXACT_MAPS, FLAG_CODED,
+ FLAG_UPDATES) = (1 << i for i in range(len(FLAGS)))
+#: Block types: float32 values; 8-bit map codes with a float32 range per map; parameters
+#: that go out as float32, or in a ``coded`` frame as 8-bit linear (``w8``) or sign-log
+#: (``g8``) codes with a float32 scale per array.
+DTYPES: tuple[str, ...] = ("f32", "q8", "w8", "g8")
+#: Decades of |value| below an array's largest that ``g8`` codes span (the page's gradient
+#: marks span 3): one code step is 4/126 of a decade, ±3.7 % at most.
+LOG_CODE_DECADES = 4.0
+#: The code of a value that is not finite (``w8`` and ``g8``).
+NOT_FINITE_CODE = -128
 #: The most layer sizes a frame carries (input, 8 hidden layers, output).
 MAX_SIZES = 10
 MAX_SELECTION_SAMPLES = 32
@@ -74,7 +90,9 @@ class HeaderField:
 class Block:
     """An array of the body. ``fields`` names the entries of the last axis when the array is
     a table of records (one row per batch point, per sweep run …). ``dtype`` ``"q8"``: a
-    stack of maps (the last two axes), sent as 8-bit codes (:func:`quantise_maps`)."""
+    stack of maps (the last two axes), sent as 8-bit codes (:func:`quantise_maps`);
+    ``"w8"``/``"g8"``: float32, or in a ``coded`` frame 8-bit codes (:func:`code_linear`,
+    :func:`code_log`)."""
 
     name: str
     shape: tuple[str | int, ...]
@@ -138,7 +156,7 @@ HEADER_FIELDS: tuple[HeaderField, ...] = (
     HeaderField("batch_points", "u16", "N: points of the current minibatch listed (first N)"),
     HeaderField("focus", "u16", "the focus point: its index among the listed batch points"),
     HeaderField("landscape_points", "u16", "P: samples of the last step's landscape"),
-    HeaderField("reserved", "u16", "0"),
+    HeaderField("fan_out", "u16", "F: weights in the selection_fan_out block"),
     HeaderField("sweep_runs", "u8", "K: runs of a learning-rate sweep (0: no sweep)"),
     HeaderField("sweep_res", "u8", "R: sweep maps are R × R"),
     HeaderField("layer_sizes", "sizes",
@@ -149,22 +167,26 @@ HEADER_FIELDS: tuple[HeaderField, ...] = (
 
 BLOCKS: tuple[Block, ...] = (
     Block("weights", ("n_out", "n_in"), "W_l; row j, column i: weight from input i to neuron j",
-          per_layer=True),
-    Block("biases", ("n_out",), "b_l", per_layer=True),
+          per_layer=True, dtype="w8"),
+    Block("biases", ("n_out",), "b_l", per_layer=True, dtype="w8"),
     Block("grad_weights", ("n_out", "n_in"), "dL/dW_l of this step (NaN before backward)",
-          per_layer=True),
+          per_layer=True, dtype="g8"),
     Block("grad_biases", ("n_out",), "dL/db_l of this step (NaN before backward)",
-          per_layer=True),
-    Block("update_weights", ("n_out", "n_in"), "ΔW_l applied by this step (NaN before update)",
-          per_layer=True),
+          per_layer=True, dtype="g8"),
+    Block("update_weights", ("n_out", "n_in"), "ΔW_l applied by this step (NaN before update; "
+          "running frames leave it out)", per_layer=True, flag="updates"),
     Block("update_biases", ("n_out",), "Δb_l applied by this step (NaN before update)",
-          per_layer=True),
+          per_layer=True, flag="updates"),
     Block("gradient_norms", ("n_layers",), "‖dL/d[W_l ∣ b_l]‖₂ per layer"),
     Block("update_ratios", ("n_layers",), "‖Δθ_l‖ / ‖θ_l‖ per layer"),
     Block("selection", (len(SELECTION_RECORD),),
           "the selected neuron's bias (kind 1, source −1) or edge (kind 2): its value, "
           "gradient and update, and the update rule's inputs for it in the step that ran",
           flag="selection", fields=SELECTION_RECORD),
+    Block("selection_fan_out", ("fan_out",),
+          "a selected hidden neuron j: the weights w_kj from it to each neuron k of the next "
+          "layer as this step's backward pass used them (before its update); empty for an "
+          "edge or an output neuron", flag="selection"),
     Block("selection_samples", ("selection_samples", 6),
           "per batch point (the first S): the selected parameter's chain-rule factors",
           flag="selection", fields=("a_source", "z", "a", "grad_a", "da_dz", "delta")),
@@ -230,13 +252,14 @@ class FrameData:
     biases: list[Array]  # per layer (n_out,)
     grad_weights: list[Array]
     grad_biases: list[Array]
-    update_weights: list[Array]
-    update_biases: list[Array]
+    update_weights: list[Array] | None  # None: left out (running frames)
+    update_biases: list[Array] | None
     gradient_norms: Array  # (L,)
     update_ratios: Array  # (L,)
     output_maps: Array  # (n_outputs, G, G)
     neuron_maps: Array  # (n_neurons, T, T)
-    selection: Array | None = field(default=None)  # (8,)
+    selection: Array | None = field(default=None)  # (len(SELECTION_RECORD),)
+    selection_fan_out: Array | None = field(default=None)  # (F,)
     selection_samples: Array | None = field(default=None)  # (S, 6)
     batch: Array | None = field(default=None)  # (N, len(BATCH_RECORD))
     focus: int = 0
@@ -250,10 +273,13 @@ class FrameData:
     saturation: Array | None = field(default=None)  # (L,)
     sweep: Array | None = field(default=None)  # (K, len(SWEEP_RECORD))
     sweep_maps: Array | None = field(default=None)  # (K, R, R)
+    #: w8/g8 blocks as 8-bit codes (a running frame: the page only draws them)
+    coded: bool = False
 
     def flags(self) -> int:
         """The header flags this content sets (the encoder adds ``exact_maps``)."""
-        present = {"running": self.running, "diverged": self.diverged,
+        present = {"running": self.running, "diverged": self.diverged, "coded": self.coded,
+                   "updates": self.update_weights is not None,
                    "selection": self.selection is not None, "sweep": self.sweep is not None,
                    "batch": self.batch is not None, "landscape": self.landscape is not None,
                    "overshot": self.overshot, "saturated": self.saturation is not None}
@@ -269,6 +295,7 @@ class FrameData:
             "thumb_res": thumbs.shape[-1] if thumbs.size else 0,
             "selection_samples": 0 if self.selection_samples is None
             else len(self.selection_samples),
+            "fan_out": 0 if self.selection_fan_out is None else len(self.selection_fan_out),
             "batch_points": 0 if self.batch is None else len(self.batch),
             "landscape_points": 0 if self.landscape is None else len(self.landscape),
             "sweep_runs": 0 if self.sweep is None else len(self.sweep),
@@ -294,14 +321,25 @@ def present_blocks(flags: int) -> list[Block]:
             if block.flag is None or flags & (1 << FLAGS.index(block.flag))]
 
 
+def sent_as(block: Block, flags: int) -> str:
+    """How a block's arrays go out in a frame with these flags: ``"f32"``, ``"q8"`` (map
+    codes), ``"w8"`` or ``"g8"`` (parameter codes)."""
+    if block.dtype == "q8":
+        return "f32" if flags & FLAG_EXACT_MAPS else "q8"
+    if block.dtype in ("w8", "g8"):
+        return block.dtype if flags & FLAG_CODED else "f32"
+    return "f32"
+
+
 def array_bytes(block: Block, shape: tuple[int, ...], flags: int) -> int:
     """Bytes one array of ``block`` takes in the inflated body: 4 per float32 value; for a
-    ``q8`` block 8 per map (its range) plus 1 per value, padded to a multiple of 4."""
-    values = math.prod(shape)
-    if block.dtype == "f32" or flags & FLAG_EXACT_MAPS:
+    ``q8`` block 8 per map (its range) plus 1 per value; for parameter codes 4 (the scale)
+    plus 1 per value; codes padded to a multiple of 4."""
+    values, kind = math.prod(shape), sent_as(block, flags)
+    if kind == "f32":
         return 4 * values
-    maps = math.prod(shape[:-2])
-    return 8 * maps + -(-values // 4) * 4
+    head = 8 * math.prod(shape[:-2]) if kind == "q8" else 4
+    return head + -(-values // 4) * 4
 
 
 def body_bytes(symbols: dict[str, int], sizes: list[int], flags: int) -> int:
@@ -367,6 +405,67 @@ def dequantise_maps(data: bytes, shape: tuple[int, ...]) -> NDArray[np.float32]:
     return values.astype(np.float32).reshape(shape)
 
 
+# ------------------------------------------------------------ w8 / g8 parameters
+def _scale_of(values: NDArray[np.float64]) -> tuple[NDArray[np.bool_], float]:
+    """Which values are finite, and m: the largest finite |value| (0 when there is none)."""
+    finite = np.isfinite(values)
+    return finite, float(np.abs(values[finite]).max()) if finite.any() else 0.0
+
+
+def _pack_codes(scale: float, codes: NDArray[np.int_]) -> bytes:
+    """The scale m as float32, the int8 codes, zero padding to a multiple of 4 bytes."""
+    data = codes.astype(np.int8).tobytes()
+    return np.float32(scale).astype("<f4").tobytes() + data + bytes(-len(data) % 4)
+
+
+def code_linear(values: NDArray[np.float32]) -> bytes:
+    """A ``w8`` array's bytes in a coded frame. values: any shape, float32. With m the
+    largest finite |v|: code = round(127 · v / m) (−127 … 127, so 0 and ±m are exact and
+    every value is within m/254 of its code's value c · (m / 127)); NOT_FINITE_CODE for a
+    value that is not finite."""
+    flat = values.astype(np.float64).ravel()
+    finite, scale = _scale_of(flat)
+    codes = np.full(flat.shape, NOT_FINITE_CODE, dtype=np.int64)
+    if scale > 0:
+        codes[finite] = np.rint(127.0 * flat[finite] / scale)
+    else:
+        codes[finite] = 0
+    return _pack_codes(scale, codes)
+
+
+def code_log(values: NDArray[np.float32]) -> bytes:
+    """A ``g8`` array's bytes in a coded frame: code 0 for 0, NOT_FINITE_CODE for a value
+    that is not finite, else sign(v) · c with c = round(127 + 126 · log₁₀(|v| / m) / D)
+    clamped to 1 … 127 (m the largest finite |v|, D = LOG_CODE_DECADES), whose value is
+    sign · m · 10^(−D · (127 − c) / 126): within 10^(D/252) (3.7 %) of |v| down to
+    m · 10^(−D); smaller values keep their sign at m · 10^(−D)."""
+    flat = values.astype(np.float64).ravel()
+    finite, scale = _scale_of(flat)
+    codes = np.full(flat.shape, NOT_FINITE_CODE, dtype=np.int64)
+    nonzero = finite & (flat != 0)
+    codes[finite & ~nonzero] = 0
+    if scale > 0:
+        position = np.log10(np.abs(flat[nonzero]) / scale) / LOG_CODE_DECADES
+        level = np.clip(np.rint(127 + 126 * position), 1, 127)
+        codes[nonzero] = np.sign(flat[nonzero]) * level
+    return _pack_codes(scale, codes)
+
+
+def decode_parameters(data: bytes, kind: str, shape: tuple[int, ...]) -> NDArray[np.float32]:
+    """The inverse of :func:`code_linear` (``kind`` ``"w8"``) or :func:`code_log` (``"g8"``)
+    for an array of ``shape`` (tests and tools; the page has its own)."""
+    count = math.prod(shape)
+    scale = float(np.frombuffer(data, "<f4", 1)[0])
+    codes = np.frombuffer(data, np.int8, count, 4).astype(np.float64)
+    if kind == "w8":
+        values = codes * (scale / 127)
+    else:
+        magnitude = scale * 10.0 ** (-LOG_CODE_DECADES * (127 - np.abs(codes)) / 126)
+        values = np.where(codes == 0, 0.0, np.sign(codes) * magnitude)
+    values[codes == NOT_FINITE_CODE] = np.nan
+    return values.astype(np.float32).reshape(shape)
+
+
 # --------------------------------------------------------------------- encoding
 def encode_frame(frame: FrameData, level: int = COMPRESSION_LEVEL) -> bytes:
     """The frame's bytes: the header, then the body deflated (zlib ``level``). ValueError if
@@ -386,8 +485,7 @@ def encode_frame(frame: FrameData, level: int = COMPRESSION_LEVEL) -> bytes:
             arrays.append((block, data))
     if not all(np.isfinite(data).all() for block, data in arrays if block.dtype == "q8"):
         flags |= FLAG_EXACT_MAPS
-    parts = [quantise_maps(data) if block.dtype == "q8" and not flags & FLAG_EXACT_MAPS
-             else data.tobytes() for block, data in arrays]
+    parts = [_array_part(data, sent_as(block, flags)) for block, data in arrays]
     # The maps come last; a deflate block of their own (a sync flush before them) gets its
     # own Huffman codes: 3 % smaller than float32 values and map codes mixed.
     split = next((i for i, (block, _) in enumerate(arrays) if block.dtype == "q8"), len(arrays))
@@ -400,9 +498,15 @@ def encode_frame(frame: FrameData, level: int = COMPRESSION_LEVEL) -> bytes:
         "train_accuracy", "test_accuracy", "learning_rate")}}
     values.update(magic=FRAME_MAGIC, version=FRAME_VERSION, flags=flags,
                   sequence=frame.sequence & 0xFFFFFFFF, phase=PHASES.index(frame.phase),
-                  batch_size=min(frame.batch_size, 0xFFFF), layer_sizes=bytes(sizes), reserved=0,
+                  batch_size=min(frame.batch_size, 0xFFFF), layer_sizes=bytes(sizes),
                   body_bytes=len(body), total_bytes=HEADER.size + len(packed))
     return HEADER.pack(*(values[f.name] for f in HEADER_FIELDS)) + packed
+
+
+def _array_part(data: NDArray[np.float32], kind: str) -> bytes:
+    """One array's bytes in the body, sent as ``kind`` (:func:`sent_as`)."""
+    coders = {"q8": quantise_maps, "w8": code_linear, "g8": code_log}
+    return coders[kind](data) if kind in coders else data.tobytes()
 
 
 def decode_header(data: bytes) -> dict[str, Any]:
@@ -415,8 +519,8 @@ def decode_header(data: bytes) -> dict[str, Any]:
 
 def decode_blocks(data: bytes) -> dict[str, list[NDArray[np.float32]]]:
     """Every present block of a frame by name, as float32 arrays of their declared shapes
-    (``q8`` blocks dequantised); one array per layer for a per-layer block. For tests and
-    tools: the page decodes with frontend/frame_decoder.js."""
+    (``q8``, ``w8`` and ``g8`` codes decoded); one array per layer for a per-layer block.
+    For tests and tools: the page decodes with frontend/frame_decoder.js."""
     header = decode_header(data)
     body = zlib.decompress(data[HEADER.size:])
     sizes, flags = header["layer_sizes"], header["flags"]
@@ -427,10 +531,10 @@ def decode_blocks(data: bytes) -> dict[str, list[NDArray[np.float32]]]:
     for block in present_blocks(flags):
         for shape in block_shapes(block, header, sizes):
             size = array_bytes(block, shape, flags)
-            chunk = body[offset:offset + size]
-            quantised = block.dtype == "q8" and not flags & FLAG_EXACT_MAPS
+            chunk, kind = body[offset:offset + size], sent_as(block, flags)
             blocks.setdefault(block.name, []).append(
-                dequantise_maps(chunk, shape) if quantised
+                dequantise_maps(chunk, shape) if kind == "q8"
+                else decode_parameters(chunk, kind, shape) if kind in ("w8", "g8")
                 else np.frombuffer(chunk, "<f4").reshape(shape))
             offset += size
     return blocks
@@ -448,6 +552,7 @@ def layout_document() -> dict[str, Any]:
         "version": PROTOCOL_VERSION, "frame_version": FRAME_VERSION,
         "magic": FRAME_MAGIC.decode(), "header_bytes": HEADER.size,
         "header": fields, "flags": list(FLAGS), "phases": list(PHASES),
+        "codes": {"log_decades": LOG_CODE_DECADES, "not_finite": NOT_FINITE_CODE},
         "blocks": [{"name": b.name, "shape": list(b.shape), "per_layer": b.per_layer,
                     "flag": b.flag, "fields": list(b.fields), "dtype": b.dtype}
                    for b in BLOCKS],

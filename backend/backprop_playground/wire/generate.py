@@ -64,7 +64,8 @@ def frame_tables() -> str:
               + ".",
               "", "Then the body, deflated (zlib); inflated, it holds the blocks in this order "
               "(`f32`: little-endian float32; `q8`: 8-bit map codes with a float32 range per "
-              "map, see below):", "",
+              "map; `w8`, `g8`: float32, or with the flag `coded` 8-bit linear or sign-log "
+              "codes with a float32 scale per array; see below):", "",
               "| block | shape | type | present | meaning |", "|---|---|---|---|---|"]
     for block in BLOCKS:
         shape = " × ".join(str(dim) for dim in block.shape)

@@ -6,8 +6,8 @@
  *   output neuron:               δ comes from the loss (the catalogue's delta formula)
  *
  * δ = (1/B)·∂ℓ/∂z, the point's share, as the frame's focus block carries it. The weights
- * w_kj are the ones the backward pass used: after the update phase, the frame's weights
- * minus this step's change.
+ * w_kj are the ones the backward pass used (before this step's update), exact as the
+ * selection's fan-out block carries them (a running frame's weights are only 8-bit codes).
  *
  * @module render/inspector/fan_in
  */
@@ -34,16 +34,18 @@ import { check, escapeHtml, factor, formulaHtml, heading, line, math, note, num,
  * The fan-in sum of hidden neuron `neuron` of `layer` for the focus point.
  * @param {Frame} frame @param {number} layer @param {number} neuron
  * @param {number} slope  f′(z_j) for the focus point (its selection sample's da/dz)
- * @returns {FanIn | null}  null without a focus point or for the output layer
+ * @returns {FanIn | null}  null without a focus point, for the output layer, or when the
+ *   frame's selection is not this neuron (no fan-out block for it)
  */
 export function fanIn(frame, layer, neuron, slope) {
   const focus = frame.focusPoint;
   const next = frame.layers[layer + 1];
   if (!focus || !next) return null;
-  const updated = frame.phase === 'update';
+  const sel = frame.selection;
+  const used = sel && sel.layer === layer && sel.neuron === neuron ? sel.fanOut : null;
+  if (!used || used.length !== next.nOut) return null;
   const terms = Array.from({ length: next.nOut }, (_, k) => {
-    const at = k * next.nIn + neuron;
-    const weight = next.weights[at] - (updated && Number.isFinite(next.updateWeights[at]) ? next.updateWeights[at] : 0);
+    const weight = used[k];
     const delta = focus.delta[layer + 1][k];
     return { k, weight, delta, product: weight * delta };
   });
