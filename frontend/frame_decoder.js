@@ -37,6 +37,7 @@ export const FLAG_SWEEP = flagBit('sweep');
 const FLAG_EXACT_MAPS = flagBit('exact_maps');
 const FLAG_CODED = flagBit('coded');
 const FLAG_UPDATES = flagBit('updates');
+const FLAG_MAPS_SKIPPED = flagBit('maps_skipped');
 /** `g8` codes span this many decades below an array's largest |value|. */
 const LOG_DECADES = FRAME_LAYOUT.codes.log_decades;
 /** The `w8`/`g8` code of a value that is not finite. */
@@ -176,6 +177,8 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  * @property {number} epochProgress   fractional epochs
  * @property {Phase} phase            last completed phase of the current step
  * @property {boolean} running
+ * @property {boolean} mapsSkipped  the frame left its maps out (the link lagged): its maps
+ *   are the frame before's
  * @property {boolean} diverged
  * @property {boolean} hasSelection
  * @property {{resolution: number, runs: {learningRate: number, trainLoss: number,
@@ -226,12 +229,17 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  * little-endian on every platform a browser (or Node) runs on, matching the frame. `q8`
  * blocks (the maps) are dequantised into Float32Arrays of their own.
  *
+ * A frame that left its maps out (flag `maps_skipped`: the server does so while the link
+ * lags) takes them from `previous`, the frame decoded before it, when they have its shapes
+ * (else flat maps of 0); `mapsSkipped` says so.
+ *
  * @param {ArrayBuffer} buffer  one whole binary WebSocket message (binaryType 'arraybuffer')
+ * @param {Frame | null} [previous]  the frame decoded before this one
  * @returns {Promise<Frame>}
  * @throws {Error} (the promise rejects) when the buffer is not a frame of this version, is
  *   truncated or its body does not inflate to what the header describes
  */
-export async function decodeFrame(buffer) {
+export async function decodeFrame(buffer, previous = null) {
   if (!(buffer instanceof ArrayBuffer)) {
     throw new TypeError('decodeFrame expects an ArrayBuffer (set ws.binaryType = "arraybuffer")');
   }
@@ -264,15 +272,36 @@ export async function decodeFrame(buffer) {
   if (body.byteLength !== header.body_bytes) {
     throw new Error(`corrupt frame: the body inflates to ${body.byteLength} bytes, the header says ${header.body_bytes}`);
   }
-  return assemble(header, layerSizes, readBlocks(body, header, present, lengths));
+  const blocks = readBlocks(body, header, present, lengths);
+  if ((header.flags & FLAG_MAPS_SKIPPED) !== 0) holdMaps(blocks, header, layerSizes, previous);
+  return assemble(header, layerSizes, blocks);
 }
 
 /**
- * The zlib stream `bytes`, inflated into one ArrayBuffer.
+ * Put the map blocks a frame left out into `blocks`: `previous`'s arrays where it is a
+ * frame of the same network and map resolutions, else arrays of 0.
+ * @param {Record<string, Float32Array[]>} blocks @param {Record<string, number>} header
+ * @param {number[]} layerSizes @param {Frame | null} previous
+ */
+function holdMaps(blocks, header, layerSizes, previous) {
+  const sameGrid = previous !== null && previous.mainResolution === header.main_res
+    && previous.thumbResolution === header.thumb_res && (previous.sweep?.resolution ?? 0) === header.sweep_res
+    && previous.layerSizes.join() === layerSizes.join();
+  for (const block of FRAME_LAYOUT.blocks) {
+    if (block.dtype !== 'q8' || (block.flag !== null && (header.flags & flagBit(block.flag)) === 0)) continue;
+    const lengths = blockLengths(block, header, layerSizes);
+    const old = sameGrid ? previous.blocks[block.name] : undefined;
+    const fits = old !== undefined && old.length === lengths.length && old.every((a, i) => a.length === lengths[i]);
+    blocks[block.name] = fits ? old : lengths.map((n) => new Float32Array(n));
+  }
+}
+
+/**
+ * The raw deflate stream `bytes`, inflated into one ArrayBuffer.
  * @param {Uint8Array<ArrayBuffer>} bytes @returns {Promise<ArrayBuffer>}
  */
 async function inflate(bytes) {
-  const stream = new DecompressionStream('deflate');
+  const stream = new DecompressionStream('deflate-raw');
   const writer = stream.writable.getWriter();
   writer.write(bytes).catch(() => {});  // a corrupt stream rejects the read below too
   writer.close().catch(() => {});
@@ -319,10 +348,16 @@ function blockLengths(block, header, sizes) {
   return sizes.slice(1).map((nOut, l) => length({ ...header, n_in: sizes[l], n_out: nOut }));
 }
 
-/** @param {Record<string, number>} header @returns {LayoutBlock[]} the blocks the frame carries */
+/**
+ * The blocks the frame carries: each whose flag (if any) is set, no maps with the flag
+ * `maps_skipped`.
+ * @param {Record<string, number>} header @returns {LayoutBlock[]}
+ */
 function presentBlocks(header) {
+  const skipped = (header.flags & FLAG_MAPS_SKIPPED) !== 0;
   return FRAME_LAYOUT.blocks.filter(
-    (block) => block.flag === null || (header.flags & flagBit(block.flag)) !== 0);
+    (block) => (block.flag === null || (header.flags & flagBit(block.flag)) !== 0)
+      && !(skipped && block.dtype === 'q8'));
 }
 
 /**
@@ -512,6 +547,7 @@ function assemble(header, layerSizes, blocks) {
     epochProgress: header.epoch_progress,
     phase: PHASES[header.phase],
     running: (header.flags & FLAG_RUNNING) !== 0,
+    mapsSkipped: (header.flags & FLAG_MAPS_SKIPPED) !== 0,
     diverged: (header.flags & FLAG_DIVERGED) !== 0,
     hasSelection,
     sweep: blocks.sweep ? decodeSweep(blocks.sweep[0], blocks.sweep_maps[0], header) : null,

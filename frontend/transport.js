@@ -287,7 +287,8 @@ const FRAME_BACKLOG = 4;
  * asynchronously (their bodies are inflated): messages wait behind a frame being decoded,
  * and every frame reaches `onFrame` — unless the page falls so far behind that
  * FRAME_BACKLOG newer frames wait, when it is dropped undecoded (latest wins, as on the
- * server). A handler's exception is reported, and the queue goes on.
+ * server). A handler's exception is reported, and the queue goes on. A frame that left its
+ * maps out (the server's link lagged) gets the previous frame's.
  * @param {(text: string) => void} onText
  * @param {(frame: import('./protocol.js').Frame) => void} onFrame
  * @returns {(event: MessageEvent) => void}
@@ -295,6 +296,8 @@ const FRAME_BACKLOG = 4;
 export function inOrder(onText, onFrame) {
   /** @type {(string | ArrayBuffer)[]} */
   const inbox = [];
+  /** @type {import('./protocol.js').Frame | null} the last frame decoded (its maps are held) */
+  let previous = null;
   let draining = false;
   const drain = async () => {
     draining = true;
@@ -303,7 +306,8 @@ export function inOrder(onText, onFrame) {
       try {
         if (typeof data === 'string') onText(data);
         else if (inbox.filter((later) => typeof later !== 'string').length < FRAME_BACKLOG) {
-          onFrame(await decodeFrame(data));
+          previous = await decodeFrame(data, previous);
+          onFrame(previous);
         }
       } catch (error) {
         reportError(error);

@@ -7,7 +7,7 @@ export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
   "version": 1,
   "frame_version": 3,
   "magic": "BPF1",
-  "header_bytes": 100,
+  "header_bytes": 104,
   "header": [
     {"name": "magic", "type": "magic", "offset": 0, "size": 4},
     {"name": "version", "type": "u16", "offset": 4, "size": 2},
@@ -39,9 +39,10 @@ export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
     {"name": "sweep_res", "type": "u8", "offset": 79, "size": 1},
     {"name": "layer_sizes", "type": "sizes", "offset": 80, "size": 12},
     {"name": "body_bytes", "type": "u32", "offset": 92, "size": 4},
-    {"name": "total_bytes", "type": "u32", "offset": 96, "size": 4}
+    {"name": "total_bytes", "type": "u32", "offset": 96, "size": 4},
+    {"name": "maps_at", "type": "u32", "offset": 100, "size": 4}
   ],
-  "flags": ["running", "diverged", "selection", "sweep", "batch", "landscape", "overshot", "saturated", "exact_maps", "coded", "updates"],
+  "flags": ["running", "diverged", "selection", "sweep", "batch", "landscape", "overshot", "saturated", "exact_maps", "coded", "updates", "maps_skipped"],
   "phases": [null, "forward", "loss", "backward", "update"],
   "codes": {"log_decades": 4.0, "not_finite": -128},
   "blocks": [

@@ -196,6 +196,33 @@ test('helpers index weights, gradients, updates and maps', { skip: !FIXTURES }, 
   assert.throws(() => mapAt(frame, 4, 0), RangeError);
 });
 
+/** A fixture's bytes as an exactly sized ArrayBuffer. @param {string} name */
+function fixtureBytes(name) {
+  const bytes = readFileSync(join(/** @type {string} */ (FIXTURES), `${name}.bin`));
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+}
+
+test('a frame without its maps keeps the frame before\'s', { skip: !FIXTURES }, async () => {
+  const first = await decodeFrame(fixtureBytes('held_first'));
+  const second = await decodeFrame(fixtureBytes('held_second'), first);
+  const lite = await decodeFrame(fixtureBytes('held_lite'), first);
+  assert.ok(lite.mapsSkipped && !second.mapsSkipped && !first.mapsSkipped);
+  assert.equal(lite.step, second.step);
+  assert.deepEqual(Array.from(lite.layers[1].weights), Array.from(second.layers[1].weights));
+  assert.deepEqual(Array.from(lite.blocks.batch[0]), Array.from(second.blocks.batch[0]));
+  // the maps are the previous frame's own arrays (its codes too: the painters' tables)
+  assert.equal(lite.outputMaps[0].buffer, first.outputMaps[0].buffer);
+  assert.deepEqual(Array.from(lite.outputMaps[0]), Array.from(first.outputMaps[0]));
+  assert.deepEqual(Array.from(lite.neuronMaps.at(-1)), Array.from(first.neuronMaps.at(-1)));
+  assert.deepEqual(protocol.mapCodes(lite.outputMaps[0]), protocol.mapCodes(first.outputMaps[0]));
+  // with nothing to keep (the first frame, or another shape) the maps are flat
+  const alone = await decodeFrame(fixtureBytes('held_lite'));
+  assert.equal(alone.outputMaps[0].length, second.outputMaps[0].length);
+  assert.ok(alone.outputMaps[0].every((v) => v === 0));
+  const other = await decodeFrame(fixtureBytes('held_lite'), await decodeFrame(loadFixture('spiral3_step_plain').buffer));
+  assert.ok(other.neuronMaps.every((map) => map.every((v) => v === 0)));
+});
+
 /** A copy of a fixture's bytes, changed by `edit(view)`. */
 function corrupted(edit) {
   const { buffer } = loadFixture(names[0]);

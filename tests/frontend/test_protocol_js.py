@@ -44,6 +44,7 @@ from backprop_playground.wire.frame import (
     SELECTION_RECORD,
     FrameData,
     encode_frame,
+    without_maps,
 )
 from backprop_playground.wire.messages import error_message, finite_json
 
@@ -149,6 +150,7 @@ def expected_frame(frame: FrameData) -> dict[str, Any]:
         "epochProgress": _number(frame.epoch_progress),
         "phase": frame.phase,
         "running": frame.running,
+        "mapsSkipped": False,
         "diverged": frame.diverged,
         "hasSelection": frame.selection is not None,
         "layerSizes": list(sizes),
@@ -335,6 +337,14 @@ def fixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
                                                            allow_nan=False))
         names.append(name)
     (directory / "index.json").write_text(json.dumps(names))
+    # Two consecutive running frames, the second also without its maps (a lagging link).
+    session = _after_steps(DEFAULT, 3)
+    first = encode_frame(_frame(session, None, sequence=1, running=True))
+    session.run(1)
+    second = encode_frame(_frame(session, None, sequence=2, running=True))
+    for name, data in (("held_first", first), ("held_second", second),
+                       ("held_lite", without_maps(second))):
+        (directory / f"{name}.bin").write_bytes(data)
     (directory / "server_messages.json").write_text(json.dumps(_server_messages()))
     # The catalogue as GET /api/options serves it, for the tests of code that reads it.
     (directory / "options.json").write_text(json.dumps(options(Settings())))

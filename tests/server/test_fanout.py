@@ -1,16 +1,31 @@
 """Per-client delivery (fanout.Subscriber) against fake sockets: latest frame wins, control
 messages first and never dropped, stalled sockets and control overflow end the client, one
-stalled client never holds up another; and the RateLimiter token bucket."""
+stalled client never holds up another, a lagging link gets frames without their maps; and
+the RateLimiter token bucket."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 import pytest
 
-from backprop_playground.live.fanout import ClientStalled, RateLimiter, Subscriber
+from backprop_playground.live.fanout import (
+    FULL_FRAME_SECONDS,
+    ClientStalled,
+    RateLimiter,
+    Subscriber,
+)
+from backprop_playground.live.frames import build_frame
+from backprop_playground.trainer import NetworkConfig, TrainerConfig, TrainingSession
+from backprop_playground.wire.frame import (
+    FLAG_MAPS_SKIPPED,
+    decode_header,
+    encode_frame,
+    without_maps,
+)
 
 T = TypeVar("T")
 DEADLINE = 5.0
@@ -213,3 +228,94 @@ def test_rate_limiter_never_exceeds_its_burst() -> None:
     limiter = RateLimiter(rate=5, burst=3)
     limiter.updated -= 3600.0
     assert sum(limiter.allow() for _ in range(50)) == 3
+
+
+# ------------------------------------------------------------ frames without maps
+@pytest.fixture(scope="module")
+def frames() -> list[bytes]:
+    """Real encoded frames of one running session, one step apart."""
+    session = TrainingSession(TrainerConfig())
+    encoded = []
+    for sequence in range(12):
+        session.run(1)
+        encoded.append(encode_frame(build_frame(session, sequence=sequence, running=True,
+                                                metrics=session.evaluate(), selection=None)))
+    return encoded
+
+
+def _has_maps(data: bytes) -> bool:
+    return not decode_header(data)["flags"] & FLAG_MAPS_SKIPPED
+
+
+def test_a_lagging_link_gets_frames_without_their_maps(frames: list[bytes]) -> None:
+    """Frames replaced while a send is held up: the next one goes without its maps (the
+    client has maps of that shape), the one after, on a free link, with them again."""
+    async def scenario() -> None:
+        socket = FakeSocket()
+        socket.gate.clear()
+        subscriber = Subscriber(socket, "viewer", send_timeout=5.0)
+        sender = asyncio.create_task(subscriber.run_sender())
+        subscriber.offer_frame(frames[0])
+        await until(socket.sending.is_set)
+        for frame in frames[1:4]:
+            subscriber.offer_frame(frame)
+        socket.gate.set()
+        await until(lambda: len(socket.sent) == 2)
+        subscriber.offer_frame(frames[4])
+        await until(lambda: len(socket.sent) == 3)
+        sent = [bytes(data) for data in socket.sent]
+        assert sent[0] == frames[0] and sent[1] == without_maps(frames[3])
+        assert sent[2] == frames[4]
+        assert [_has_maps(data) for data in sent] == [True, False, True]
+        assert subscriber.frames_without_maps == 1
+        await stop(sender)
+    run(scenario())
+
+
+def test_maps_come_at_least_every_full_frame_period(frames: list[bytes]) -> None:
+    """However long the link lags, a frame with maps goes out every FULL_FRAME_SECONDS;
+    the first frame always has them."""
+    async def scenario() -> None:
+        socket = FakeSocket()
+        subscriber = Subscriber(socket, "viewer", send_timeout=5.0)
+        sender = asyncio.create_task(subscriber.run_sender())
+        started = time.monotonic()
+        index = 0
+        while time.monotonic() - started < 3 * FULL_FRAME_SECONDS:
+            socket.gate.clear()
+            subscriber.offer_frame(frames[index % len(frames)])
+            subscriber.offer_frame(frames[(index + 1) % len(frames)])  # always one replaced
+            sent = len(socket.sent)
+            socket.gate.set()
+            await until(lambda sent=sent: len(socket.sent) > sent)
+            await asyncio.sleep(0.01)
+            index += 2
+        with_maps = [data for data in socket.sent if _has_maps(bytes(data))]
+        assert _has_maps(bytes(socket.sent[0]))
+        assert 3 <= len(with_maps) <= 5 < len(socket.sent)
+        await stop(sender)
+    run(scenario())
+
+
+def test_a_new_shape_always_comes_with_its_maps(frames: list[bytes]) -> None:
+    """After the net changes shape the client's maps do not fit: the frame keeps its own."""
+    session = TrainingSession(TrainerConfig(network=NetworkConfig(hidden_layers=(3,))))
+    other = encode_frame(build_frame(session, sequence=99, running=True,
+                                     metrics=session.evaluate(), selection=None))
+
+    async def scenario() -> None:
+        socket = FakeSocket()
+        subscriber = Subscriber(socket, "viewer", send_timeout=5.0)
+        sender = asyncio.create_task(subscriber.run_sender())
+        subscriber.offer_frame(frames[0])
+        await until(lambda: len(socket.sent) == 1)
+        socket.gate.clear()
+        subscriber.offer_frame(frames[1])
+        await until(socket.sending.is_set)
+        subscriber.offer_frame(frames[2])
+        subscriber.offer_frame(other)  # replaces frames[2]: lagging, but a new shape
+        socket.gate.set()
+        await until(lambda: len(socket.sent) == 3)
+        assert bytes(socket.sent[2]) == other
+        await stop(sender)
+    run(scenario())

@@ -23,6 +23,7 @@ from backprop_playground.wire.frame import (
     BLOCKS,
     FLAG_CODED,
     FLAG_EXACT_MAPS,
+    FLAG_MAPS_SKIPPED,
     FLAG_UPDATES,
     HEADER,
     LOG_CODE_DECADES,
@@ -35,6 +36,7 @@ from backprop_playground.wire.frame import (
     dequantise_maps,
     encode_frame,
     quantise_maps,
+    without_maps,
 )
 
 NETS = {
@@ -175,16 +177,38 @@ def test_non_finite_maps_go_out_as_float32() -> None:
                                   frame.output_maps.astype(np.float32))
 
 
-def test_body_is_one_zlib_stream_and_the_header_stays_plain() -> None:
-    """The header is readable without inflating; the rest is exactly one zlib stream of
-    body_bytes (what DecompressionStream('deflate') reads)."""
+def test_body_is_one_raw_deflate_stream_and_the_header_stays_plain() -> None:
+    """The header is readable without inflating; the rest is exactly one raw deflate stream
+    of body_bytes (what DecompressionStream('deflate-raw') reads), the maps' part from
+    maps_at on."""
     frame = _trained(NETS["default"], steps=5)
     data = encode_frame(frame)
     header = decode_header(data)
     assert (header["sequence"], header["step"]) == (5, frame.step)
-    inflater = zlib.decompressobj()
+    inflater = zlib.decompressobj(-15)
     body = inflater.decompress(data[HEADER.size:])
     assert inflater.eof and not inflater.unused_data and len(body) == header["body_bytes"]
+    head = zlib.decompressobj(-15).decompress(data[HEADER.size:HEADER.size + header["maps_at"]])
+    maps = sum(len(quantise_maps(np.asarray(getattr(frame, name), np.float32)))
+               for name in ("output_maps", "neuron_maps"))
+    assert len(head) == len(body) - maps  # everything before the maps, nothing after
+
+
+@pytest.mark.parametrize("net", NETS)
+def test_a_frame_without_maps_is_the_frame_cut_before_them(net: str) -> None:
+    """without_maps: the same blocks, bit for bit, but the maps; the flag maps_skipped; the
+    header's lengths true; cutting again changes nothing."""
+    full = encode_frame(_trained(NETS[net], steps=20))
+    lite = without_maps(full)
+    header = decode_header(lite)
+    assert header["flags"] & FLAG_MAPS_SKIPPED and len(lite) == header["total_bytes"]
+    assert len(lite) < len(full) / 2
+    whole, cut = decode_blocks(full), decode_blocks(lite)
+    assert set(whole) - set(cut) == {"output_maps", "neuron_maps"}
+    for name, arrays in cut.items():
+        for a, b in zip(arrays, whole[name], strict=True):
+            np.testing.assert_array_equal(a, b)
+    assert without_maps(lite) == lite
 
 
 def test_encoding_is_deterministic() -> None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..wire.commands import Role
+from ..wire.frame import map_shape, without_maps
 from ..wire.messages import SUPERSEDED
 
 #: ASGI scope extension a server may offer: a callable giving the bytes the connection
@@ -35,6 +36,9 @@ NOTICE_INTERVAL_SECONDS = 1.0
 NOTICE_DELAY_SECONDS = 0.05
 #: A notice echoes at most this many request ids of the messages it drops.
 MAX_DROPPED_IDS = 1000
+#: While its link lags a client gets frames without their maps, but one with them at
+#: least this often.
+FULL_FRAME_SECONDS = 0.5
 
 
 class Socket(Protocol):
@@ -80,12 +84,17 @@ class Subscriber:
         self.member_token: str | None = None
         self.frames_sent = 0
         self.frames_replaced = 0
+        self.frames_without_maps = 0
+        self._lagged = False  # a newer frame replaced an unsent one since the last send
+        self._maps_shape: tuple[Any, ...] | None = None  # of the last frame sent with maps
+        self._maps_sent_at = -math.inf
         self.connected_at = time.monotonic()
 
     def offer_frame(self, frame: bytes) -> None:
         """Put ``frame`` in the mailbox, replacing one not yet sent."""
         if self._frame is not None:
             self.frames_replaced += 1
+            self._lagged = True
         self._frame = frame
         self._wake.set()
 
@@ -147,8 +156,23 @@ class Subscriber:
                 continue  # something else came first (a message, the end, a newer frame)
             frame, self._frame = self._frame, None
             if frame is not None:
-                await self._send(self.socket.send_bytes(frame))
+                await self._send(self.socket.send_bytes(self._fitted(frame)))
                 self.frames_sent += 1
+
+    def _fitted(self, frame: bytes) -> bytes:
+        """``frame``, or while the link lags (a newer frame replaced an unsent one since the
+        last send) ``frame`` without its maps: the client keeps the maps it has, which must
+        be of the same shape, and gets them new at least every FULL_FRAME_SECONDS. So a
+        slow link loses map updates before it loses frames."""
+        lagged, self._lagged = self._lagged, False
+        shape, now = map_shape(frame), time.monotonic()
+        if shape is None:
+            return frame
+        if lagged and shape == self._maps_shape and now - self._maps_sent_at < FULL_FRAME_SECONDS:
+            self.frames_without_maps += 1
+            return without_maps(frame)
+        self._maps_shape, self._maps_sent_at = shape, now
+        return frame
 
     async def _link_has_room(self) -> bool:
         """Wait until the socket's earlier bytes have (nearly) all gone; False as soon as

@@ -12,9 +12,13 @@ Shape symbols are header fields (``n_outputs``, ``main_res`` …) or, for per-la
 ``layer_sizes[l + 1]``. A per-layer block holds its L arrays one after the other, first
 hidden layer first. A block with a ``flag`` is present only when that header flag is set.
 
-On the wire the header is plain and the body is one zlib stream (RFC 1950, what the
-browser's ``DecompressionStream("deflate")`` reads), compressed once per frame for every
-client. Inside it, ``f32`` blocks are little-endian float32 (the page views them without a
+On the wire the header is plain and the body is one raw deflate stream (RFC 1951, what the
+browser's ``DecompressionStream("deflate-raw")`` reads), compressed once per frame for every
+client. The maps come last, after a sync flush, so that :func:`without_maps` can cut them
+off without compressing again: a viewer whose link lags gets the frame without its maps
+(flag ``maps_skipped``; the page keeps the last ones) rather than no frame.
+
+Inside the body, ``f32`` blocks are little-endian float32 (the page views them without a
 copy) and ``q8`` blocks — the maps, which only colour pixels — are 8-bit codes with a
 float32 range per map (:func:`quantise_maps`).
 
@@ -42,7 +46,8 @@ from numpy.typing import NDArray
 PROTOCOL_VERSION = 1
 #: The binary frame's format version (the header's ``version``). 2: deflated body, ``q8``
 #: maps, ``body_bytes``, the ``exact_maps`` flag. 3: ``w8``/``g8`` parameter codes in running
-#: frames (flags ``coded`` and ``updates``), ``selection_fan_out`` (header ``fan_out``).
+#: frames (flags ``coded`` and ``updates``), ``selection_fan_out`` (header ``fan_out``), a raw
+#: deflate body, ``maps_at`` and the ``maps_skipped`` flag.
 FRAME_VERSION = 3
 FRAME_MAGIC = b"BPF1"
 #: zlib level of the body: 6 is within 1 % of 9's size at half its CPU time (bench/server.py).
@@ -51,10 +56,11 @@ COMPRESSION_LEVEL = 6
 PHASES: tuple[str | None, ...] = (None, "forward", "loss", "backward", "update")
 #: Header ``flags`` bits by name: bit i is FLAGS[i].
 FLAGS: tuple[str, ...] = ("running", "diverged", "selection", "sweep", "batch", "landscape",
-                          "overshot", "saturated", "exact_maps", "coded", "updates")
+                          "overshot", "saturated", "exact_maps", "coded", "updates",
+                          "maps_skipped")
 (FLAG_RUNNING, FLAG_DIVERGED, FLAG_SELECTION, FLAG_SWEEP, FLAG_BATCH, FLAG_LANDSCAPE,
- FLAG_OVERSHOT, FLAG_SATURATED, FLAG_EXACT_MAPS, FLAG_CODED,
- FLAG_UPDATES) = (1 << i for i in range(len(FLAGS)))
+ FLAG_OVERSHOT, FLAG_SATURATED, FLAG_EXACT_MAPS, FLAG_CODED, FLAG_UPDATES,
+ FLAG_MAPS_SKIPPED) = (1 << i for i in range(len(FLAGS)))
 #: Block types: float32 values; 8-bit map codes with a float32 range per map; parameters
 #: that go out as float32, or in a ``coded`` frame as 8-bit linear (``w8``) or sign-log
 #: (``g8``) codes with a float32 scale per array.
@@ -163,6 +169,8 @@ HEADER_FIELDS: tuple[HeaderField, ...] = (
                 f"n_0 (features), hidden sizes …, n_L (outputs); zero-padded to {MAX_SIZES + 2}"),
     HeaderField("body_bytes", "u32", "length of the body once inflated"),
     HeaderField("total_bytes", "u32", "length of the whole frame as sent (header + deflated body)"),
+    HeaderField("maps_at", "u32", "where the maps' part of the deflated body begins (after a "
+                "sync flush; its length when there are no maps)"),
 )
 
 BLOCKS: tuple[Block, ...] = (
@@ -316,9 +324,11 @@ def block_shapes(block: Block, symbols: dict[str, int], sizes: list[int]) -> lis
 
 
 def present_blocks(flags: int) -> list[Block]:
-    """The blocks a frame with these header flags carries, in order."""
+    """The blocks a frame with these header flags carries, in order (no maps with the flag
+    ``maps_skipped``)."""
     return [block for block in BLOCKS
-            if block.flag is None or flags & (1 << FLAGS.index(block.flag))]
+            if (block.flag is None or flags & (1 << FLAGS.index(block.flag)))
+            and not (block.dtype == "q8" and flags & FLAG_MAPS_SKIPPED)]
 
 
 def sent_as(block: Block, flags: int) -> str:
@@ -468,7 +478,7 @@ def decode_parameters(data: bytes, kind: str, shape: tuple[int, ...]) -> NDArray
 
 # --------------------------------------------------------------------- encoding
 def encode_frame(frame: FrameData, level: int = COMPRESSION_LEVEL) -> bytes:
-    """The frame's bytes: the header, then the body deflated (zlib ``level``). ValueError if
+    """The frame's bytes: the header, then the body deflated (raw, ``level``). ValueError if
     an array's shape is not the one its block declares. ``q8`` blocks go out as float32
     (flag ``exact_maps``) when one of their values is not finite."""
     symbols, sizes, flags = frame.symbols(), frame.layer_sizes, frame.flags()
@@ -489,9 +499,9 @@ def encode_frame(frame: FrameData, level: int = COMPRESSION_LEVEL) -> bytes:
     # The maps come last; a deflate block of their own (a sync flush before them) gets its
     # own Huffman codes: 3 % smaller than float32 values and map codes mixed.
     split = next((i for i, (block, _) in enumerate(arrays) if block.dtype == "q8"), len(arrays))
-    deflate = zlib.compressobj(level)
-    packed = (deflate.compress(b"".join(parts[:split])) + deflate.flush(zlib.Z_SYNC_FLUSH)
-              + deflate.compress(b"".join(parts[split:])) + deflate.flush())
+    deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+    head = deflate.compress(b"".join(parts[:split])) + deflate.flush(zlib.Z_SYNC_FLUSH)
+    packed = head + deflate.compress(b"".join(parts[split:])) + deflate.flush()
     body = b"".join(parts)
     values = {**symbols, **{name: getattr(frame, name) for name in (
         "focus", "step", "epoch", "epoch_progress", "batch_loss", "train_loss", "test_loss",
@@ -499,14 +509,52 @@ def encode_frame(frame: FrameData, level: int = COMPRESSION_LEVEL) -> bytes:
     values.update(magic=FRAME_MAGIC, version=FRAME_VERSION, flags=flags,
                   sequence=frame.sequence & 0xFFFFFFFF, phase=PHASES.index(frame.phase),
                   batch_size=min(frame.batch_size, 0xFFFF), layer_sizes=bytes(sizes),
-                  body_bytes=len(body), total_bytes=HEADER.size + len(packed))
+                  body_bytes=len(body), total_bytes=HEADER.size + len(packed),
+                  maps_at=len(head) if split < len(arrays) else len(packed))
     return HEADER.pack(*(values[f.name] for f in HEADER_FIELDS)) + packed
+
+
+#: A final, empty deflate block (fixed codes, end of block at once): ends a body cut at a
+#: sync flush.
+_FINAL_EMPTY_BLOCK = b"\x03\x00"
+
+
+def without_maps(data: bytes) -> bytes:
+    """The frame ``data`` without its maps (flag ``maps_skipped``): the deflated body cut
+    where the maps begin and ended with an empty final block, the header's lengths and
+    flags to match. A frame without maps comes back as it is."""
+    header = decode_header(data)
+    flags = header["flags"]
+    if flags & FLAG_MAPS_SKIPPED or header["maps_at"] + HEADER.size >= len(data):
+        return data
+    packed = data[HEADER.size:HEADER.size + header["maps_at"]] + _FINAL_EMPTY_BLOCK
+    flags |= FLAG_MAPS_SKIPPED
+    header.update(flags=flags, layer_sizes=bytes(header["layer_sizes"]),
+                  body_bytes=body_bytes(header, header["layer_sizes"], flags),
+                  total_bytes=HEADER.size + len(packed))
+    return HEADER.pack(*(header[f.name] for f in HEADER_FIELDS)) + packed
 
 
 def _array_part(data: NDArray[np.float32], kind: str) -> bytes:
     """One array's bytes in the body, sent as ``kind`` (:func:`sent_as`)."""
     coders = {"q8": quantise_maps, "w8": code_linear, "g8": code_log}
     return coders[kind](data) if kind in coders else data.tobytes()
+
+
+def map_shape(data: bytes) -> tuple[Any, ...] | None:
+    """What a frame's maps' shapes depend on (the layer sizes and the map resolutions): a
+    frame without maps may stand on maps of the same shape. None for bytes that are not a
+    frame of this format."""
+    if len(data) < HEADER.size or not data.startswith(FRAME_MAGIC):
+        return None
+    header = HEADER.unpack_from(data)
+    return (*(header[i] for i in _MAP_SHAPE_FIELDS), bool(header[_FLAGS_FIELD] & FLAG_SWEEP))
+
+
+_NAMES = [f.name for f in HEADER_FIELDS]
+_MAP_SHAPE_FIELDS = [_NAMES.index(name) for name in (
+    "layer_sizes", "main_res", "thumb_res", "sweep_runs", "sweep_res")]
+_FLAGS_FIELD = _NAMES.index("flags")
 
 
 def decode_header(data: bytes) -> dict[str, Any]:
@@ -522,7 +570,7 @@ def decode_blocks(data: bytes) -> dict[str, list[NDArray[np.float32]]]:
     (``q8``, ``w8`` and ``g8`` codes decoded); one array per layer for a per-layer block.
     For tests and tools: the page decodes with frontend/frame_decoder.js."""
     header = decode_header(data)
-    body = zlib.decompress(data[HEADER.size:])
+    body = zlib.decompress(data[HEADER.size:], -15)
     sizes, flags = header["layer_sizes"], header["flags"]
     if len(body) != header["body_bytes"] or len(body) != body_bytes(header, sizes, flags):
         raise ValueError(f"frame body of {len(body)} bytes, header says {header['body_bytes']}")

@@ -62,8 +62,8 @@ def frame_tables() -> str:
               + ", ".join(f"bit {i} `{name}`" for i, name in enumerate(FLAGS))
               + ". Phases: " + ", ".join(f"{i} `{name or 'none'}`" for i, name in enumerate(PHASES))
               + ".",
-              "", "Then the body, deflated (zlib); inflated, it holds the blocks in this order "
-              "(`f32`: little-endian float32; `q8`: 8-bit map codes with a float32 range per "
+              "", "Then the body, deflated (raw deflate); inflated, it holds the blocks in this "
+              "order (`f32`: little-endian float32; `q8`: 8-bit map codes with a float32 range per "
               "map; `w8`, `g8`: float32, or with the flag `coded` 8-bit linear or sign-log "
               "codes with a float32 scale per array; see below):", "",
               "| block | shape | type | present | meaning |", "|---|---|---|---|---|"]
