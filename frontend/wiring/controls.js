@@ -80,13 +80,33 @@ function wireViewToggles(app) {
   }
 }
 
-/** Space: play/pause; → : one step; shift →: one phase; r: reset (← replay: wiring/phases.js). @param {App} app */
+/**
+ * Whether Space on `element` has a meaning of its own: a button, link, summary, checkbox or
+ * anything with a button-like role.
+ * @param {HTMLElement} element
+ */
+function pressable(element) {
+  const role = element.getAttribute('role') ?? '';
+  return ['BUTTON', 'A', 'SUMMARY'].includes(element.tagName)
+    || (element.tagName === 'INPUT' && element.getAttribute('type') === 'checkbox')
+    || ['button', 'tab', 'menuitem', 'checkbox', 'switch', 'option', 'radio'].includes(role);
+}
+
+/**
+ * Space: play/pause (unless a focused control takes it); → : one step; shift →: one phase;
+ * r: reset (← replay: wiring/phases.js).
+ * @param {App} app
+ */
 export function wireKeyboard(app) {
   document.addEventListener('keydown', (event) => {
     if (!app.presenting()) return;  // a viewer's page follows; its keys change nothing
     const target = /** @type {HTMLElement} */ (event.target);
     if (['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName) && target.getAttribute('type') !== 'checkbox') return;
-    if (event.key === ' ') { event.preventDefault(); togglePlay(app); }
+    if (event.key === ' ') {
+      if (pressable(target)) return;  // Space presses the focused button (or ticks the box)
+      event.preventDefault();
+      togglePlay(app);
+    }
     else if (event.key === 'ArrowRight' && event.shiftKey) { event.preventDefault(); app.command((id) => protocol.phaseStep(id)); }
     else if (event.key === 'ArrowRight') { event.preventDefault(); app.command((id) => protocol.step(1, id)); }
     else if (event.key === 'r' && !event.ctrlKey && !event.metaKey) app.command((id) => protocol.reset(id));

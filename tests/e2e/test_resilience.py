@@ -95,7 +95,8 @@ def test_page_reconnects_after_a_server_restart(browser: Any, tmp_path: Path) ->
 
 
 def test_keyboard_space_plays_and_arrows_step(page: Any) -> None:
-    """Space toggles play, → runs one step, shift+→ one phase, r resets."""
+    """Space toggles play, → runs one step, shift+→ one phase, r resets; Space on a
+    focused button presses that button only."""
     page.goto(f"{page.base_url}/")
     page.wait_for_function("() => window.playground?.store.frame", timeout=TIMEOUT)
     page.keyboard.press("ArrowRight")
@@ -113,4 +114,12 @@ def test_keyboard_space_plays_and_arrows_step(page: Any) -> None:
     page.wait_for_function("() => window.playground.store.frame.running", timeout=TIMEOUT)
     page.keyboard.press(" ")
     page.wait_for_function("() => !window.playground.store.frame.running", timeout=TIMEOUT)
+    # Space on a focused button presses that button, and does not also toggle play
+    page.focus("[data-testid=step]")
+    step = page.eval_on_selector("[data-testid=step-count]", "e => Number(e.textContent)")
+    page.keyboard.press(" ")
+    counter = "Number(document.querySelector('[data-testid=step-count]').textContent)"
+    page.wait_for_function(f"() => {counter} === {step + 1}", timeout=TIMEOUT)
+    page.wait_for_timeout(300)
+    assert not page.evaluate("() => window.playground.store.frame.running")
     assert page.console_errors == []
