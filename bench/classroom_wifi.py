@@ -8,7 +8,8 @@ it in the class's queue, behind the viewers' frames). Counting starts after 2 s 
 
 Prints JSON lines: per group of viewers, the bytes each receives per second, frames per
 second and delivery (frames received / frames published while it watched; min and mean),
-how stale its frames were (arrival after the first viewer's, ms), disconnections; and the
+the share of its frames that came without their maps (its link lagged; mean and max), how
+stale its frames were (arrival after the first viewer's, ms), disconnections; and the
 presenter's command-to-ack latency. Targets: every viewer ≥ 90 % of 30 frames/s, ack p99
 ≤ 150 ms, no viewer disconnected. Needs root (it says so and exits 0 otherwise).
 
@@ -32,12 +33,17 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from backprop_playground.wire.frame import FLAGS as FRAME_FLAGS
+from backprop_playground.wire.frame import layout_document
 from processes import http, stop_process
 from shaped_link import LinkShape, ShapedLink, unavailable
 
 PORT = 8800
 FRAMES_PER_SECOND = 30.0
-SEQUENCE = struct.Struct("<I")  # header bytes 8..12: the frame counter
+#: Where the frame header holds the frame counter and the flags.
+AT = {field["name"]: field["offset"] for field in layout_document()["header"]}
+SEQUENCE, FLAGS = struct.Struct("<I"), struct.Struct("<H")
+MAPS_SKIPPED = 1 << FRAME_FLAGS.index("maps_skipped")
 PER_PROCESS = 16  # viewers per client process
 #: Seconds of play before counting: every flow past TCP's start-up, as in a class underway.
 WARMUP_SECONDS = 2.0
@@ -132,7 +138,7 @@ async def viewers_main(url: str, code: str, addresses: list[str], seconds: float
     async def one(address: str) -> dict[str, Any]:
         nonlocal ready
         arrivals: list[tuple[int, float]] = []
-        received_bytes, closed = 0, None
+        received_bytes, closed, without_maps = 0, None, 0
         async with connect(url, max_size=2**22, local_addr=(address, 0)) as ws:
             await ws.send(json.dumps({"type": "hello", "role": "viewer", "token": code}))
             ready += 1
@@ -152,9 +158,10 @@ async def viewers_main(url: str, code: str, addresses: list[str], seconds: float
                     continue
                 received_bytes += len(message)
                 if isinstance(message, bytes):
-                    arrivals.append((SEQUENCE.unpack_from(message, 8)[0], time.time()))
+                    arrivals.append((SEQUENCE.unpack_from(message, AT["sequence"])[0], time.time()))
+                    without_maps += bool(FLAGS.unpack_from(message, AT["flags"])[0] & MAPS_SKIPPED)
         return {"address": address, "bytes": received_bytes, "arrivals": arrivals,
-                "closed": closed}
+                "closed": closed, "without_maps": without_maps}
 
     tasks = [asyncio.create_task(one(address)) for address in addresses]
     while ready < len(addresses):
@@ -166,7 +173,8 @@ async def viewers_main(url: str, code: str, addresses: list[str], seconds: float
     start.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     print(json.dumps([r if isinstance(r, dict) else {"error": repr(r), "arrivals": [],
-                                                      "bytes": 0, "closed": -1}
+                                                      "bytes": 0, "closed": -1,
+                                                      "without_maps": 0}
                       for r in results]), flush=True)
 
 
@@ -265,7 +273,7 @@ def summarise(groups: list[Group], per_group: dict[str, list[dict[str, Any]]],
     lines = []
     for group in groups:
         viewers = per_group[group.name]
-        fps, delivery, stale, rates = [], [], [], []
+        fps, delivery, stale, rates, bare = [], [], [], [], []
         for viewer in viewers:
             arrivals = viewer["arrivals"]
             fps.append(len(arrivals) / seconds)
@@ -273,6 +281,7 @@ def summarise(groups: list[Group], per_group: dict[str, list[dict[str, Any]]],
             if arrivals:
                 span = arrivals[-1][0] - arrivals[0][0] + 1
                 delivery.append(len(arrivals) / span)
+                bare.append(viewer["without_maps"] / len(arrivals))
                 stale += [(at - first_seen[seq]) * 1e3 for seq, at in arrivals]
         stale.sort()
         lines.append({
@@ -287,6 +296,8 @@ def summarise(groups: list[Group], per_group: dict[str, list[dict[str, Any]]],
             "delivery_mean": round(sum(delivery) / max(1, len(delivery)), 3),
             "stale_ms_p50": round(_quantile(stale, 0.5), 1),
             "stale_ms_p99": round(_quantile(stale, 0.99), 1),
+            "without_maps_mean": round(sum(bare) / max(1, len(bare)), 3),
+            "without_maps_max": round(max(bare, default=0.0), 3),
             "disconnected": sum(1 for v in viewers if v["closed"] is not None),
             "target_frames_per_s": 0.9 * FRAMES_PER_SECOND,
         })
