@@ -33,6 +33,7 @@ selection record and ``selection_fan_out``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import struct
 import zlib
@@ -416,49 +417,47 @@ def dequantise_maps(data: bytes, shape: tuple[int, ...]) -> NDArray[np.float32]:
 
 
 # ------------------------------------------------------------ w8 / g8 parameters
-def _scale_of(values: NDArray[np.float64]) -> tuple[NDArray[np.bool_], float]:
-    """Which values are finite, and m: the largest finite |value| (0 when there is none)."""
-    finite = np.isfinite(values)
-    return finite, float(np.abs(values[finite]).max()) if finite.any() else 0.0
+def code_parameters(arrays: list[NDArray[np.float32]], kind: str) -> list[bytes]:
+    """Each array's bytes in a coded frame (a block's per-layer arrays at once): its scale m
+    (the largest finite |v|) as float32, one int8 code per value, zero padding to a multiple
+    of 4 bytes; NOT_FINITE_CODE for a value that is not finite.
 
-
-def _pack_codes(scale: float, codes: NDArray[np.int_]) -> bytes:
-    """The scale m as float32, the int8 codes, zero padding to a multiple of 4 bytes."""
-    data = codes.astype(np.int8).tobytes()
-    return np.float32(scale).astype("<f4").tobytes() + data + bytes(-len(data) % 4)
+    ``w8`` (:func:`code_linear`): c = round(127 · v / m), so 0 and ±m are exact and every
+    value is within m/254 of its code's value c · (m / 127). ``g8`` (:func:`code_log`): 0 for
+    0, else sign(v) · c with c = round(127 + 126 · log₁₀(|v| / m) / D) clamped to 1 … 127
+    (D = LOG_CODE_DECADES), whose value sign · m · 10^(−D · (127 − c) / 126) is within
+    10^(D/252) (3.7 %) of |v| down to m · 10^(−D); smaller values keep their sign there."""
+    sizes = [array.size for array in arrays]
+    flat = np.concatenate([array.ravel() for array in arrays]).astype(np.float64)
+    finite = np.isfinite(flat)
+    magnitude = np.where(finite, np.abs(flat), 0.0)
+    starts = np.cumsum([0, *sizes[:-1]])
+    scales, filled = np.zeros(len(sizes)), np.array(sizes) > 0
+    if flat.size:  # each segment's largest |v|: empty ones contribute no values
+        scales[filled] = np.maximum.reduceat(magnitude, starts[filled])
+    each = np.repeat(scales, sizes)
+    ratio = np.divide(magnitude, each, out=np.zeros_like(flat), where=each > 0)
+    if kind == "w8":
+        codes = np.rint(127.0 * np.sign(flat) * ratio)
+    else:
+        with np.errstate(divide="ignore"):
+            position = np.log10(ratio) / LOG_CODE_DECADES
+        codes = np.where(ratio > 0, np.sign(flat) * np.clip(np.rint(127 + 126 * position), 1, 127),
+                         0.0)
+    codes[~finite] = NOT_FINITE_CODE
+    data = codes.astype(np.int8)
+    return [np.float32(scale).astype("<f4").tobytes() + data[a:a + n].tobytes() + bytes(-n % 4)
+            for scale, a, n in zip(scales, starts, sizes, strict=True)]
 
 
 def code_linear(values: NDArray[np.float32]) -> bytes:
-    """A ``w8`` array's bytes in a coded frame. values: any shape, float32. With m the
-    largest finite |v|: code = round(127 · v / m) (−127 … 127, so 0 and ±m are exact and
-    every value is within m/254 of its code's value c · (m / 127)); NOT_FINITE_CODE for a
-    value that is not finite."""
-    flat = values.astype(np.float64).ravel()
-    finite, scale = _scale_of(flat)
-    codes = np.full(flat.shape, NOT_FINITE_CODE, dtype=np.int64)
-    if scale > 0:
-        codes[finite] = np.rint(127.0 * flat[finite] / scale)
-    else:
-        codes[finite] = 0
-    return _pack_codes(scale, codes)
+    """One ``w8`` array's bytes in a coded frame (:func:`code_parameters`)."""
+    return code_parameters([values], "w8")[0]
 
 
 def code_log(values: NDArray[np.float32]) -> bytes:
-    """A ``g8`` array's bytes in a coded frame: code 0 for 0, NOT_FINITE_CODE for a value
-    that is not finite, else sign(v) · c with c = round(127 + 126 · log₁₀(|v| / m) / D)
-    clamped to 1 … 127 (m the largest finite |v|, D = LOG_CODE_DECADES), whose value is
-    sign · m · 10^(−D · (127 − c) / 126): within 10^(D/252) (3.7 %) of |v| down to
-    m · 10^(−D); smaller values keep their sign at m · 10^(−D)."""
-    flat = values.astype(np.float64).ravel()
-    finite, scale = _scale_of(flat)
-    codes = np.full(flat.shape, NOT_FINITE_CODE, dtype=np.int64)
-    nonzero = finite & (flat != 0)
-    codes[finite & ~nonzero] = 0
-    if scale > 0:
-        position = np.log10(np.abs(flat[nonzero]) / scale) / LOG_CODE_DECADES
-        level = np.clip(np.rint(127 + 126 * position), 1, 127)
-        codes[nonzero] = np.sign(flat[nonzero]) * level
-    return _pack_codes(scale, codes)
+    """One ``g8`` array's bytes in a coded frame (:func:`code_parameters`)."""
+    return code_parameters([values], "g8")[0]
 
 
 def decode_parameters(data: bytes, kind: str, shape: tuple[int, ...]) -> NDArray[np.float32]:
@@ -495,7 +494,7 @@ def encode_frame(frame: FrameData, level: int = COMPRESSION_LEVEL) -> bytes:
             arrays.append((block, data))
     if not all(np.isfinite(data).all() for block, data in arrays if block.dtype == "q8"):
         flags |= FLAG_EXACT_MAPS
-    parts = [_array_part(data, sent_as(block, flags)) for block, data in arrays]
+    parts = _body_parts(arrays, flags)
     # The maps come last; a deflate block of their own (a sync flush before them) gets its
     # own Huffman codes: 3 % smaller than float32 values and map codes mixed.
     split = next((i for i, (block, _) in enumerate(arrays) if block.dtype == "q8"), len(arrays))
@@ -535,10 +534,17 @@ def without_maps(data: bytes) -> bytes:
     return HEADER.pack(*(header[f.name] for f in HEADER_FIELDS)) + packed
 
 
-def _array_part(data: NDArray[np.float32], kind: str) -> bytes:
-    """One array's bytes in the body, sent as ``kind`` (:func:`sent_as`)."""
-    coders = {"q8": quantise_maps, "w8": code_linear, "g8": code_log}
-    return coders[kind](data) if kind in coders else data.tobytes()
+def _body_parts(arrays: list[tuple[Block, NDArray[np.float32]]], flags: int) -> list[bytes]:
+    """Each array's bytes in the body, sent as :func:`sent_as` says (a coded block's arrays
+    coded together: one scale per array, numpy calls per block)."""
+    parts: list[bytes] = []
+    for block, group in itertools.groupby(arrays, key=lambda item: item[0]):
+        items, kind = list(group), sent_as(block, flags)
+        if kind in ("w8", "g8"):
+            parts += code_parameters([data for _, data in items], kind)
+        else:
+            parts += [quantise_maps(data) if kind == "q8" else data.tobytes() for _, data in items]
+    return parts
 
 
 def map_shape(data: bytes) -> tuple[Any, ...] | None:
