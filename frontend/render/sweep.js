@@ -51,7 +51,7 @@ export function renderSweep(container, store, onPromote) {
     tile.style.setProperty('--run-color', runColor(index));
     const verdict = verdictOf(store.options?.landscape_verdicts, run.verdict);
     const word = /** @type {HTMLElement} */ (tile.querySelector('.verdict'));
-    word.textContent = run.diverged ? '' : verdict ? `${VERDICT_SYMBOLS[verdict.code] ?? ''} ${verdict.code}` : '';
+    word.textContent = run.diverged ? '' : verdict ? `${VERDICT_SYMBOLS[verdict.code] ?? ''} ${hyphenated(verdict.code)}` : '';
     word.style.color = verdict ? VERDICT_COLORS[verdict.code] ?? '' : '';
     tile.title = verdict && !run.diverged ? `η ${formatNumber(run.learningRate)}: ${verdict.sentence}` : '';
   });
@@ -90,6 +90,15 @@ function paintTile(canvas, map, resolution, scale) {
 const VERDICT_SYMBOLS = /** @type {Record<string, string>} */ ({
   undershoot: '↘', 'about right': '✓', overshoot: '↷', divergence: '↑', flat: '—',
 });
+
+/**
+ * A verdict's word with a soft hyphen where it may break ("under-shoot"): in projector type
+ * a tile is narrower than the longest words.
+ * @param {string} word
+ */
+function hyphenated(word) {
+  return word.replace(/^(under|over)(shoot)$/, '$1\u00ad$2');
+}
 
 /** The loss chart of each sweep panel. @type {WeakMap<HTMLElement, SweepLossChart>} */
 const charts = new WeakMap();
