@@ -39,12 +39,10 @@ def _wait_until(check: Any, what: str, seconds: float = 20) -> None:
     pytest.fail(f"timed out waiting for {what}")
 
 
-@pytest.fixture(scope="module")
-def redis_url() -> Iterator[str]:
-    """A throwaway redis-server (Debian's redis-server package) on a free port."""
+def _start_redis(port: int) -> subprocess.Popen[bytes]:
+    """A throwaway redis-server (Debian's redis-server package) on ``port``, answering."""
     if not os.path.exists(REDIS_SERVER):
         pytest.fail("redis-server is not installed: apt-get install -y redis-server")
-    port = _port()
     process = subprocess.Popen([REDIS_SERVER, "--port", str(port), "--save", "",
                                 "--appendonly", "no", "--bind", "127.0.0.1"],
                                stdout=subprocess.DEVNULL)
@@ -55,9 +53,20 @@ def redis_url() -> Iterator[str]:
             return probe.recv(16).startswith(b"+PONG")
 
     _wait_until(answers, "redis-server")
-    yield f"redis://127.0.0.1:{port}/0"
+    return process
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
     process.terminate()
     process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> Iterator[str]:
+    port = _port()
+    process = _start_redis(port)
+    yield f"redis://127.0.0.1:{port}/0"
+    _stop(process)
 
 
 @contextlib.contextmanager
@@ -112,8 +121,8 @@ def _reply(ws: ClientConnection, request_id: int) -> dict[str, Any]:
     raise AssertionError(f"no reply to {request_id}")
 
 
-def _frame_with_step(ws: ClientConnection, step: int) -> None:
-    deadline = time.monotonic() + 15
+def _frame_with_step(ws: ClientConnection, step: int, seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         message = ws.recv(timeout=deadline - time.monotonic())
         if isinstance(message, bytes) and STEP.unpack_from(message, 12)[0] == step:
@@ -218,3 +227,33 @@ def test_a_class_comes_back_for_other_processes_after_a_restart(
             presenter.send(json.dumps({"type": "step", "n": 3, "id": 30}))
             first_step = _reply(presenter, 30)["step"]
             _frame_with_step(viewer, first_step + 2)
+
+
+def test_a_viewer_elsewhere_follows_again_after_redis_restarts(sockets: Any) -> None:
+    """Redis goes away mid-class and comes back on the same port: process B's relay
+    subscribes again (within about a second) and its viewer gets the frames of the steps
+    run since; nothing crashed on either process."""
+    port = _port()
+    redis = _start_redis(port)
+    url = f"redis://127.0.0.1:{port}/0"
+    try:
+        with _server(url) as first, _server(url) as second:
+            created, presenter, code = _present(first, sockets)
+            viewer = sockets(second, created["id"])
+            viewer.send(json.dumps({"type": "hello", "role": "viewer", "token": code}))
+            assert json.loads(viewer.recv(timeout=10))["type"] == "welcome"
+            presenter.send(json.dumps({"type": "step", "n": 2, "id": 30}))
+            _frame_with_step(viewer, _reply(presenter, 30)["step"] + 1)
+            _stop(redis)
+            time.sleep(1.5)
+            redis = _start_redis(port)
+            for request_id in range(31, 60):  # one step at a time until B relays again
+                presenter.send(json.dumps({"type": "step", "n": 1, "id": request_id}))
+                step = _reply(presenter, request_id)["step"]
+                with contextlib.suppress(AssertionError, TimeoutError):
+                    _frame_with_step(viewer, step, seconds=0.5)
+                    break
+            else:
+                pytest.fail("the viewer on process B got no frame after Redis came back")
+    finally:
+        _stop(redis)

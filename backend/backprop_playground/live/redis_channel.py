@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from ..wire.commands import Answer, CommandError, ControlCommand, Role
 from ..wire.messages import (
@@ -251,12 +252,28 @@ class RelayedSession:
         return self.audience.viewers
 
     async def _follow(self) -> None:
-        """Frames, messages and replies from Redis, and the heartbeat, while followed."""
-        pubsub = self.backend.redis.pubsub()
-        replies = self.outbox.reply_channel
-        await pubsub.subscribe(_key("frames", self.id), _key("messages", self.id), replies)
+        """Frames, messages and replies from Redis, and the heartbeat, while followed; a
+        lost Redis connection is opened again after a second, and the last frame the owner
+        left in Redis is passed on at once (what was published meanwhile is gone)."""
         beat = asyncio.create_task(self._beat())
         try:
+            while True:
+                try:
+                    await self._follow_once()
+                except RedisError as error:
+                    self.outbox.listening.clear()
+                    logger.warning("following %s through Redis failed (%s): again in 1 s",
+                                   self.id, error)
+                    await asyncio.sleep(1.0)
+                    await self._catch_up()
+        finally:
+            beat.cancel()
+
+    async def _follow_once(self) -> None:
+        pubsub = self.backend.redis.pubsub()
+        replies = self.outbox.reply_channel
+        try:
+            await pubsub.subscribe(_key("frames", self.id), _key("messages", self.id), replies)
             async for message in pubsub.listen():
                 channel = message["channel"].decode()
                 if message["type"] == "message":
@@ -264,9 +281,15 @@ class RelayedSession:
                 elif message["type"] == "subscribe" and channel == replies:
                     self.outbox.listening.set()
         finally:
-            beat.cancel()
             with contextlib.suppress(Exception):
                 await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def _catch_up(self) -> None:
+        """After a lost connection: the newest frame the owner keeps in Redis, if any."""
+        with contextlib.suppress(RedisError):
+            frame: bytes | None = await self.backend.redis.get(_key("frame", self.id))  # type: ignore[assignment]
+            if frame is not None and frame != self.last_frame:
+                self._deliver(_key("frames", self.id), frame)
 
     async def _beat(self) -> None:
         """Repeat the viewer count: a restarted owner learns it, and a relay that stops
