@@ -22,6 +22,7 @@ import { wireInspector } from './wiring/inspector.js';
 import { wireLessons } from './wiring/lessons.js';
 import { wireLearningRate } from './wiring/learning_rate.js';
 import { wireLayout } from './wiring/layout.js';
+import { linkNote } from './wiring/link_note.js';
 import { receive } from './wiring/messages.js';
 import { changeNeurons, select, toggleFeature, wireLayerButtons } from './wiring/network_shape.js';
 import { wireOwnData } from './wiring/own_data.js';
@@ -34,8 +35,9 @@ import { wireSweep } from './wiring/sweep.js';
 
 // The handlers below run only after start(), by which time `app` exists.
 const store = createStore();
+const noteLink = linkNote(/** @type {HTMLElement} */ ($('maps-held')));
 const connection = new Connection({
-  onFrame: (frame) => acceptFrame(store, frame),
+  onFrame: (frame) => { acceptFrame(store, frame); noteLink(frame); },
   onMessage: (message) => receive(app, message),
   onStatus: (status) => app.setStatus(status),
   initialConfig: () => app.linkConfig,
