@@ -7,7 +7,12 @@
   count over 50 ms, the longest); on a loaded machine wall clock counts other processes'
   time too, so each run also reports the main thread's CPU time per task (from a Chromium
   trace: the longest, how many over 50 ms) and where it goes (rAF callbacks with the views'
-  JavaScript, style/layout, paint/raster/commit, GC, message handling) in ms per second;
+  JavaScript, style/layout, paint/raster/commit, GC, message handling) in ms per second.
+  Frames that arrive within one animation frame are merged by the page (only the newest is
+  drawn), so beside rendered/received each run also reports the frames the browser's network
+  stack received and how many of them were followed by another within one animation frame
+  (how bunched they arrive), and the main thread's CPU ms per rendered frame (a figure that
+  depends less than rendered/received on how fast the trainer sharing the machine runs);
 * frames rendered versus received while phase animations run (phase-step again and again,
   each phase replayed with ←, at the fastest pace so animations overlap the next frame), with
   the browser's animation frames per second and the network view's draw time meanwhile;
@@ -15,12 +20,17 @@
 * time from play to 95 % test accuracy on the default setup (circle, [4, 2], tanh, batch 10,
   η 0.03) at the default speed and at the fastest one (a figure, not a timed test).
 
-    python bench/page.py [--seconds 6] [--phase-steps 24]
+    python bench/page.py [--seconds 6] [--phase-steps 24] [--frames-only] [--case largest]
+                         [--keep-trace DIR]
+
+``--keep-trace DIR`` writes each frame-rate run's Chromium trace to DIR (open it in
+chrome://tracing or Perfetto) and prints its longest tasks with what ran inside them.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import statistics
 import sys
@@ -69,9 +79,10 @@ def largest_net(base: str) -> tuple[str, list[int]]:
     return f"#layers={','.join(map(str, hidden))}&features={features}", hidden
 
 
-def main_thread_tasks(trace: bytes) -> dict[str, Any]:
+def main_thread_tasks(trace: bytes, rendered: int = 0) -> dict[str, Any]:
     """The renderer main thread's tasks in a Chromium trace: the longest wall-clock and CPU
-    durations, how many took over 50 ms of CPU, and CPU ms per second by part of the work."""
+    durations, how many took over 50 ms of CPU, CPU ms per second by part of the work, and
+    (given the frames `rendered` meanwhile) CPU ms per rendered frame."""
     events = json.loads(trace)["traceEvents"]
     mains = {(e["pid"], e["tid"]) for e in events
              if e.get("name") == "thread_name" and e["args"].get("name") == "CrRendererMain"}
@@ -102,12 +113,48 @@ def main_thread_tasks(trace: bytes) -> dict[str, Any]:
             "tasks_cpu_over_50ms": sum(1 for c in cpu if c > 50),
             "task_wall_ms_max": round(max(t["dur"] for t in tasks) / 1e3, 1),
             "main_thread_cpu_ms_per_s": round(total / seconds, 1),
+            "main_thread_cpu_ms_per_rendered_frame": round(total / max(1, rendered), 1),
             "cpu_ms_per_s": per_second}
 
 
-def frames_case(browser: Any, base: str, case: str, seconds: float) -> None:
+def longest_tasks(trace: bytes, count: int = 8) -> list[dict[str, Any]]:
+    """The renderer main thread's `count` longest tasks (CPU) in a Chromium trace, each with
+    its start (ms from the first task), wall and CPU ms, and the CPU ms of the named events
+    inside it (the trace event names: FireAnimationFrame, FunctionCall, Paint, MinorGC, …;
+    a nested event's time is also inside its parent's)."""
+    events = json.loads(trace)["traceEvents"]
+    mains = {(e["pid"], e["tid"]) for e in events
+             if e.get("name") == "thread_name" and e["args"].get("name") == "CrRendererMain"}
+    slices = [e for e in events if e.get("ph") == "X" and (e["pid"], e["tid"]) in mains]
+    tasks = [e for e in slices if e["name"] == "RunTask"]
+    if not tasks:
+        return []
+    busiest = max(mains, key=lambda m: sum(t.get("tdur", 0) for t in tasks
+                                           if (t["pid"], t["tid"]) == m))
+    tasks = [t for t in tasks if (t["pid"], t["tid"]) == busiest]
+    inner = [e for e in slices if (e["pid"], e["tid"]) == busiest and e["name"] != "RunTask"]
+    start = min(t["ts"] for t in tasks)
+    found = []
+    for task in sorted(tasks, key=lambda t: -t.get("tdur", t["dur"]))[:count]:
+        end = task["ts"] + task["dur"]
+        parts: dict[str, float] = {}
+        for e in inner:
+            if task["ts"] <= e["ts"] < end:
+                name = e["name"]
+                parts[name] = parts.get(name, 0.0) + e.get("tdur", e["dur"]) / 1e3
+        top = dict(sorted(((k, round(v, 1)) for k, v in parts.items() if v >= 0.5),
+                          key=lambda kv: -kv[1]))
+        found.append({"at_ms": round((task["ts"] - start) / 1e3, 1),
+                      "wall_ms": round(task["dur"] / 1e3, 1),
+                      "cpu_ms": round(task.get("tdur", task["dur"]) / 1e3, 1), "inside": top})
+    return found
+
+
+def frames_case(browser: Any, base: str, case: str, seconds: float,
+                keep_trace: Path | None = None, run: int = 0) -> None:
     """One run: a fresh page in `case` ('default' or 'largest'), trains for `seconds`; prints
-    frames received and rendered per second, the long tasks, and the trace's task figures."""
+    frames received and rendered per second, the long tasks, and the trace's task figures
+    (with `keep_trace`, the trace is written there and its longest tasks printed too)."""
     fragment, hidden = ("", [4, 2]) if case == "default" else largest_net(base)
     width, height = (1280, 720) if case == "default" else (1920, 1080)
     viewport = {"width": width, "height": height}
@@ -122,13 +169,16 @@ def frames_case(browser: Any, base: str, case: str, seconds: float) -> None:
         page.get_by_test_id("speed").select_option(fastest)
         page.wait_for_function(f"() => window.playground.store.serverState.speed === {fastest}")
     speed = page.evaluate("() => window.playground.store.serverState.speed")
+    arrivals = socket_frame_times(page)
     page.get_by_test_id("play").click()
     time.sleep(1.0)
     browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
     page.evaluate("() => { window.benchLongTasks.length = 0; }")
     received0, rendered0, t0 = counters(page)
+    arrivals.clear()
     time.sleep(seconds)
     received1, rendered1, t1 = counters(page)
+    arrived = sorted(arrivals)
     long_tasks = page.evaluate("() => window.benchLongTasks.slice()")
     trace = browser.stop_tracing()
     page.get_by_test_id("play").click()
@@ -145,7 +195,41 @@ def frames_case(browser: Any, base: str, case: str, seconds: float) -> None:
                       "long_tasks_over_50ms": sum(1 for d in long_tasks if d > 50),
                       "long_task_ms_max": round(max(long_tasks, default=0.0), 1),
                       "target_long_task_ms_max": 50,
-                      **main_thread_tasks(trace)}), flush=True)
+                      **main_thread_tasks(trace, rendered), **bunching(arrived)}), flush=True)
+    if keep_trace is not None:
+        keep_trace.mkdir(parents=True, exist_ok=True)
+        path = keep_trace / f"{case}-{run}.json"
+        path.write_bytes(trace)
+        print(json.dumps({"figure": "page_longest_tasks", "case": case, "trace": str(path),
+                          "tasks": longest_tasks(trace)}), flush=True)
+
+
+#: one animation frame at 60 Hz (ms): of two frames that reach the browser closer together
+#: than this, no page can show both
+VSYNC_MS = 1000 / 60
+
+
+def socket_frame_times(page: Any) -> list[float]:
+    """A list that fills with the times (ms, the browser's network clock) at which binary
+    WebSocket messages (frames) reach the browser, before the page's main thread sees them."""
+    times: list[float] = []
+    session = page.context.new_cdp_session(page)
+    def received(event: dict[str, Any]) -> None:
+        if event["response"]["opcode"] == 2:
+            times.append(event["timestamp"] * 1e3)
+
+    session.on("Network.webSocketFrameReceived", received)
+    session.send("Network.enable")
+    return times
+
+
+def bunching(arrived: list[float]) -> dict[str, Any]:
+    """Beside the page's own counters: frames that reached the browser (network clock) and
+    how many were followed by another within one animation frame (VSYNC_MS): a page that
+    draws only the newest frame at each animation frame cannot show both of such a pair
+    unless its decoding spreads them apart."""
+    followed = sum(1 for a, b in itertools.pairwise(arrived) if b - a < VSYNC_MS)
+    return {"socket_frames": len(arrived), "socket_frames_followed_within_one_vsync": followed}
 
 
 def counters(page: Any) -> tuple[int, int, float]:
@@ -233,13 +317,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="runs of each frame-rate case")
     parser.add_argument("--frames-only", action="store_true",
                         help="only the frame-rate cases (rendered vs received, long tasks)")
+    parser.add_argument("--case", choices=("default", "largest"), action="append",
+                        help="only this frame-rate case (again for both; default: both)")
+    parser.add_argument("--keep-trace", type=Path, metavar="DIR",
+                        help="write each frame-rate run's trace to DIR, print its longest tasks")
     args = parser.parse_args()
     with server_process() as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                              args=ARGS)
-        for case in ("default", "largest"):
-            for _ in range(args.runs):
-                frames_case(browser, base, case, args.seconds)
+        for case in args.case or ("default", "largest"):
+            for run in range(args.runs):
+                frames_case(browser, base, case, args.seconds, args.keep_trace, run)
         if args.frames_only:
             browser.close()
             return

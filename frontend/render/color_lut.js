@@ -55,6 +55,32 @@ export function quantiseMap(values, codes) {
 }
 
 /**
+ * Paint a size × size map's codes into `pixels` (a row `stride` pixels long, the map's
+ * first pixel at `offset`) through the table of its colours. The table is filled as codes
+ * occur (0 = not yet: a packed colour is opaque, never 0), so a small map costs no more than
+ * its pixels, a large one at most 256 colour calls.
+ * @param {Uint32Array} pixels @param {number} stride @param {number} offset
+ * @param {MapCodes} coded @param {number} size @param {ColourOf} colourOf
+ * @param {Uint32Array} lut  256 entries, overwritten
+ */
+function paintCodes(pixels, stride, offset, { codes, low, step }, size, colourOf, lut) {
+  lut.fill(0);
+  const n = Math.min(size * size, codes.length);
+  for (let i = 0, row = offset; i < n; row += stride) {
+    const end = Math.min(n, i + size);
+    for (let at = row; i < end; i += 1, at += 1) {
+      const code = codes[i];
+      let colour = lut[code];
+      if (colour === 0) {
+        colour = packRgb(colourOf(Math.fround(low + code * step)));
+        lut[code] = colour;
+      }
+      pixels[at] = colour;
+    }
+  }
+}
+
+/**
  * Paints maps into one target canvas (a node's thumbnail, the output plot's map, a sweep
  * tile), reusing its ImageData, the Uint32 view on it, its table and its code buffer.
  */
@@ -98,20 +124,7 @@ export class MapPainter {
    */
   paint(values, size, colourOf) {
     const { image, pixels } = this.buffer(size);
-    const { codes, low, step } = mapCodes(values) ?? this.floatCodes(values);
-    // the table is filled as codes occur (0 = not yet: a packed colour is opaque, never 0),
-    // so a small map costs no more than its pixels, a large one at most 256 colour calls
-    const lut = this.lut.fill(0);
-    const n = Math.min(size * size, codes.length);
-    for (let i = 0; i < n; i += 1) {
-      const code = codes[i];
-      let colour = lut[code];
-      if (colour === 0) {
-        colour = packRgb(colourOf(Math.fround(low + code * step)));
-        lut[code] = colour;
-      }
-      pixels[i] = colour;
-    }
+    paintCodes(pixels, size, 0, mapCodes(values) ?? this.floatCodes(values), size, colourOf, this.lut);
     this.put(image);
   }
 
@@ -126,5 +139,96 @@ export class MapPainter {
   put(image) {
     const ctx = /** @type {CanvasRenderingContext2D} */ (this.canvas.getContext('2d'));
     ctx.putImageData(image, 0, 0);
+  }
+}
+
+/**
+ * Many maps of one size painted side by side into one canvas (the network's node maps),
+ * through one ImageData that is written to the canvas once per picture (commit), not one
+ * canvas, ImageData and write per map. Each map has a slot of (size + 2)² pixels: the map
+ * with a 1-pixel border that repeats its edge pixels, so that a smoothed, scaled drawImage
+ * of the slot's inner size × size pixels looks as that of a canvas of its own. A map is
+ * painted again only when its values or its colours changed.
+ */
+export class MapAtlas {
+  /** @param {HTMLCanvasElement | OffscreenCanvas} canvas */
+  constructor(canvas) {
+    this.painter = new MapPainter(canvas);
+    this.size = 0;
+    this.owner = '';
+    this.columns = 1;
+    /** @type {Map<string, {x: number, y: number, values: Float32Array | null, colours: unknown}>} */
+    this.slots = new Map();
+    this.changed = false;
+  }
+
+  get canvas() { return this.painter.canvas; }
+
+  /**
+   * Room for `count` maps of size × size, for the maps of `owner` (e.g. a layout's key);
+   * another size or owner, or more maps, empties the atlas (every map is painted again).
+   * @param {number} count @param {number} size @param {string} owner
+   */
+  reserve(count, size, owner) {
+    const columns = Math.max(1, Math.ceil(Math.sqrt(count)));
+    if (size === this.size && owner === this.owner && count <= this.columns * this.columns) return;
+    this.size = size;
+    this.owner = owner;
+    this.columns = columns;
+    this.slots.clear();
+    const side = columns * (size + 2);
+    this.painter.buffer(side);
+    this.painter.pixels.fill(0);
+    this.changed = true;
+  }
+
+  /**
+   * The source rectangle's corner (x, y) of the map `key` (size × size from there), painted
+   * first if its values or colours (compared by identity) changed.
+   * @param {string} key @param {Float32Array} values @param {ColourOf} colourOf @param {unknown} colours
+   * @returns {{x: number, y: number}}
+   */
+  map(key, values, colourOf, colours) {
+    let slot = this.slots.get(key);
+    if (!slot) {
+      if (this.slots.size >= this.columns * this.columns) throw new Error('MapAtlas: more maps than reserved');
+      const index = this.slots.size;
+      const stride = this.size + 2;
+      slot = { x: (index % this.columns) * stride + 1, y: Math.floor(index / this.columns) * stride + 1,
+        values: null, colours: null };
+      this.slots.set(key, slot);
+    }
+    if (slot.values !== values || slot.colours !== colours) {
+      this.paintSlot(slot, values, colourOf);
+      slot.values = values;
+      slot.colours = colours;
+      this.changed = true;
+    }
+    return slot;
+  }
+
+  /** @param {{x: number, y: number}} slot @param {Float32Array} values @param {ColourOf} colourOf */
+  paintSlot(slot, values, colourOf) {
+    const { pixels, lut } = this.painter;
+    const size = this.size;
+    const stride = this.columns * (size + 2);
+    const corner = slot.y * stride + slot.x;
+    paintCodes(pixels, stride, corner, mapCodes(values) ?? this.painter.floatCodes(values), size, colourOf, lut);
+    // the border repeats the edge pixels (as drawImage's clamping at a canvas's edge does)
+    for (let r = 0; r < size; r += 1) {
+      const row = corner + r * stride;
+      pixels[row - 1] = pixels[row];
+      pixels[row + size] = pixels[row + size - 1];
+    }
+    pixels.copyWithin(corner - stride - 1, corner - 1, corner + size + 1);
+    const last = corner + (size - 1) * stride;
+    pixels.copyWithin(last + stride - 1, last - 1, last + size + 1);
+  }
+
+  /** Write the painted maps to the canvas, when any changed. */
+  commit() {
+    if (!this.changed || !this.painter.image) return;
+    this.painter.put(this.painter.image);
+    this.changed = false;
   }
 }

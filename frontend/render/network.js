@@ -16,13 +16,30 @@
 
 import { fitCanvas } from './canvas.js';
 import { PhasePicture } from './network_animation.js';
-import { drawEdges, drawFlow, flowEdges } from './network_edges.js';
+import { EdgeLayer, drawEdges, drawFlow, flowEdges } from './network_edges.js';
 import { NodePainter } from './network_nodes.js';
 import { PictureSummary } from './phase_picture.js';
 import { palette } from './palette.js';
 import { weightScaleOf } from './phase_scales.js';
 
 const HIT_RADIUS = 7;
+/** While training a net of more edges than this, a new picture is rasterised offscreen and
+ * shown a frame later (NetworkView.draw): a large net's drawing calls and rasterising make
+ * one frame's biggest task. A small net's pictures show in the frame that draws them (at
+ * the frame rate they arrive at). */
+const SPLIT_EDGES = 500;
+
+/**
+ * Rasterise what was drawn into `canvas` now (drawing it into a 1 × 1 canvas does: the
+ * browser records canvas drawing and rasterises it when the canvas is next read or shown).
+ * @param {HTMLCanvasElement} canvas
+ */
+function rasterise(canvas) {
+  if (!scratch) { scratch = document.createElement('canvas'); scratch.width = 1; scratch.height = 1; }
+  /** @type {CanvasRenderingContext2D} */ (scratch.getContext('2d')).drawImage(canvas, 0, 0, 1, 1, 0, 0, 1, 1);
+}
+/** @type {HTMLCanvasElement | null} */
+let scratch = null;
 
 /**
  * @typedef {{x: number, y: number, size: number, kind: 'input' | 'hidden' | 'output',
@@ -156,10 +173,18 @@ export class NetworkView {
     /** the picture, painted when what it shows changes, copied to the screen */
     this.base = document.createElement('canvas');
     this.base.dataset.picture = 'network';
+    /** the thin edges, kept painted between pictures (repainted where they changed) */
+    this.edgeLayer = new EdgeLayer();
     /** @type {unknown[]} what the painted picture shows (compared by identity) */
     this.shown = [];
     /** @type {import('./network_edges.js').Flow[]} */
     this.flows = [];
+    /** @type {{frame: import('../protocol.js').Frame, moving: boolean} | null} a painted picture not shown yet */
+    this.pending = null;
+    /** @type {import('../protocol.js').Frame | null} the frame the canvas shows */
+    this.shownFrame = null;
+    /** How long the last new picture's drawing calls took (ms; rasterising comes later). */
+    this.paintMs = 0;
     /** Pictures painted, flow overlays drawn, marks in the last one (tests and the benchmark read them). */
     this.paints = 0;
     this.flowDraws = 0;
@@ -178,23 +203,33 @@ export class NetworkView {
    * Show the network for the store at time `now`: repaint the picture when what it shows
    * changed, then (while training) the flow marks over it. Nothing is drawn when the canvas
    * already shows the current picture and nothing moves.
+   *
+   * While training a large net (SPLIT_EDGES), a new picture is drawn and
+   * rasterised offscreen in one animation frame and shown at the next call, so that no
+   * single frame's task draws, rasterises and commits it all.
    * @param {import('../state.js').Store} store
    * @param {number} now  performance.now()
+   * @returns {'none' | 'painted' | 'shown'}  'painted': a new picture waits for the next
+   *   call; 'shown': the canvas shows `shownFrame`
    */
   draw(store, now) {
     const frame = store.frame;
     const fitted = fitCanvas(this.canvas);
-    if (!fitted) return;
+    if (!fitted) return 'none';
     const { ctx } = fitted;
     this.cssWidth = fitted.width;
     this.cssHeight = fitted.height;
     if (!frame || !store.options || !store.config) {
       ctx.clearRect(0, 0, this.cssWidth, this.cssHeight);
       this.shown = [];
-      return;
+      this.pending = null;
+      return 'none';
     }
     const layout = this.layoutFor(store, frame);
     this.placeButtons(layout, store);
+    const fits = this.base.width === this.canvas.width && this.base.height === this.canvas.height;
+    if (this.pending && fits) return this.show(ctx, this.pending, now);
+    this.pending = null;
     const scale = weightScaleOf(frame.layers);
     const picture = new PhasePicture(frame, store, layout, now, scale);
     const flowing = frame.running && !frame.diverged;
@@ -203,21 +238,38 @@ export class NetworkView {
       JSON.stringify(store.serverState?.selection ?? null), palette(), picture.phase, picture.progress,
       store.animation.replays, moving];
     const same = shows.length === this.shown.length && shows.every((v, i) => v === this.shown[i]);
-    if (same && !moving) return;
-    if (!same) {
-      this.shown = shows;
-      this.flows = flowing ? flowEdges(layout, frame, scale) : [];
-      this.paintPicture(store, frame, layout, scale, picture, moving);
-    }
+    if (same && !moving) return 'none';
+    if (same) return this.show(ctx, { frame: this.shownFrame ?? frame, moving }, now);
+    this.shown = shows;
+    const started = performance.now();
+    this.flows = flowing ? flowEdges(layout, frame, scale) : [];
+    this.paintPicture(store, frame, layout, scale, picture, moving);
+    const split = frame.running && layout.edges.length > SPLIT_EDGES;
+    this.paintMs = performance.now() - started;
+    if (!split) return this.show(ctx, { frame, moving }, now);
+    rasterise(this.base);
+    this.pending = { frame, moving };
+    return 'painted';
+  }
+
+  /**
+   * Copy the painted picture to the screen, the flow marks over it while they move.
+   * @param {CanvasRenderingContext2D} ctx @param {{frame: import('../protocol.js').Frame, moving: boolean}} picture
+   * @param {number} now @returns {'shown'}
+   */
+  show(ctx, { frame, moving }, now) {
+    this.pending = null;
+    this.shownFrame = frame;
     ctx.save();
     ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    ctx.globalCompositeOperation = 'copy';  // the picture replaces the screen's: no blending
     ctx.drawImage(this.base, 0, 0);
     ctx.restore();
     if (moving) {
       this.flowMarks = drawFlow(ctx, this.flows, now / 1000);
       this.flowDraws += 1;
     }
+    return 'shown';
   }
 
   /**
@@ -236,7 +288,7 @@ export class NetworkView {
     const ctx = /** @type {CanvasRenderingContext2D} */ (base.getContext('2d'));
     ctx.setTransform(base.width / this.cssWidth, 0, 0, base.height / this.cssHeight, 0, 0);
     ctx.clearRect(0, 0, this.cssWidth, this.cssHeight);
-    drawEdges(ctx, layout, frame, store.serverState?.selection, scale, picture);
+    drawEdges(ctx, layout, frame, store.serverState?.selection, scale, picture, this.edgeLayer);
     if (!moving && this.flows.length) this.flowMarks = drawFlow(ctx, this.flows, 0);
     picture.drawEdgeLayer(ctx);
     this.nodes.draw(ctx, layout, frame, store, this.features, picture);

@@ -9,6 +9,11 @@
  * brighter the larger |dL/dw|; at most FLOW_MARKS of them per picture, on the strongest
  * edges, so the overlay stays cheap enough to redraw on every animation frame.
  *
+ * The thin edges are kept painted in an EdgeLayer between pictures: while a net trains only
+ * a few edges change their look (colour, width step, drawn part) from one frame to the next,
+ * so only the layers of edges (between two columns) that hold one are cleared and stroked
+ * again, clipped to their rectangle, in the same order: the same pixels as a whole repaint.
+ *
  * @module render/network_edges
  */
 
@@ -39,6 +44,15 @@ const MIN_STRENGTH = 0.05;
  *   marks: strength 0 … 1, the marks' side (CSS px), how many run along it
  */
 
+/**
+ * The stroke width an edge of `width` CSS px is drawn with: a multiple of WIDTH_STEP, at
+ * least one step (edges of one colour and step share a stroke).
+ * @param {number} width
+ */
+export function strokeWidthOf(width) {
+  return Math.max(WIDTH_STEP, Math.round(width / WIDTH_STEP) * WIDTH_STEP);
+}
+
 /** Polylines grouped by colour and width; each group is one stroke. */
 export class StrokeBatch {
   /** @param {number} [deviceScale]  device px per CSS px (wide means wide on the device) */
@@ -56,7 +70,7 @@ export class StrokeBatch {
    * @param {string} colour @param {number} width
    */
   add(shape, colour, width) {
-    const rounded = Math.max(WIDTH_STEP, Math.round(width / WIDTH_STEP) * WIDTH_STEP);
+    const rounded = strokeWidthOf(width);
     let path;
     if (rounded * this.deviceScale > BATCH_WIDTH) {
       path = new Path2D();
@@ -71,6 +85,18 @@ export class StrokeBatch {
       path = bucket.path;
     }
     appendShape(path, shape);
+  }
+
+  /**
+   * The bucket of this colour and width, made (empty) now if there is none yet: buckets of
+   * one width are stroked in the order they were made.
+   * @param {string} colour @param {number} width
+   */
+  reserve(colour, width) {
+    const rounded = strokeWidthOf(width);
+    if (rounded * this.deviceScale > BATCH_WIDTH) return;
+    const key = `${colour}|${rounded}`;
+    if (!this.buckets.has(key)) this.buckets.set(key, { colour, width: rounded, path: new Path2D() });
   }
 
   /** Stroke every bucket, thinnest first (thick edges on top). @param {CanvasRenderingContext2D} ctx @param {number[]} [dash] */
@@ -105,38 +131,254 @@ function appendShape(path, shape) {
 const roundAlpha = (alpha) => Math.round(alpha / ALPHA_STEP) * ALPHA_STEP;
 
 /**
+ * What each edge looks like in a picture: colour, stroke width (strokeWidthOf), the part of
+ * it left uncovered (1 − cover; cover ≥ 1: not drawn); the selected edge apart.
+ * @typedef {{colours: string[], widths: Float64Array, covers: Float64Array,
+ *   chosen: {edge: EdgePath, weight: number, width: number} | null}} EdgeLooks
+ */
+
+/**
+ * Every edge's look: the weight's sign as colour (at the opacity the phase picture gives
+ * it), |w| as width; the selected edge is left out of the rest (chosen).
+ * @param {Layout} layout @param {import('../protocol.js').Frame} frame
+ * @param {any} selection  the server's selection @param {number} scale  the |w| drawn thickest
+ * @param {PictureState} picture @returns {EdgeLooks}
+ */
+export function edgeLooks(layout, frame, selection, scale, picture) {
+  const lineScale = palette().lineScale * layout.edgeScale;
+  const count = layout.edges.length;
+  /** @type {EdgeLooks} */
+  const looks = { colours: new Array(count), widths: new Float64Array(count), covers: new Float64Array(count),
+    chosen: null };
+  /** @type {Map<number, string>} signColor by sign and opacity (a few of them per picture) */
+  const colours = new Map();
+  for (let i = 0; i < count; i += 1) {
+    const edge = layout.edges[i];
+    const layer = frame.layers[edge.level];
+    const weight = picture.shownWeight(edge, layer.weights[edge.neuron * layer.nIn + edge.source]);
+    const width = weightWidth(weight, scale, lineScale);
+    if (selection && selection.source === edge.source && selection.layer === edge.level
+      && selection.neuron === edge.neuron) {
+      looks.chosen = { edge, weight, width };
+      looks.covers[i] = 1;
+      looks.colours[i] = '';
+      continue;
+    }
+    const alpha = roundAlpha(picture.weightAlpha(edge));
+    const key = weight < 0 ? -1 - alpha : alpha;  // signColor's colour is the sign's: < 0 or not
+    let colour = colours.get(key);
+    if (colour === undefined) { colour = signColor(weight, alpha); colours.set(key, colour); }
+    looks.covers[i] = Math.min(1, picture.weightCover(edge));
+    looks.colours[i] = colour;
+    looks.widths[i] = strokeWidthOf(width);
+  }
+  return looks;
+}
+
+/**
+ * Stroke the edges `which` selects (all: null) with their looks, in one batch whose buckets
+ * are made in the order all edges would make them (so that a part of the picture is
+ * stroked in the same order as the whole).
+ * @param {CanvasRenderingContext2D} ctx @param {Layout} layout @param {EdgeLooks} looks
+ * @param {Uint8Array | null} which
+ */
+function strokeEdges(ctx, layout, looks, which) {
+  const batch = new StrokeBatch(ctx.getTransform().a);
+  layout.edges.forEach((edge, i) => {
+    const cover = looks.covers[i];
+    if (cover >= 1) return;
+    if (which && !which[i]) { batch.reserve(looks.colours[i], looks.widths[i]); return; }
+    batch.add(cover > 0 ? subPath(edge.points, 0, 1 - cover) : edge.bezier, looks.colours[i], looks.widths[i]);
+  });
+  ctx.lineCap = 'round';
+  batch.stroke(ctx);
+}
+
+/**
  * Edges: the weight's sign as colour, |w| as width, in the part and opacity the phase
  * picture leaves them; the selected edge on top, full colour with a dashed accent line.
+ * With a `layer`, the thin edges come from it (repainted where their looks changed) and
+ * replace whatever `ctx` held: they are the picture's first layer.
  * @param {CanvasRenderingContext2D} ctx @param {Layout} layout
  * @param {import('../protocol.js').Frame} frame @param {any} selection  the server's selection
  * @param {number} scale  the |w| drawn thickest @param {PictureState} picture
+ * @param {EdgeLayer} [layer]
  */
-export function drawEdges(ctx, layout, frame, selection, scale, picture) {
+export function drawEdges(ctx, layout, frame, selection, scale, picture, layer) {
   const p = palette();
-  const batch = new StrokeBatch(ctx.getTransform().a);
-  /** @type {{edge: EdgePath, weight: number, width: number} | null} */
-  let chosen = null;
-  for (const edge of layout.edges) {
-    const layer = frame.layers[edge.level];
-    const weight = picture.shownWeight(edge, layer.weights[edge.neuron * layer.nIn + edge.source]);
-    const width = weightWidth(weight, scale, p.lineScale * layout.edgeScale);
-    if (selection && selection.source === edge.source && selection.layer === edge.level
-      && selection.neuron === edge.neuron) {
-      chosen = { edge, weight, width };
-      continue;
-    }
-    const cover = picture.weightCover(edge);
-    if (cover >= 1) continue;
-    batch.add(cover > 0 ? subPath(edge.points, 0, 1 - cover) : edge.bezier,
-      signColor(weight, roundAlpha(picture.weightAlpha(edge))), width);
+  const looks = edgeLooks(layout, frame, selection, scale, picture);
+  if (layer) {
+    layer.paint(ctx, layout, looks);
+    ctx.save();
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.globalCompositeOperation = 'copy';  // a copy, no blending: the picture's first layer
+    ctx.drawImage(layer.canvas, 0, 0);
+    ctx.restore();
+  } else {
+    strokeEdges(ctx, layout, looks, null);
   }
-  ctx.lineCap = 'round';
-  batch.stroke(ctx);
+  ctx.lineCap = 'round';  // as the edges were stroked (the picture's later layers draw with it)
+  const chosen = looks.chosen;
   if (chosen) {
     const cover = picture.weightCover(chosen.edge);
     if (cover < 1) strokePath(ctx, subPath(chosen.edge.points, 0, 1 - cover), signColor(chosen.weight, 1), chosen.width + 3);
     strokePath(ctx, chosen.edge.points, p.accent, 1.5 * p.lineScale, [6, 4]);
     ctx.setLineDash([]);
+  }
+}
+
+/** Repaint everything when more than this share of the picture would be repainted. */
+const FULL_REPAINT_SHARE = 0.6;
+
+/**
+ * The rectangles to repaint (device px, whole pixels) for the edges whose look changed from
+ * `before` to `after`: for each layer of edges with a change, the bounding box of all its
+ * edges, grown by half the widest stroke there and 2 CSS px (round caps, antialiasing). No
+ * other edge reaches into it (the edges of the layers beside it end at their nodes' sides)
+ * and none of its own crosses its sides, so repainting it clipped to it gives the same
+ * pixels as a whole repaint, as long as each of its edges is a hairline (at most a device
+ * px wide: rasterised line by line) or a stroke of its own; a stroke shared by edges wider
+ * than that is rasterised as one outline, antialiased a little differently in part than in
+ * whole. Null when everything should be repainted (no `before`, a changed layer with a
+ * shared wide stroke, or the rectangles would cover more than FULL_REPAINT_SHARE of the
+ * picture).
+ * Pure: tests/frontend/network_edges.test.mjs.
+ * @param {EdgePath[]} edges @param {EdgeLooks | null} before @param {EdgeLooks} after
+ * @param {number} sx @param {number} sy  device px per CSS px @param {number} width @param {number} height  device px
+ * @returns {number[][] | null}  [x0, y0, x1, y1] each
+ */
+export function changedRects(edges, before, after, sx, sy, width, height) {
+  if (!before || before.colours.length !== after.colours.length) return null;
+  /** @type {Set<number>} */
+  const levels = new Set();
+  for (let i = 0; i < edges.length; i += 1) {
+    if (before.colours[i] !== after.colours[i] || before.widths[i] !== after.widths[i]
+      || before.covers[i] !== after.covers[i]) levels.add(edges[i].level);
+  }
+  for (let i = 0; i < edges.length; i += 1) {
+    if (levels.has(edges[i].level) && (sharedOutline(before, i, sx) || sharedOutline(after, i, sx))) return null;
+  }
+  /** @type {Map<number, number[]>} edge layer → its rectangle */
+  const byLevel = new Map();
+  const box = [0, 0, 0, 0];
+  for (let i = 0; i < edges.length; i += 1) {
+    const level = edges[i].level;
+    if (!levels.has(level)) continue;
+    const [x0, y0, x1, y1] = edgeRect(edges[i], Math.max(before.widths[i], after.widths[i]), sx, sy, width, height, box);
+    const union = byLevel.get(level);
+    if (!union) { byLevel.set(level, [x0, y0, x1, y1]); continue; }
+    union[0] = Math.min(union[0], x0); union[1] = Math.min(union[1], y0);
+    union[2] = Math.max(union[2], x1); union[3] = Math.max(union[3], y1);
+  }
+  const rects = [...byLevel.values()];
+  const area = rects.reduce((sum, [x0, y0, x1, y1]) => sum + (x1 - x0) * (y1 - y0), 0);
+  return area > FULL_REPAINT_SHARE * width * height ? null : rects;
+}
+
+/**
+ * Whether edge i is drawn in a shared stroke wider than a device px (see StrokeBatch).
+ * @param {EdgeLooks} looks @param {number} i @param {number} deviceScale
+ */
+function sharedOutline(looks, i, deviceScale) {
+  const device = looks.widths[i] * deviceScale;
+  return looks.covers[i] < 1 && device > 1 && device <= BATCH_WIDTH;
+}
+
+/**
+ * An edge's bounding box in whole device px, grown by half its stroke and 2 CSS px.
+ * @param {EdgePath} edge @param {number} strokeWidth  CSS px @param {number} sx @param {number} sy
+ * @param {number} width @param {number} height  the picture, device px
+ * @param {number[]} [box]  filled and returned (else a new array)
+ */
+function edgeRect(edge, strokeWidth, sx, sy, width, height, box = [0, 0, 0, 0]) {
+  const b = edge.bezier;  // horizontal tangents: the ends [0, 1] and [6, 7] bound the curve
+  const grow = strokeWidth / 2 + 2;
+  box[0] = Math.max(0, Math.floor((Math.min(b[0], b[6]) - grow) * sx));
+  box[1] = Math.max(0, Math.floor((Math.min(b[1], b[7]) - grow) * sy));
+  box[2] = Math.min(width, Math.ceil((Math.max(b[0], b[6]) + grow) * sx));
+  box[3] = Math.min(height, Math.ceil((Math.max(b[1], b[7]) + grow) * sy));
+  return box;
+}
+
+/**
+ * Which edges reach into any of `rects` (device px): those must be stroked again there.
+ * @param {EdgePath[]} edges @param {EdgeLooks} looks @param {number[][]} rects
+ * @param {number} sx @param {number} sy @param {number} width @param {number} height
+ */
+export function edgesInRects(edges, looks, rects, sx, sy, width, height) {
+  const which = new Uint8Array(edges.length);
+  const box = [0, 0, 0, 0];
+  for (let i = 0; i < edges.length; i += 1) {
+    if (looks.covers[i] >= 1) continue;
+    const [a0, b0, a1, b1] = edgeRect(edges[i], looks.widths[i], sx, sy, width, height, box);
+    for (const [x0, y0, x1, y1] of rects) {
+      if (a0 < x1 && x0 < a1 && b0 < y1 && y0 < b1) { which[i] = 1; break; }
+    }
+  }
+  return which;
+}
+
+/**
+ * The thin edges, painted in a canvas of their own (the picture's size) and kept: a new
+ * picture repaints only the rectangles around the edges whose look changed (changedRects),
+ * clipped to them, or all of it when the layout, the size or too many edges changed.
+ * (A rectangle's sides must cross no edge: the rasteriser clips a hairline that crosses one
+ * before stepping along it, which moves its antialiased pixels a little.)
+ */
+export class EdgeLayer {
+  constructor() {
+    this.canvas = document.createElement('canvas');
+    /** @type {EdgeLooks | null} the looks painted */
+    this.looks = null;
+    /** @type {Layout | null} */
+    this.layout = null;
+    /** Whole and partial repaints, and pictures that needed none (the benchmark reads them). */
+    this.full = 0;
+    this.partial = 0;
+    this.kept = 0;
+  }
+
+  /**
+   * Bring the layer up to `looks`, at the size of the picture `target` is drawn into.
+   * @param {CanvasRenderingContext2D} target @param {Layout} layout @param {EdgeLooks} looks
+   */
+  paint(target, layout, looks) {
+    const { width, height } = target.canvas;
+    const { a: sx, d: sy } = target.getTransform();
+    const canvas = this.canvas;
+    let before = this.looks;
+    if (canvas.width !== width || canvas.height !== height || this.layout !== layout) {
+      canvas.width = width;
+      canvas.height = height;
+      before = null;
+    }
+    const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
+    const rects = changedRects(layout.edges, before, looks, sx, sy, width, height);
+    this.looks = looks;
+    this.layout = layout;
+    if (rects && rects.length === 0) { this.kept += 1; return; }
+    if (!rects) {
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(0, 0, width, height);
+      ctx.setTransform(sx, 0, 0, sy, 0, 0);
+      strokeEdges(ctx, layout, looks, null);
+    }
+    // one rectangle at a time: a clip to one whole-pixel rectangle that no edge crosses leaves
+    // the pixels inside as a whole repaint draws them (a clip to a union of rectangles does not)
+    for (const rect of rects ?? []) {
+      const [x0, y0, x1, y1] = rect;
+      ctx.save();
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      ctx.clearRect(x0, y0, x1 - x0, y1 - y0);
+      ctx.beginPath();
+      ctx.rect(x0, y0, x1 - x0, y1 - y0);
+      ctx.clip();
+      ctx.setTransform(sx, 0, 0, sy, 0, 0);
+      strokeEdges(ctx, layout, looks, edgesInRects(layout.edges, looks, [rect], sx, sy, width, height));
+      ctx.restore();
+    }
+    if (rects) this.partial += 1;
+    else this.full += 1;
   }
 }
 

@@ -2,8 +2,9 @@
 /**
  * The network diagram's nodes (render/network.js): each input feature, hidden neuron and
  * output as a rounded square showing its own map — painted through the map codes' colour
- * table (render/color_lut.js) into a thumbnail kept per node and repainted only when its
- * map or the palette changed — with its bias as a small square and the features' labels.
+ * table (render/color_lut.js), the features' and hidden neurons' maps side by side into one
+ * atlas canvas, the outputs' (larger) maps into a canvas each, every map repainted only when
+ * it or the palette changed — with its bias as a small square and the features' labels.
  *
  * @module render/network_nodes
  */
@@ -11,7 +12,7 @@
 import { lossOf, signedScale } from '../catalogue.js';
 import { mapAt } from '../protocol.js';
 import { roundRect } from './canvas.js';
-import { MapPainter } from './color_lut.js';
+import { MapAtlas, MapPainter } from './color_lut.js';
 import { diverging, palette, signColor } from './palette.js';
 
 /** The plane the maps cover: [−EXTENT, EXTENT]² (the frame's map grids). */
@@ -20,8 +21,44 @@ const EXTENT = 6;
 /** Draws the nodes; keeps each node's painted thumbnail. */
 export class NodePainter {
   constructor() {
-    /** @type {Map<string, {canvas: HTMLCanvasElement, painter: MapPainter, values: Float32Array | null, palette: unknown}>} */
+    /** @type {Map<string, {canvas: HTMLCanvasElement, painter: MapPainter, values: Float32Array | null, palette: unknown}>} the outputs' maps */
     this.thumbs = new Map();
+    /** the features' and hidden neurons' maps (frame.thumbResolution) */
+    this.atlas = new MapAtlas(document.createElement('canvas'));
+  }
+
+  /**
+   * Every node's map, painted where it changed: where to draw it from (canvas and the
+   * corner of its size × size pixels), by node; null for a node without a map.
+   * @param {import('./network.js').Layout} layout @param {import('../protocol.js').Frame} frame
+   * @param {import('../state.js').Store} store
+   * @returns {({canvas: HTMLCanvasElement | OffscreenCanvas, x: number, y: number, size: number} | null)[][]}
+   */
+  maps(layout, frame, store) {
+    const thumbs = layout.columns.slice(0, -1).reduce((sum, column) => sum + column.length, 0);
+    this.atlas.reserve(thumbs, frame.thumbResolution, layout.key);
+    const colours = palette();
+    let enabledIndex = 0;
+    const sources = layout.columns.map((column) => column.map((node) => {
+      /** @type {Float32Array | null} */
+      let values = null;
+      if (node.kind === 'input') {
+        if (node.enabled) values = mapAt(frame, 0, enabledIndex++);
+      } else if (node.kind === 'hidden') {
+        values = mapAt(frame, node.level, node.index);
+      } else {
+        const key = `${node.level}:${node.index}`;
+        const size = frame.mainResolution;
+        values = frame.outputMaps[node.index];
+        return values ? { canvas: this.thumb(key, values, size, mapScale(node, store)), x: 0, y: 0, size } : null;
+      }
+      if (!values) return null;
+      const scale = mapScale(node, store);
+      const slot = this.atlas.map(`${node.level}:${node.index}`, values, (v) => diverging(scale(v)), colours);
+      return { canvas: this.atlas.canvas, x: slot.x, y: slot.y, size: frame.thumbResolution };
+    }));
+    this.atlas.commit();
+    return sources;
   }
 
   /**
@@ -36,55 +73,42 @@ export class NodePainter {
     const focus = picture.focusMarked && frame.batch ? frame.batch[frame.focus] : null;
     const selection = store.serverState?.selection;
     const mapLevels = frame.layerSizes.length;
-    let enabledIndex = 0;
-    for (const column of layout.columns) {
-      for (const node of column) {
-        const half = node.size / 2;
-        const x = node.x - half;
-        const y = node.y - half;
-        /** @type {Float32Array | null} */
-        let values = null;
-        let resolution = frame.thumbResolution;
-        if (node.kind === 'input') {
-          if (node.enabled) values = mapAt(frame, 0, enabledIndex++);
-        } else if (node.kind === 'hidden') {
-          values = mapAt(frame, node.level, node.index);
-        } else {
-          values = frame.outputMaps[node.index];
-          resolution = frame.mainResolution;
-        }
-        ctx.save();
-        roundRect(ctx, x, y, node.size, node.size, 5);
-        ctx.fillStyle = node.enabled ? '#fff' : '#f1f2f4';
-        ctx.fill();
-        if (values) {
-          ctx.clip();
-          ctx.imageSmoothingEnabled = true;
-          ctx.drawImage(this.thumb(`${node.level}:${node.index}`, values, resolution,
-            mapScale(node, store)), x, y, node.size, node.size);
-          if (focus) focusMark(ctx, x, y, node.size, focus);
-        }
-        ctx.restore();
-        roundRect(ctx, x, y, node.size, node.size, 5);
-        const chosen = selection && selection.source == null && selection.layer === node.level - 1
-          && selection.neuron === node.index && node.kind !== 'input';
-        ctx.lineWidth = (chosen ? 3 : 1) * p.lineScale;
-        ctx.strokeStyle = chosen ? p.accent : node.enabled ? '#9aa3ad' : '#d5d9de';
-        ctx.stroke();
-        if (node.kind === 'input') {
-          const label = features[node.index].label;
-          ctx.fillStyle = node.enabled ? p.ink : p.muted;
-          const size = store.ui.projector ? Math.max(18, Math.min(22, node.size * 0.5))
-            : Math.max(12, Math.min(15, node.size * 0.42));
-          ctx.font = `${node.enabled ? 600 : 400} ${size}px system-ui, sans-serif`;
-          ctx.textAlign = 'right';
-          ctx.textBaseline = 'middle';
-          ctx.fillText(label, x - 8, node.y);
-        } else {
-          drawBias(ctx, node, frame);
-        }
+    const sources = this.maps(layout, frame, store);
+    layout.columns.forEach((column, level) => column.forEach((node, i) => {
+      const half = node.size / 2;
+      const x = node.x - half;
+      const y = node.y - half;
+      const source = sources[level][i];
+      ctx.save();
+      roundRect(ctx, x, y, node.size, node.size, 5);
+      ctx.fillStyle = node.enabled ? '#fff' : '#f1f2f4';
+      ctx.fill();
+      if (source) {
+        ctx.clip();
+        ctx.imageSmoothingEnabled = true;
+        ctx.drawImage(source.canvas, source.x, source.y, source.size, source.size, x, y, node.size, node.size);
+        if (focus) focusMark(ctx, x, y, node.size, focus);
       }
-    }
+      ctx.restore();
+      roundRect(ctx, x, y, node.size, node.size, 5);
+      const chosen = selection && selection.source == null && selection.layer === node.level - 1
+        && selection.neuron === node.index && node.kind !== 'input';
+      ctx.lineWidth = (chosen ? 3 : 1) * p.lineScale;
+      ctx.strokeStyle = chosen ? p.accent : node.enabled ? '#9aa3ad' : '#d5d9de';
+      ctx.stroke();
+      if (node.kind === 'input') {
+        const label = features[node.index].label;
+        ctx.fillStyle = node.enabled ? p.ink : p.muted;
+        const size = store.ui.projector ? Math.max(18, Math.min(22, node.size * 0.5))
+          : Math.max(12, Math.min(15, node.size * 0.42));
+        ctx.font = `${node.enabled ? 600 : 400} ${size}px system-ui, sans-serif`;
+        ctx.textAlign = 'right';
+        ctx.textBaseline = 'middle';
+        ctx.fillText(label, x - 8, node.y);
+      } else {
+        drawBias(ctx, node, frame);
+      }
+    }));
     if (mapLevels < 2) return;
     ctx.fillStyle = p.muted;
     ctx.font = `${store.ui.projector ? 18 : 12}px system-ui, sans-serif`;

@@ -2,8 +2,11 @@
 /**
  * One requestAnimationFrame loop draws whatever changed: the network while it animates,
  * everything else only when the store is dirty (setters mark it; nothing here computes), the
- * charts at most every CHART_INTERVAL ms while training. A canvas whose box changes is drawn
- * again at once (render/canvas.js); prefers-reduced-motion is followed as it changes.
+ * charts at most every CHART_INTERVAL ms while training. A frame in which the network paints
+ * a large net's new picture does nothing else: the picture shows, with the other views, at
+ * the next one (render/network.js). A frame counts as rendered when the network shows it.
+ * A canvas whose box changes is drawn again at once (render/canvas.js);
+ * prefers-reduced-motion is followed as it changes.
  */
 
 import { syncControls } from '../controls.js';
@@ -47,20 +50,24 @@ export function startRenderLoop(app) {
     // a paused run's phase picture animates at its pace, then stays without being redrawn
     const animating = frame && (frame.running || animationPending(store, now));
     const started = performance.now();
-    if (store.dirty || animating) {
-      network.draw(store, now);
+    const dirty = store.dirty;
+    const drawn = dirty || animating || network.pending ? network.draw(store, now) : 'none';
+    if (drawn === 'painted') {
+      // a large net's new picture was this frame's job: it shows, with the other views, next frame
+      requestAnimationFrame(render);
+      return;
     }
     // a large net's new picture is this frame's big job: the charts wait a frame (not two)
     const busy = performance.now() - started > BUSY_MS;
-    if (store.dirty) {
-      store.dirty = false;
-      if (frame && frame.sequence !== lastDrawnSequence) {
-        lastDrawnSequence = frame.sequence;
-        store.framesRendered += 1;
-      }
-      renderViews(app);
-      for (const chart of Object.values(app.charts)) stale.add(chart);
+    // the frame on screen: the network's (it may show one a frame old), else the store's
+    const shown = drawn === 'shown' ? network.shownFrame : dirty ? frame : null;
+    if (shown && shown.sequence !== lastDrawnSequence) {
+      lastDrawnSequence = shown.sequence;
+      store.framesRendered += 1;
     }
+    if (dirty) for (const chart of Object.values(app.charts)) stale.add(chart);
+    // the charts read their boxes' sizes: before renderViews writes the page's text, so that
+    // the layout the browser has is still valid (no layout forced in the middle of the frame)
     const due = now - chartsAt >= CHART_INTERVAL && (!busy || now - chartsAt >= 2 * CHART_INTERVAL);
     if (stale.size && (!frame?.running || due)) {
       // while training, CHARTS_PER_FRAME at a time: the charts' round spreads over frames
@@ -71,6 +78,10 @@ export function startRenderLoop(app) {
         stale.delete(chart);
       }
       if (!stale.size) chartsAt = now;
+    }
+    if (dirty) {
+      store.dirty = false;
+      renderViews(app);
     }
     requestAnimationFrame(render);
   };

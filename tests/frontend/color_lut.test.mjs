@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { MapPainter, packRgb, quantiseMap } from '../../frontend/render/color_lut.js';
+import { MapAtlas, MapPainter, packRgb, quantiseMap } from '../../frontend/render/color_lut.js';
 import { diverging, usePalette } from '../../frontend/render/palette.js';
 import { decodeFrame, mapCodes } from '../../frontend/frame_decoder.js';
 
@@ -124,3 +124,39 @@ test('real frames: q8 maps carry their codes, and each painted map equals the pa
     assert.ok(painted > 0, 'at least one q8 map was painted');
     assert.equal(mapCodes(new Float32Array(64)), null, 'an array of its own has no codes');
   });
+
+test('MapAtlas: each slot holds the map as MapPainter paints it, a border repeating its edge; repainted only when changed; one write per commit', () => {
+  const size = 4;
+  const first = new Float32Array(16).map((_, i) => i / 15 - 0.5);
+  const second = new Float32Array(16).map((_, i) => 0.5 - i / 15);
+  const colourOf = (/** @type {number} */ v) => diverging(Math.tanh(v));
+  const alone = fakeCanvas();
+  new MapPainter(/** @type {any} */ (alone)).paint(second, size, colourOf);
+  const expected = new Uint32Array(alone.put.data.buffer);
+
+  const canvas = fakeCanvas();
+  let puts = 0;
+  const context = canvas.getContext();
+  canvas.getContext = () => ({ ...context, putImageData: (/** @type {any} */ image) => { puts += 1; canvas.put = image; } });
+  const atlas = new MapAtlas(/** @type {any} */ (canvas));
+  atlas.reserve(2, size, 'layout');
+  atlas.map('a', first, colourOf, 'palette');
+  const slot = atlas.map('b', second, colourOf, 'palette');
+  atlas.commit();
+  assert.equal(puts, 1);
+  const stride = atlas.columns * (size + 2);
+  const pixels = new Uint32Array(canvas.put.data.buffer);
+  const at = (/** @type {number} */ x, /** @type {number} */ y) => pixels[(slot.y + y) * stride + slot.x + x];
+  for (let y = -1; y <= size; y += 1) {
+    for (let x = -1; x <= size; x += 1) {
+      const inner = expected[Math.min(size - 1, Math.max(0, y)) * size + Math.min(size - 1, Math.max(0, x))];
+      assert.equal(at(x, y), inner, `pixel (${x}, ${y})`);
+    }
+  }
+  atlas.map('a', first, colourOf, 'palette');
+  atlas.commit();
+  assert.equal(puts, 1, 'nothing changed: no write');
+  atlas.map('a', second, colourOf, 'palette');
+  atlas.commit();
+  assert.equal(puts, 2);
+});
