@@ -61,7 +61,11 @@ class Settings(BaseSettings):
     join_lookups_per_second: float = Field(2.0, gt=0)
     join_lookup_burst: int = Field(30, ge=1)
     idle_session_seconds: float = Field(1800.0, gt=0)
-    send_timeout_seconds: float = Field(5.0, gt=0)
+    #: A client that takes nothing for this long is let go. Behind an overloaded shared
+    #: Wi-Fi one TCP flow can stall for several seconds (its retransmission timer backs off):
+    #: with 5 s, 4 of 60 viewers behind 30 Mbit/s were dropped (bench/classroom_wifi.py
+    #: --rate-mbit 30), with 15 s none; a stalled client costs one frame and its socket.
+    send_timeout_seconds: float = Field(15.0, gt=0)
     hello_timeout_seconds: float = Field(10.0, gt=0)
     max_frames_per_second: float = Field(60.0, gt=0, le=240)
     #: Steps per frame a new session trains at (at 60 frames/s the default net reaches 95 %
