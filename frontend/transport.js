@@ -13,7 +13,7 @@ import { CLOSE_CODES } from './wire.gen.js';
 import { hashParam, setHashParam } from './state.js';
 
 const TOKENS_KEY = 'backprop-playground.tokens';
-const { CLASS_ENDED, NOT_FOUND, FORBIDDEN, FULL, POLICY, TOO_BIG } = CLOSE_CODES;
+const { CLASS_ENDED, NOT_FOUND, FORBIDDEN, FULL, POLICY, SPOTLIGHT_ENDED, TOO_BIG } = CLOSE_CODES;
 /** What can be a join code at all (the server decides which codes are classes). */
 const CODE_SHAPE = /^[A-Za-z0-9 -]{1,16}$/;
 
@@ -212,9 +212,10 @@ export class Connection {
     });
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
-      if (event.code === CLASS_ENDED) {
+      if (event.code === CLASS_ENDED || event.code === SPOTLIGHT_ENDED) {
+        // over for good: a spotlit fork's code is gone too (its frame is being closed)
         this.ended = true;
-        this.handlers.onStatus('class-ended');
+        this.handlers.onStatus(event.code === CLASS_ENDED ? 'class-ended' : 'spotlight-ended');
         return;
       }
       if (event.code === NOT_FOUND || event.code === FORBIDDEN) setHashParam('session', null);

@@ -37,7 +37,7 @@ export function byTestId(testid) {
 /** The status line's text for each connection status. */
 const STATUS_LABELS = /** @type {Record<string, string>} */ ({
   connecting: 'connecting…', open: 'live', reconnecting: 'reconnecting… (server unreachable)',
-  'class-ended': 'class ended', 'no-class': 'no such class', waiting: 'waiting to look the code up',
+  'class-ended': 'class ended', 'spotlight-ended': 'no longer shown', 'no-class': 'no such class', waiting: 'waiting to look the code up',
 });
 
 /**

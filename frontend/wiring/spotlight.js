@@ -29,6 +29,8 @@ const forks = {
   open: true,
   /** @type {{number: number, path: string} | null} */
   shown: null,
+  /** @type {number | null} the fork shown last, until the server says why it ended */
+  closed: null,
   drawn: '',
 };
 
@@ -43,8 +45,12 @@ export function wireSpotlight(app) {
       forks.listing = message;
       if (forks.shown && message.spotlight !== forks.shown.number) close(app, null);
     }
-    if (message.type === 'event' && message.event === 'spotlight_ended' && forks.shown) {
-      close(app, message.message);
+    // the event may come before or after the listing that already closed the frame
+    if (message.type === 'event' && message.event === 'spotlight_ended'
+      && (forks.shown?.number ?? forks.closed) === message.number) {
+      if (forks.shown) close(app, message.message);
+      else app.notify({ topic: 'spotlight', level: 'info', text: message.message });
+      forks.closed = null;
     }
     if (message.type === 'state' && !message.class && forks.listing) {
       forks.listing = null;
@@ -159,6 +165,7 @@ function backToClass(app) {
 /** @param {App} app @param {string | null} reason  said in a notice when the spotlight ended by itself */
 function close(app, reason) {
   if (!forks.shown) return;
+  forks.closed = forks.shown.number;
   forks.shown = null;
   const overlay = app.$('spotlight');
   overlay.replaceChildren();  // the frame goes, and with it its socket
