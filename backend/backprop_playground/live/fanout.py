@@ -54,6 +54,23 @@ def unsent_bytes(socket: object) -> Callable[[], int] | None:
     return counter if callable(counter) else None
 
 
+class OutgoingFrame:
+    """One published frame as the clients' mailboxes hold it: its maps' shape read once, and
+    the frame without its maps cut once, for the first client whose link lags (every other
+    lagging client gets the same bytes)."""
+
+    __slots__ = ("_bare", "data", "shape")
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.shape = data, map_shape(data)
+        self._bare: bytes | None = None
+
+    def without_maps(self) -> bytes:
+        if self._bare is None:
+            self._bare = without_maps(self.data)
+        return self._bare
+
+
 class ClientStalled(Exception):
     """The client did not take a message within the send timeout, or let its control queue
     overflow; the connection is closed."""
@@ -68,7 +85,7 @@ class Subscriber:
         self._unsent = unsent_bytes(socket)
         self._waiting_since: float | None = None  # for room on the link, since
         self.send_timeout, self.control_limit = send_timeout, control_limit
-        self._frame: bytes | None = None
+        self._frame: OutgoingFrame | None = None
         # One ordered queue of [kind, text]; kind is None for messages that must all arrive
         # (acks, errors, events) and names the status messages that supersede each other.
         self._control: deque[list[str | None]] = deque()
@@ -90,12 +107,12 @@ class Subscriber:
         self._maps_sent_at = -math.inf
         self.connected_at = time.monotonic()
 
-    def offer_frame(self, frame: bytes) -> None:
+    def offer_frame(self, frame: bytes | OutgoingFrame) -> None:
         """Put ``frame`` in the mailbox, replacing one not yet sent."""
         if self._frame is not None:
             self.frames_replaced += 1
             self._lagged = True
-        self._frame = frame
+        self._frame = frame if isinstance(frame, OutgoingFrame) else OutgoingFrame(frame)
         self._wake.set()
 
     def offer_control(self, text: str) -> None:
@@ -159,20 +176,21 @@ class Subscriber:
                 await self._send(self.socket.send_bytes(self._fitted(frame)))
                 self.frames_sent += 1
 
-    def _fitted(self, frame: bytes) -> bytes:
+    def _fitted(self, frame: OutgoingFrame) -> bytes:
         """``frame``, or while the link lags (a newer frame replaced an unsent one since the
         last send) ``frame`` without its maps: the client keeps the maps it has, which must
         be of the same shape, and gets them new at least every FULL_FRAME_SECONDS. So a
         slow link loses map updates before it loses frames."""
         lagged, self._lagged = self._lagged, False
-        shape, now = map_shape(frame), time.monotonic()
-        if shape is None:
-            return frame
-        if lagged and shape == self._maps_shape and now - self._maps_sent_at < FULL_FRAME_SECONDS:
+        now = time.monotonic()
+        if frame.shape is None:
+            return frame.data
+        if (lagged and frame.shape == self._maps_shape
+                and now - self._maps_sent_at < FULL_FRAME_SECONDS):
             self.frames_without_maps += 1
-            return without_maps(frame)
-        self._maps_shape, self._maps_sent_at = shape, now
-        return frame
+            return frame.without_maps()
+        self._maps_shape, self._maps_sent_at = frame.shape, now
+        return frame.data
 
     async def _link_has_room(self) -> bool:
         """Wait until the socket's earlier bytes have (nearly) all gone; False as soon as
@@ -313,8 +331,9 @@ class Audience:
 
     def frame(self, frame: bytes) -> None:
         """Offer a frame to every client (each keeps only the latest unsent one)."""
+        outgoing = OutgoingFrame(frame)
         for subscriber in self.subscribers:
-            subscriber.offer_frame(frame)
+            subscriber.offer_frame(outgoing)
 
     def message(self, kind: str, text: str) -> None:
         """Queue a JSON message of type ``kind`` for every client; run states and viewer
