@@ -197,26 +197,22 @@ function strokeEdges(ctx, layout, looks, which) {
 /**
  * Edges: the weight's sign as colour, |w| as width, in the part and opacity the phase
  * picture leaves them; the selected edge on top, full colour with a dashed accent line.
- * With a `layer`, the thin edges come from it (repainted where their looks changed) and
- * replace whatever `ctx` held: they are the picture's first layer.
+ * The thin edges come from `layer` (repainted where their looks changed) and replace
+ * whatever `ctx` held: they are the picture's first layer.
  * @param {CanvasRenderingContext2D} ctx @param {Layout} layout
  * @param {import('../protocol.js').Frame} frame @param {any} selection  the server's selection
  * @param {number} scale  the |w| drawn thickest @param {PictureState} picture
- * @param {EdgeLayer} [layer]
+ * @param {EdgeLayer} layer
  */
 export function drawEdges(ctx, layout, frame, selection, scale, picture, layer) {
   const p = palette();
   const looks = edgeLooks(layout, frame, selection, scale, picture);
-  if (layer) {
-    layer.paint(ctx, layout, looks);
-    ctx.save();
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.globalCompositeOperation = 'copy';  // a copy, no blending: the picture's first layer
-    ctx.drawImage(layer.canvas, 0, 0);
-    ctx.restore();
-  } else {
-    strokeEdges(ctx, layout, looks, null);
-  }
+  layer.paint(ctx, layout, looks);
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.globalCompositeOperation = 'copy';  // a copy, no blending: the picture's first layer
+  ctx.drawImage(layer.canvas, 0, 0);
+  ctx.restore();
   ctx.lineCap = 'round';  // as the edges were stroked (the picture's later layers draw with it)
   const chosen = looks.chosen;
   if (chosen) {
