@@ -18,6 +18,7 @@ import { wireQuestions } from './wiring/questions.js';
 import { wireControls, wireKeyboard } from './wiring/controls.js';
 import { wireDrop } from './wiring/drop.js';
 import { wireFiles } from './wiring/files.js';
+import { wireFramePace } from './wiring/frame_pace.js';
 import { wireInspector } from './wiring/inspector.js';
 import { wireLessons } from './wiring/lessons.js';
 import { wireLearningRate } from './wiring/learning_rate.js';
@@ -76,6 +77,7 @@ async function start() {
   wireClassroom(app);
   wireQuestions(app);
   wireLayout(app);
+  wireFramePace(app);
   new ResizeObserver(() => { store.dirty = true; network.overlayKey = ''; }).observe(document.body);
   wireLessons(app);
   await connection.start();

@@ -155,6 +155,14 @@ export function editPoints({ add = [], erase = [] }, id = undefined) {
   return command('edit_points', { add, erase }, id);
 }
 
+/**
+ * This socket's pace: at most `framesPerSecond` running frames a second (null: every frame).
+ * @param {number | null} framesPerSecond  1 … 240 @param {RequestId} [id]
+ */
+export function frameRate(framesPerSecond, id = undefined) {
+  return command('frame_rate', { frames_per_second: framesPerSecond }, id);
+}
+
 /** @param {number} [id] Start presenting this session to a class (a join code). */
 export function present(id = undefined) { return command('present', {}, id); }
 

@@ -7,9 +7,9 @@ export type ServerMessage = WelcomeMessage | RelayedWelcomeMessage | AckMessage 
 /** `type: "event"` messages (`event` tells them apart). */
 export type EventMessage = DivergedEvent | ClassEndedEvent | SpotlightEndedEvent;
 /** Every command a client may send; the first one on a socket is a Hello. */
-export type ClientCommand = Hello | Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Focus | SetParameter | Present | EndClass | View | Sweep | Promote | EditPoints | OpenQuestion | RevealQuestion | CloseQuestion | SetListing | Answer;
+export type ClientCommand = Hello | Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Focus | SetParameter | Present | EndClass | View | Sweep | Promote | EditPoints | OpenQuestion | RevealQuestion | CloseQuestion | SetListing | FrameRate | Answer;
 /** The commands only the presenter may send. */
-export type ControlCommand = Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Focus | SetParameter | Present | EndClass | View | Sweep | Promote | EditPoints | OpenQuestion | RevealQuestion | CloseQuestion | SetListing | Answer;
+export type ControlCommand = Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select | Focus | SetParameter | Present | EndClass | View | Sweep | Promote | EditPoints | OpenQuestion | RevealQuestion | CloseQuestion | SetListing | FrameRate | Answer;
 /**
  * WebSocket close codes the server uses:
  *   1008 policy
@@ -28,7 +28,7 @@ export interface AckMessage {
   /** The command's request id (null: it had none). */
   id: string | number | null;
   /** Its type. */
-  command: "play" | "pause" | "step" | "phase_step" | "reset" | "set_hyper" | "configure" | "select" | "focus" | "set_parameter" | "present" | "end_class" | "view" | "sweep" | "promote" | "edit_points" | "open_question" | "reveal_question" | "close_question" | "set_listing" | "answer";
+  command: "play" | "pause" | "step" | "phase_step" | "reset" | "set_hyper" | "configure" | "select" | "focus" | "set_parameter" | "present" | "end_class" | "view" | "sweep" | "promote" | "edit_points" | "open_question" | "reveal_question" | "close_question" | "set_listing" | "frame_rate" | "answer";
   /** The step at which the command took effect. */
   step: number;
   /** Paths of the numbers that were not finite and are sent as null. */
@@ -239,6 +239,18 @@ export interface ForksMessage {
   spotlight: number | null;
   /** Paths of the numbers that were not finite and are sent as null. */
   non_finite?: string[];
+}
+
+/**
+ * This socket's pace: at most `frames_per_second` frames a second, the newest each
+ * time (null: every frame the session makes). The page asks for what it can draw, so that
+ * it is not sent frames it would only drop; the run and the other clients are unchanged.
+ */
+export interface FrameRate {
+  v?: 1;
+  id?: string | number | null;
+  type: "frame_rate";
+  frames_per_second: number | null;
 }
 
 /**

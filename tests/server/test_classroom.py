@@ -49,6 +49,7 @@ VIEWER_COMMANDS: list[Json] = [
     {"type": "close_question"},
     {"type": "set_listing", "listed": False},
     {"type": "edit_points", "add": [[0.5, 0.5, 1]]},
+    {"type": "frame_rate", "frames_per_second": 10},
 ]
 
 

@@ -6,6 +6,7 @@ the RateLimiter token bucket."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -317,5 +318,52 @@ def test_a_new_shape_always_comes_with_its_maps(frames: list[bytes]) -> None:
         socket.gate.set()
         await until(lambda: len(socket.sent) == 3)
         assert bytes(socket.sent[2]) == other
+        await stop(sender)
+    run(scenario())
+
+
+class TimedSocket(FakeSocket):
+    """A FakeSocket that also notes when each message went."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    async def _send(self, data: str | bytes) -> None:
+        await super()._send(data)
+        self.times.append(time.monotonic())
+
+
+def test_a_paced_client_gets_the_newest_frame_at_its_pace(frames: list[bytes]) -> None:
+    """A page that asked for 20 frames/s, offered one every 5 ms: frames at least 50 ms
+    apart, each the newest at the time, all with their maps (a pace is not a lagging link);
+    messages are not held; back to every frame once the pace is lifted."""
+    async def scenario() -> None:
+        socket = TimedSocket()
+        subscriber = Subscriber(socket, "presenter", send_timeout=5.0)
+        subscriber.pace(20)
+        sender = asyncio.create_task(subscriber.run_sender())
+        started = time.monotonic()
+        index = 0
+        while time.monotonic() - started < 0.5:
+            subscriber.offer_frame(frames[index % len(frames)])
+            index += 1
+            if index == 50:
+                subscriber.offer_control("ack")
+            await asyncio.sleep(0.005)
+        await until(lambda: subscriber._frame is None)
+        sent = [(data, at) for data, at in zip(socket.sent, socket.times, strict=True)
+                if isinstance(data, bytes)]
+        gaps = [b - a for (_, a), (_, b) in itertools.pairwise(sent)]
+        assert 8 <= len(sent) <= 12 and min(gaps) >= 0.045, gaps
+        assert all(_has_maps(data) for data, _ in sent)
+        assert subscriber.frames_without_maps == 0
+        assert bytes(sent[-1][0]) == frames[(index - 1) % len(frames)]
+        assert "ack" in socket.sent
+        subscriber.pace(None)
+        for frame in frames[:5]:  # each sent at once, none replaced
+            count = len(socket.sent)
+            subscriber.offer_frame(frame)
+            await until(lambda count=count: len(socket.sent) == count + 1, timeout=0.04)
         await stop(sender)
     run(scenario())

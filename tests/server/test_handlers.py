@@ -8,12 +8,13 @@ import pytest
 from backprop_playground.live.dispatch import CommandTable
 from backprop_playground.live.handlers import COMMANDS, play
 from backprop_playground.live.session import LiveSession
-from backprop_playground.wire.commands import COMMAND_MODELS, Answer, Hello, Play
+from backprop_playground.wire.commands import COMMAND_MODELS, Answer, FrameRate, Hello, Play
 
 
 def test_every_control_command_has_a_handler() -> None:
-    """The table handles exactly the command models other than Hello."""
-    assert COMMANDS.kinds == frozenset(COMMAND_MODELS) - {Hello, Answer}  # answers: api/ws.py
+    """The table handles exactly the command models other than Hello (the answers and a
+    socket's own frame rate are the socket's: api/ws.py)."""
+    assert COMMANDS.kinds == frozenset(COMMAND_MODELS) - {Hello, Answer, FrameRate}
 
 
 def test_a_command_gets_one_handler_only() -> None:

@@ -55,6 +55,7 @@ CONTROL_EXAMPLES: list[Json] = [
     {"type": "close_question"},
     {"type": "edit_points", "add": [[1.0, 1.0, 1]]},
     {"type": "set_listing", "listed": False},
+    {"type": "frame_rate", "frames_per_second": 20},
 ]
 
 
@@ -434,6 +435,29 @@ def test_session_nobody_watches_pauses(client: TestClient, session: SessionHandl
         conn.wait_frame(lambda h: h["step"] >= 2)
         assert session_info(client, session.id)["running"] is True
     assert wait_until(lambda: session_info(client, session.id)["running"] is False, timeout=5)
+
+
+def test_a_page_gets_running_frames_at_the_pace_it_asks_for(presenter: Conn,
+                                                            session: SessionHandle) -> None:
+    """frame_rate 5: about 5 running frames a second, each newer than the last; a pause's
+    frame comes at once; null: every frame again. Out of range: refused naming the field."""
+    assert presenter.error({"type": "frame_rate", "frames_per_second": 0})["field"] == (
+        "frames_per_second")
+    presenter.ack({"type": "frame_rate", "frames_per_second": 5})
+    presenter.ack({"type": "set_hyper", "speed": 4})
+    presenter.ack({"type": "play"})
+    presenter.wait_frame(lambda h: h["step"] >= 1)
+    paced = presenter.frames_for(1.5)
+    assert 4 <= len(paced) <= 9, len(paced)
+    steps = [h["step"] for h in paced]
+    assert steps == sorted(steps) and steps[-1] - steps[0] >= 4 * (len(paced) - 1)
+    presenter.ack({"type": "frame_rate", "frames_per_second": None})
+    assert len(presenter.frames_for(1.0)) >= 15
+    presenter.ack({"type": "frame_rate", "frames_per_second": 1})
+    presenter.frames_for(0.2)
+    since = len(presenter.headers)
+    presenter.ack({"type": "pause"})
+    presenter.wait_frame(lambda h: not h["flags"] & FLAG_RUNNING, timeout=0.8, since=since)
 
 
 # ---------------------------------------------------------------------- viewers

@@ -28,7 +28,16 @@ from ..live.fanout import ClientStalled, FloodGuard, Subscriber
 from ..live.registry import SessionRegistry
 from ..live.session import LimitError
 from ..settings import Settings
-from ..wire.commands import Answer, CommandError, Hello, Role, parse_command, request_id_of
+from ..wire.commands import (
+    Answer,
+    CommandError,
+    FrameRate,
+    Hello,
+    Role,
+    parse_command,
+    request_id_of,
+)
+from ..wire.frame import decode_header
 from ..wire.messages import AckMessage, CloseCode, error_message, to_json
 from .transport import aborter
 
@@ -228,6 +237,13 @@ async def _take_answer(session: Joinable, subscriber: Subscriber, command: Answe
     return await session.answer(subscriber, command)
 
 
+def _pace(session: Joinable, subscriber: Subscriber, command: FrameRate) -> int:
+    """This socket's frames at the page's pace (the session is not touched): the step of
+    the newest frame."""
+    subscriber.pace(command.frames_per_second)
+    return int(decode_header(session.last_frame)["step"]) if session.last_frame else 0
+
+
 def _text_id(text: str | bytes) -> str | int | None:
     """A message's request id, if it is a text command that has one."""
     return request_id_of(text) if isinstance(text, str) else None
@@ -281,6 +297,8 @@ async def _answer(text: str, session: Joinable,
         elif subscriber.role != "presenter":
             raise CommandError(f"viewers are read-only: '{command.type}' is the presenter's; "
                                "a viewer may only answer a question", "type", command.id)
+        elif isinstance(command, FrameRate):
+            step = _pace(session, subscriber, command)
         else:
             step = await session.handle(command)
     except CommandError as error:

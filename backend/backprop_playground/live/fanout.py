@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..wire.commands import Role
-from ..wire.frame import map_shape, without_maps
+from ..wire.frame import FLAG_RUNNING, frame_flags, map_shape, without_maps
 from ..wire.messages import SUPERSEDED
 
 #: ASGI scope extension a server may offer: a callable giving the bytes the connection
@@ -57,12 +57,14 @@ def unsent_bytes(socket: object) -> Callable[[], int] | None:
 class OutgoingFrame:
     """One published frame as the clients' mailboxes hold it: its maps' shape read once, and
     the frame without its maps cut once, for the first client whose link lags (every other
-    lagging client gets the same bytes)."""
+    lagging client gets the same bytes); whether it is a running frame (a page's pace holds
+    only those: a paused or phase-step frame goes at once)."""
 
-    __slots__ = ("_bare", "data", "shape")
+    __slots__ = ("_bare", "data", "running", "shape")
 
     def __init__(self, data: bytes) -> None:
         self.data, self.shape = data, map_shape(data)
+        self.running = bool(frame_flags(data) & FLAG_RUNNING)
         self._bare: bytes | None = None
 
     def without_maps(self) -> bytes:
@@ -105,13 +107,20 @@ class Subscriber:
         self._lagged = False  # a newer frame replaced an unsent one since the last send
         self._maps_shape: tuple[Any, ...] | None = None  # of the last frame sent with maps
         self._maps_sent_at = -math.inf
+        #: Seconds between two frames at the most (0: every frame): what the page asked
+        #: for with ``frame_rate``, so that it gets no more frames than it can draw.
+        self.frame_interval = 0.0
+        self._next_frame_at = -math.inf  # the pace lets the next frame go then
+        self._pace_timer: asyncio.TimerHandle | None = None
+        self._held = False  # the mailbox's frame waits for the pace (not for the link)
         self.connected_at = time.monotonic()
 
     def offer_frame(self, frame: bytes | OutgoingFrame) -> None:
         """Put ``frame`` in the mailbox, replacing one not yet sent."""
         if self._frame is not None:
             self.frames_replaced += 1
-            self._lagged = True
+            # held by the link, not by the page's pace: the link lags
+            self._lagged = self._lagged or not self._held
         self._frame = frame if isinstance(frame, OutgoingFrame) else OutgoingFrame(frame)
         self._wake.set()
 
@@ -169,12 +178,35 @@ class Subscriber:
                     await self._send(self.socket.send_text(text))
             if self.close_code is not None:
                 return
+            if self._frame is not None and self._frame.running and not self._paced():
+                continue  # the page's pace: woken when the frame may go
             if self._frame is not None and not await self._link_has_room():
                 continue  # something else came first (a message, the end, a newer frame)
-            frame, self._frame = self._frame, None
+            frame, self._frame, self._held = self._frame, None, False
             if frame is not None:
                 await self._send(self.socket.send_bytes(self._fitted(frame)))
                 self.frames_sent += 1
+                self._next_frame_at = time.monotonic() + self.frame_interval
+
+    def pace(self, frames_per_second: float | None) -> None:
+        """Send this client at most ``frames_per_second`` frames a second (None: every
+        frame), the newest each time: the page asks for what it can draw."""
+        interval = 1.0 / frames_per_second if frames_per_second else 0.0
+        self._next_frame_at += interval - self.frame_interval
+        self.frame_interval = interval
+        self._wake.set()
+
+    def _paced(self) -> bool:
+        """Whether the page's pace lets a frame go now; if not, the sender is woken when it
+        does (the mailbox keeps the newest frame meanwhile)."""
+        wait = self._next_frame_at - time.monotonic()
+        self._held = wait > 0
+        if not self._held:
+            return True
+        if self._pace_timer is not None:
+            self._pace_timer.cancel()
+        self._pace_timer = asyncio.get_running_loop().call_later(wait, self._wake.set)
+        return False
 
     def _fitted(self, frame: OutgoingFrame) -> bytes:
         """``frame``, or while the link lags (a newer frame replaced an unsent one since the

@@ -296,11 +296,20 @@ class SetListing(Command):
     listed: bool
 
 
+class FrameRate(Command):
+    """This socket's pace: at most ``frames_per_second`` frames a second, the newest each
+    time (null: every frame the session makes). The page asks for what it can draw, so that
+    it is not sent frames it would only drop; the run and the other clients are unchanged."""
+
+    type: Literal["frame_rate"]
+    frames_per_second: Annotated[float, Field(ge=1, le=240)] | None
+
+
 #: Every command but the hello and the answer: what the presenter sends to steer the run.
 ControlCommand = (Play | Pause | Step | PhaseStep | Reset | SetHyper | Configure | Select
                   | Focus | SetParameter | Present | EndClass | View | Sweep | Promote
                   | EditPoints
-                  | OpenQuestion | RevealQuestion | CloseQuestion | SetListing)
+                  | OpenQuestion | RevealQuestion | CloseQuestion | SetListing | FrameRate)
 ClientCommand = Annotated[Hello | ControlCommand | Answer, Field(discriminator="type")]
 COMMAND_ADAPTER: TypeAdapter[ClientCommand] = TypeAdapter(ClientCommand)
 COMMAND_MODELS: tuple[type[Command], ...] = get_args(get_args(ClientCommand)[0])

@@ -557,6 +557,13 @@ def map_shape(data: bytes) -> tuple[Any, ...] | None:
     return (*(header[i] for i in _MAP_SHAPE_FIELDS), bool(header[_FLAGS_FIELD] & FLAG_SWEEP))
 
 
+def frame_flags(data: bytes) -> int:
+    """A frame's flags (FLAG_RUNNING, …); 0 for bytes that are not a frame of this format."""
+    if len(data) < HEADER.size or not data.startswith(FRAME_MAGIC):
+        return 0
+    return int(HEADER.unpack_from(data)[_FLAGS_FIELD])
+
+
 _NAMES = [f.name for f in HEADER_FIELDS]
 _MAP_SHAPE_FIELDS = [_NAMES.index(name) for name in (
     "layer_sizes", "main_res", "thumb_res", "sweep_runs", "sweep_res")]

@@ -1,0 +1,80 @@
+// @ts-check
+/**
+ * How many frames a second to ask the server for: what this page can draw. A page that
+ * cannot keep up (a big net on a slow computer) would otherwise be sent frames that it only
+ * decodes and drops: wasted bandwidth and main-thread time, which make it slower still.
+ *
+ * Every half second the page compares the frames it received with those it drew (rendered):
+ * - since the pace was asked for, it drew fewer than KEEP of them (and more than one frame
+ *   fewer): ask for as many a second as it drew (it gets them at even intervals, and decodes
+ *   no more than it draws);
+ * - over a second or more at this pace it drew (nearly) all (PROBE), the pace held frames
+ *   back (it received about as many as it asked for), and the pace has not come down for
+ *   HOLD seconds: ask for GROWTH more, at least one more; at the server's own rate, no pace
+ *   at all (null);
+ * - else (the run is paused or makes fewer frames than the pace): keep the pace.
+ * The steady state is a slow saw-tooth just under what the page can draw. No DOM: node's
+ * test runner imports it (tests/frontend/frame_pace.test.mjs).
+ *
+ * @module frame_pace
+ */
+
+/** Below this share of the received frames drawn, the pace comes down to what was drawn. */
+export const KEEP = 0.95;
+/** At or above this share drawn, the pace may go up... */
+export const PROBE = 0.99;
+/** ... by this share of itself (at least one frame a second)... */
+export const GROWTH = 0.15;
+/** ... once the figures at this pace span a second... */
+const EVIDENCE = 1;
+/** ... and the pace has not come down for HOLD seconds: so that probing costs a dropped frame
+ * or two every few seconds, not every other second. */
+export const HOLD = 3;
+/** The figures at one pace are kept for at most this many seconds. */
+const MEMORY = 4;
+/** The pace never goes below this (frames a second): a page that draws nothing (a hidden
+ * tab) still sees the run move when it comes back. */
+export const LEAST = 4;
+/** With fewer frames a second than this there is nothing to judge. */
+export const QUIET = 3;
+
+/** @typedef {{seconds: number, received: number, rendered: number}} Figures */
+/**
+ * @typedef {{pace: number | null, calm: number, since: Figures}} Pace  the pace asked for
+ *   (frames a second, null: every frame), the seconds since it last came down, and the
+ *   figures since it was asked for
+ */
+
+/** @type {Figures} */
+const NONE = Object.freeze({ seconds: 0, received: 0, rendered: 0 });
+/** Where a connection starts: no pace, free to go up once it has come down. @type {Pace} */
+export const UNPACED = Object.freeze({ pace: null, calm: HOLD, since: NONE });
+
+/**
+ * The next pace, given the frames received and drawn in the last `seconds`. It judges the
+ * figures since the pace was asked for (at most MEMORY seconds of them): a frame received at
+ * an interval's end is drawn in the next one, so one frame fewer drawn than received is no
+ * loss.
+ * @param {Pace} now
+ * @param {number} received @param {number} rendered @param {number} seconds
+ * @param {number} most  the server's frame rate (frames a second)
+ * @returns {Pace}
+ */
+export function nextPace(now, received, rendered, seconds, most) {
+  if (received < QUIET * seconds) return now;
+  const { pace } = now;
+  const old = now.since.seconds + seconds > MEMORY ? NONE : now.since;
+  const since = { seconds: old.seconds + seconds, received: old.received + received,
+    rendered: old.rendered + rendered };
+  if (since.rendered < KEEP * since.received - 1) {
+    return { pace: Math.max(LEAST, Math.floor(since.rendered / since.seconds)), calm: 0, since: NONE };
+  }
+  const calm = now.calm + seconds;
+  // the pace held frames back: about as many came as it let through
+  const held = pace !== null && since.received >= 0.9 * pace * since.seconds;
+  if (!held || since.rendered < PROBE * since.received - 1 || since.seconds < EVIDENCE || calm < HOLD) {
+    return { pace, calm, since };
+  }
+  const next = /** @type {number} */ (pace) + Math.max(1, Math.round(GROWTH * /** @type {number} */ (pace)));
+  return { pace: next >= most ? null : next, calm, since: NONE };
+}
