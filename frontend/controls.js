@@ -4,6 +4,7 @@
  * Hyperparameters go live (set_hyper); structure and data rebuild (configure).
  */
 
+import { fitCanvas } from './render/canvas.js';
 import { formatNumber } from './render/format.js';
 
 /** Steps per frame: from slow motion (0.01 ≈ 0.6 steps/s) to the server's fastest (limits.speed). */
@@ -111,13 +112,22 @@ function nearest(values, target) {
 }
 
 /**
- * Dataset thumbnails: a tile per data set with a preview of its points.
+ * Dataset thumbnails: a tile per data set with a preview of its points, drawn at the tile's
+ * displayed size × devicePixelRatio (again whenever that changes).
  * @param {HTMLElement} container
  * @param {any[]} datasets  options.datasets
  * @param {(name: string) => void} onPick
  */
 export async function buildDatasetTiles(container, datasets, onPick) {
   container.replaceChildren();
+  /** @type {WeakMap<Element, any>} each tile's canvas → its preview */
+  const previews = new WeakMap();
+  const redraw = new ResizeObserver((entries) => {
+    for (const { target } of entries) {
+      const preview = previews.get(target);
+      if (preview) drawPreview(/** @type {HTMLCanvasElement} */ (target), preview);
+    }
+  });
   for (const spec of datasets) {
     const tile = document.createElement('button');
     tile.className = 'dataset';
@@ -125,7 +135,6 @@ export async function buildDatasetTiles(container, datasets, onPick) {
     tile.dataset.testid = `dataset-${spec.name}`;
     tile.title = spec.title;
     const canvas = document.createElement('canvas');
-    canvas.width = canvas.height = 64;
     const tag = document.createElement('span');
     tag.className = 'tag';
     tag.textContent = spec.title;
@@ -133,14 +142,22 @@ export async function buildDatasetTiles(container, datasets, onPick) {
     tile.addEventListener('click', () => onPick(spec.name));
     container.append(tile);
     fetch(`/api/datasets/${spec.name}/preview`).then((r) => r.json()).then((preview) => {
+      previews.set(canvas, preview);
       drawPreview(canvas, preview);
+      redraw.observe(canvas);
     }).catch(() => {});
   }
 }
 
-/** @param {HTMLCanvasElement} canvas @param {any} preview */
+/**
+ * A data set's points on the plane [−6, 6]², the tile's side 64 units (a point's radius 1.8).
+ * @param {HTMLCanvasElement} canvas @param {any} preview
+ */
 function drawPreview(canvas, preview) {
-  const ctx = /** @type {CanvasRenderingContext2D} */ (canvas.getContext('2d'));
+  const fitted = fitCanvas(canvas);
+  if (!fitted) return;
+  const { ctx, width, height } = fitted;
+  ctx.scale(width / 64, height / 64);
   ctx.fillStyle = '#f7f7f4';
   ctx.fillRect(0, 0, 64, 64);
   const colors = ['#E69F00', '#0072B2', '#009E73'];

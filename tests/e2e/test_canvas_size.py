@@ -14,11 +14,11 @@ from e2e_helpers import console_tab, edge_point, screenshot
 
 TIMEOUT = 15_000
 
-#: every visible canvas but the data-set tiles (fixed 64 × 64 previews, drawn by controls.js)
+#: every visible canvas, the data-set tiles' previews too (named "tile")
 SIZES = """() => [...document.querySelectorAll('canvas')]
-    .filter((c) => c.isConnected && c.clientWidth > 0 && c.clientHeight > 0
-                   && !c.closest('.dataset'))
-    .map((c) => ({ name: c.dataset.testid || c.id || c.parentElement?.className || 'canvas',
+    .filter((c) => c.isConnected && c.clientWidth > 0 && c.clientHeight > 0)
+    .map((c) => ({ name: c.dataset.testid || c.id || (c.closest('.dataset') && 'tile')
+                   || c.parentElement?.className || 'canvas',
                    width: c.width, height: c.height, cssWidth: c.clientWidth,
                    cssHeight: c.clientHeight, ratio: window.devicePixelRatio }))"""
 
@@ -79,7 +79,7 @@ def test_canvases_follow_their_displayed_size(tab: Any) -> None:
     page = tab
     views = {"network", "output-map"}
     settle(page)
-    assert_crisp(page, "at load", views)
+    assert_crisp(page, "at load", views | {"tile"})
     assert_network_matches(page)
 
     page.set_viewport_size({"width": 1100, "height": 700})

@@ -341,7 +341,8 @@ def test_the_learning_rate_lesson(page: Any) -> None:
     page.get_by_test_id("ask-steps").fill("300")
     page.get_by_test_id("ask-sweep_winner").click()
     wait(page, "s.serverState.question && s.serverState.question.status === 'open'")
-    assert "300" in page.get_by_test_id("question-card").inner_text()
+    card = page.get_by_test_id("question-card")
+    card.get_by_text("300", exact=False).first.wait_for(timeout=TIMEOUT)  # drawn next frame
     screenshot(page, "lesson-rate-6")
 
     # step 7 (the script still folded): the reveal runs the 300 steps; read the tiles

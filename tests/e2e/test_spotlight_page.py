@@ -186,6 +186,9 @@ def test_opting_out_while_shown_ends_the_spotlight(room: Room) -> None:
     room.presenter.get_by_test_id("spotlight-1").click()
     overlay = room.presenter.get_by_test_id("spotlight")
     overlay.wait_for(state="visible", timeout=TIMEOUT)
+    # the class sees the fork (its page in the overlay has joined) before the owner opts out:
+    # a page still looking the code up would be told, rightly, that it no longer exists (404)
+    wait_js(room.presenter.frames[-1], "store.role === 'viewer' && store.frame")
     owner.get_by_test_id("fork-listed").uncheck()
     overlay.wait_for(state="hidden", timeout=TIMEOUT)
     notices = room.presenter.get_by_test_id("notices")
