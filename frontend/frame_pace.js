@@ -6,8 +6,8 @@
  *
  * Every half second the page compares the frames it received with those it drew (rendered):
  * - since the pace was asked for, it drew fewer than KEEP of them (and more than one frame
- *   fewer): ask for as many a second as it drew (it gets them at even intervals, and decodes
- *   no more than it draws);
+ *   fewer): ask for as many a second as it drew, but at least STEP_DOWN of those it received
+ *   (it gets them at even intervals, and decodes no more than it draws);
  * - over a second or more at this pace it drew (nearly) all (PROBE), the pace held frames
  *   back (it received about as many as it asked for), and the pace has not come down for
  *   HOLD seconds: ask for GROWTH more, at least one more; at the server's own rate, no pace
@@ -20,7 +20,9 @@
  */
 
 /** Below this share of the received frames drawn, the pace comes down to what was drawn. */
-export const KEEP = 0.95;
+export const KEEP = 0.96;
+/** The pace comes down to at least this share of the frames received at a time. */
+export const STEP_DOWN = 0.5;
 /** At or above this share drawn, the pace may go up... */
 export const PROBE = 0.99;
 /** ... by this share of itself (at least one frame a second)... */
@@ -29,7 +31,7 @@ export const GROWTH = 0.15;
 const EVIDENCE = 1;
 /** ... and the pace has not come down for HOLD seconds: so that probing costs a dropped frame
  * or two every few seconds, not every other second. */
-export const HOLD = 3;
+export const HOLD = 4;
 /** The figures at one pace are kept for at most this many seconds. */
 const MEMORY = 4;
 /** The pace never goes below this (frames a second): a page that draws nothing (a hidden
@@ -67,7 +69,10 @@ export function nextPace(now, received, rendered, seconds, most) {
   const since = { seconds: old.seconds + seconds, received: old.received + received,
     rendered: old.rendered + rendered };
   if (since.rendered < KEEP * since.received - 1) {
-    return { pace: Math.max(LEAST, Math.floor(since.rendered / since.seconds)), calm: 0, since: NONE };
+    // at most by STEP_DOWN at a time: the figures of a bad moment (the start, a tab switch)
+    // would take the pace too far down
+    const drawn = Math.max(since.rendered, STEP_DOWN * since.received) / since.seconds;
+    return { pace: Math.max(LEAST, Math.floor(drawn)), calm: 0, since: NONE };
   }
   const calm = now.calm + seconds;
   // the pace held frames back: about as many came as it let through

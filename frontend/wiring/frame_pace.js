@@ -1,9 +1,10 @@
 // @ts-check
 /**
  * The presenter's page asks the server for the frames it can draw (frame_pace.js), judged
- * every INTERVAL while it is connected and visible, from the second interval with frames on
- * (the first holds the start's extra work: the first pictures, the code warming up). A new
- * connection starts without a pace (the server's default). Viewers send only answers (docs/protocol.md), so they keep every frame
+ * every INTERVAL while it is connected and visible, from the WARM_UP-th interval with frames on
+ * (the first ones hold the start's extra work: the first pictures, the code warming up). A new
+ * connection starts without a pace (the server's default); a new network shape lifts the
+ * pace (it costs another time to draw) and is judged afresh. Viewers send only answers (docs/protocol.md), so they keep every frame
  * their link carries.
  */
 
@@ -12,6 +13,8 @@ import * as protocol from '../protocol.js';
 
 /** How often the pace is judged (ms). */
 const INTERVAL = 500;
+/** Intervals with frames before the first judgement (the start's extra work passes). */
+const WARM_UP = 2;
 
 /** @param {import('./app.js').App} app */
 export function wireFramePace(app) {
@@ -23,13 +26,21 @@ export function wireFramePace(app) {
   let received = store.framesReceived;
   let rendered = store.framesRendered;
   let busy = 0;  // intervals in a row with frames coming
+  let shape = '';  // the network's layer sizes the pace was judged on
   setInterval(() => {
     const [gotNow, drewNow] = [store.framesReceived, store.framesRendered];
     const [got, drew] = [gotNow - received, drewNow - rendered];
     [received, rendered] = [gotNow, drewNow];
     if (connection.socket !== socket) { socket = connection.socket; pace = UNPACED; busy = 0; }
+    const sizes = String(store.frame?.layerSizes ?? '');
+    if (sizes !== shape) {
+      shape = sizes;
+      busy = 0;
+      if (pace.pace !== null && store.connection === 'open') connection.send((id) => protocol.frameRate(null, id));
+      pace = UNPACED;
+    }
     busy = got >= (QUIET * INTERVAL) / 1000 ? busy + 1 : 0;
-    if (store.role !== 'presenter' || store.connection !== 'open' || document.hidden || busy < 2) return;
+    if (store.role !== 'presenter' || store.connection !== 'open' || document.hidden || busy < WARM_UP) return;
     const most = store.options?.limits.max_frames_per_second ?? 60;
     const next = nextPace(pace, got, drew, INTERVAL / 1000, most);
     const changed = next.pace !== pace.pace;

@@ -3,14 +3,21 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 
-import { HOLD, LEAST, UNPACED, nextPace } from '../../frontend/frame_pace.js';
+import { HOLD, LEAST, STEP_DOWN, UNPACED, nextPace } from '../../frontend/frame_pace.js';
 
 /** A pace asked for a while ago, with no figures at it yet. @param {number | null} pace */
 const at = (pace) => ({ pace, calm: HOLD, since: { seconds: 0, received: 0, rendered: 0 } });
 
-test('a page that draws 10 of 24 frames asks for 10', () => {
-  assert.equal(nextPace(UNPACED, 24, 10, 1, 60).pace, 10);
-  assert.equal(nextPace(at(30), 12, 5, 0.5, 60).pace, 10);
+test('a page that draws 10 of 24 frames comes down to 10, by STEP_DOWN at a time', () => {
+  let pace = nextPace(UNPACED, 30, 10, 1, 60);
+  assert.equal(pace.pace, Math.floor(30 * STEP_DOWN));
+  pace = nextPace(pace, pace.pace ?? 0, 10, 1, 60);
+  assert.equal(pace.pace, 10);
+  assert.equal(nextPace(UNPACED, 24, 10, 1, 60).pace, 12);
+  assert.equal(nextPace(at(30), 12, 9, 0.5, 60).pace, 18);  // figures over half a second
+  pace = nextPace({ ...at(11), calm: 0 }, 11, 10, 1, 60);  // one short: maybe still being drawn
+  assert.equal(pace.pace, 11);
+  assert.equal(nextPace(pace, 11, 10, 1, 60).pace, 10);  // two short over two seconds
 });
 
 test('a page that keeps up without a pace asks for none', () => {
@@ -58,7 +65,9 @@ test('losses add up over the seconds at one pace', () => {
 });
 
 test('the pace never goes below LEAST (a page that drew nothing)', () => {
-  assert.equal(nextPace(at(20), 20, 0, 1, 60).pace, LEAST);
+  let pace = at(20);
+  for (let second = 0; second < 10; second += 1) pace = nextPace(pace, pace.pace ?? 0, 0, 1, 60);
+  assert.equal(pace.pace, LEAST);
 });
 
 test('from far too many frames the pace settles where the page draws them all', () => {
