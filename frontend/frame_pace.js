@@ -10,8 +10,8 @@
  *   (it gets them at even intervals, and decodes no more than it draws);
  * - over a second or more at this pace it drew (nearly) all (PROBE), the pace held frames
  *   back (it received about as many as it asked for), and the pace has not come down for
- *   HOLD seconds: ask for GROWTH more, at least one more; at the server's own rate, no pace
- *   at all (null);
+ *   HOLD seconds (twice that after each probe that failed, up to LONGEST_HOLD): ask for
+ *   GROWTH more, at least one more; at the server's own rate, no pace at all (null);
  * - else (the run is paused or makes fewer frames than the pace): keep the pace.
  * The steady state is a slow saw-tooth just under what the page can draw. No DOM: node's
  * test runner imports it (tests/frontend/frame_pace.test.mjs).
@@ -32,6 +32,11 @@ const EVIDENCE = 1;
 /** ... and the pace has not come down for HOLD seconds: so that probing costs a dropped frame
  * or two every few seconds, not every other second. */
 export const HOLD = 4;
+/** A pace that went up and comes down within this many seconds was a probe that failed... */
+const PROBATION = 3;
+/** ... which doubles the hold, up to this
+ * many seconds: a page at its limit probes rarely. */
+export const LONGEST_HOLD = 16;
 /** The figures at one pace are kept for at most this many seconds. */
 const MEMORY = 4;
 /** The pace never goes below this (frames a second): a page that draws nothing (a hidden
@@ -42,15 +47,17 @@ export const QUIET = 3;
 
 /** @typedef {{seconds: number, received: number, rendered: number}} Figures */
 /**
- * @typedef {{pace: number | null, calm: number, since: Figures}} Pace  the pace asked for
- *   (frames a second, null: every frame), the seconds since it last came down, and the
- *   figures since it was asked for
+ * @typedef {{pace: number | null, calm: number, since: Figures, hold: number,
+ *   probing: boolean}} Pace  the pace asked for (frames a second, null: every frame), the
+ *   seconds since it last came down, the figures since it was asked for, how long it holds
+ *   after coming down, and whether it last went up
  */
 
 /** @type {Figures} */
 const NONE = Object.freeze({ seconds: 0, received: 0, rendered: 0 });
 /** Where a connection starts: no pace, free to go up once it has come down. @type {Pace} */
-export const UNPACED = Object.freeze({ pace: null, calm: HOLD, since: NONE });
+export const UNPACED = Object.freeze({ pace: null, calm: HOLD, since: NONE, hold: HOLD,
+  probing: false });
 
 /**
  * The next pace, given the frames received and drawn in the last `seconds`. It judges the
@@ -64,7 +71,7 @@ export const UNPACED = Object.freeze({ pace: null, calm: HOLD, since: NONE });
  */
 export function nextPace(now, received, rendered, seconds, most) {
   if (received < QUIET * seconds) return now;
-  const { pace } = now;
+  const { pace, hold, probing } = now;
   const old = now.since.seconds + seconds > MEMORY ? NONE : now.since;
   const since = { seconds: old.seconds + seconds, received: old.received + received,
     rendered: old.rendered + rendered };
@@ -72,14 +79,15 @@ export function nextPace(now, received, rendered, seconds, most) {
     // at most by STEP_DOWN at a time: the figures of a bad moment (the start, a tab switch)
     // would take the pace too far down
     const drawn = Math.max(since.rendered, STEP_DOWN * since.received) / since.seconds;
-    return { pace: Math.max(LEAST, Math.floor(drawn)), calm: 0, since: NONE };
+    return { pace: Math.max(LEAST, Math.floor(drawn)), calm: 0, since: NONE,
+      hold: probing ? Math.min(LONGEST_HOLD, 2 * hold) : HOLD, probing: false };
   }
   const calm = now.calm + seconds;
   // the pace held frames back: about as many came as it let through
   const held = pace !== null && since.received >= 0.9 * pace * since.seconds;
-  if (!held || since.rendered < PROBE * since.received - 1 || since.seconds < EVIDENCE || calm < HOLD) {
-    return { pace, calm, since };
+  if (!held || since.rendered < PROBE * since.received - 1 || since.seconds < EVIDENCE || calm < hold) {
+    return { ...now, calm, since, probing: probing && since.seconds < PROBATION };
   }
   const next = /** @type {number} */ (pace) + Math.max(1, Math.round(GROWTH * /** @type {number} */ (pace)));
-  return { pace: next >= most ? null : next, calm, since: NONE };
+  return { pace: next >= most ? null : next, calm, since: NONE, hold, probing: true };
 }

@@ -3,10 +3,11 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 
-import { HOLD, LEAST, STEP_DOWN, UNPACED, nextPace } from '../../frontend/frame_pace.js';
+import { HOLD, LEAST, LONGEST_HOLD, STEP_DOWN, UNPACED, nextPace } from '../../frontend/frame_pace.js';
 
 /** A pace asked for a while ago, with no figures at it yet. @param {number | null} pace */
-const at = (pace) => ({ pace, calm: HOLD, since: { seconds: 0, received: 0, rendered: 0 } });
+const at = (pace) => ({ pace, calm: HOLD, since: { seconds: 0, received: 0, rendered: 0 }, hold: HOLD,
+  probing: false });
 
 test('a page that draws 10 of 24 frames comes down to 10, by STEP_DOWN at a time', () => {
   let pace = nextPace(UNPACED, 30, 10, 1, 60);
@@ -43,6 +44,24 @@ test('after coming down the pace holds for HOLD seconds before it goes up', () =
     assert.equal(pace.pace, 13);
   }
   assert.equal(nextPace(pace, 13, 13, 1, 60).pace, 15);
+});
+
+test('each probe that fails doubles the hold, up to LONGEST_HOLD; a pace that lasts keeps it', () => {
+  let pace = at(14);
+  /** @param {number} drawn  frames the page draws a second */
+  const second = (drawn) => { pace = nextPace(pace, pace.pace ?? 0, Math.min(drawn, pace.pace ?? 0), 1, 60); };
+  const holds = [];
+  for (let t = 0; t < 120; t += 1) {
+    const before = pace.pace;
+    second(14);
+    if (before !== null && pace.pace !== null && pace.pace < before) holds.push(pace.hold);
+  }
+  assert.deepEqual(holds.slice(0, 3), [2 * HOLD, 4 * HOLD, LONGEST_HOLD]);
+  assert.ok(holds.length <= 10, String(holds));  // 120 s: a probe every 16 s at most, at the end
+  const settled = pace.pace;
+  second(30);  // the page got faster: once the hold is over, the pace goes up again
+  for (let t = 0; t < LONGEST_HOLD; t += 1) second(30);
+  assert.ok((pace.pace ?? 99) > (settled ?? 0), `${pace.pace} after ${settled}`);
 });
 
 test('a pace the run does not reach, or a paused run, is kept', () => {
