@@ -34,8 +34,7 @@ const EVIDENCE = 1;
 export const HOLD = 4;
 /** A pace that went up and comes down within this many seconds was a probe that failed... */
 const PROBATION = 3;
-/** ... which doubles the hold, up to this
- * many seconds: a page at its limit probes rarely. */
+/** ... which doubles the hold, up to this many seconds: a page at its limit probes rarely. */
 export const LONGEST_HOLD = 16;
 /** The figures at one pace are kept for at most this many seconds. */
 const MEMORY = 4;

@@ -1,11 +1,11 @@
 // @ts-check
 /**
  * The presenter's page asks the server for the frames it can draw (frame_pace.js), judged
- * every INTERVAL while it is connected and visible, from the WARM_UP-th interval with frames on
- * (the first ones hold the start's extra work: the first pictures, the code warming up). A new
- * connection starts without a pace (the server's default); a new network shape lifts the
- * pace (it costs another time to draw) and is judged afresh. Viewers send only answers (docs/protocol.md), so they keep every frame
- * their link carries.
+ * every INTERVAL while it is connected and visible, from the WARM_UP-th interval with frames
+ * on (the first ones hold the start's extra work: the first pictures, the code warming up).
+ * A new connection starts without a pace (the server's default); a new network shape lifts
+ * the pace (it costs another time to draw) and is judged afresh. Viewers send only answers
+ * (docs/protocol.md), so they keep every frame their link carries.
  */
 
 import { QUIET, UNPACED, nextPace } from '../frame_pace.js';

@@ -91,10 +91,13 @@ def test_a_drag_of_the_slider_leaves_one_learning_rate_mark(page: Any) -> None:
     drag = [c for c in changes[1:] if c[2] is not None]
     assert len(drag) >= 2, changes  # several messages while dragging …
     assert len({c[2] for c in drag}) == 1, changes  # … one gesture
+    # the chart redraws at most every 100 ms while training: until it has drawn since the
+    # drag's last change, its mark may still name an earlier rate of the drag
     page.wait_for_function(
-        "() => { const s = window.playground.store;"
-        " return s.frame.step > s.lrChanges.at(-1)[0] + 10"
-        " && window.playground.charts.loss.marks.length > 0; }", timeout=TIMEOUT)
+        "(final) => { const s = window.playground.store;"
+        " const marks = window.playground.charts.loss.marks;"
+        " return s.frame.step > s.lrChanges.at(-1)[0] + 10 && marks.length > 0"
+        " && Number(marks.at(-1).text.split('→ ')[1]) === final; }", arg=final, timeout=TIMEOUT)
     marks = page.evaluate("() => window.playground.charts.loss.marks")
     assert len(marks) == 1, marks
     assert marks[0]["step"] == drag[0][0]
