@@ -82,11 +82,11 @@ export function nextPace(now, received, rendered, seconds, most) {
       hold: probing ? Math.min(LONGEST_HOLD, 2 * hold) : HOLD, probing: false };
   }
   const calm = now.calm + seconds;
-  // the pace held frames back: about as many came as it let through
-  const held = pace !== null && since.received >= 0.9 * pace * since.seconds;
-  if (!held || since.rendered < PROBE * since.received - 1 || since.seconds < EVIDENCE || calm < hold) {
+  // a pace that held frames back (about as many came as it let through) may go up
+  if (pace === null || since.received < 0.9 * pace * since.seconds
+      || since.rendered < PROBE * since.received - 1 || since.seconds < EVIDENCE || calm < hold) {
     return { ...now, calm, since, probing: probing && since.seconds < PROBATION };
   }
-  const next = /** @type {number} */ (pace) + Math.max(1, Math.round(GROWTH * /** @type {number} */ (pace)));
+  const next = pace + Math.max(1, Math.round(GROWTH * pace));
   return { pace: next >= most ? null : next, calm, since: NONE, hold, probing: true };
 }

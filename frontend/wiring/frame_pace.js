@@ -31,13 +31,12 @@ export function wireFramePace(app) {
     const [gotNow, drewNow] = [store.framesReceived, store.framesRendered];
     const [got, drew] = [gotNow - received, drewNow - rendered];
     [received, rendered] = [gotNow, drewNow];
-    if (connection.socket !== socket) { socket = connection.socket; pace = UNPACED; busy = 0; }
     const sizes = String(store.frame?.layerSizes ?? '');
-    if (sizes !== shape) {
-      shape = sizes;
-      busy = 0;
-      if (pace.pace !== null && store.connection === 'open') connection.send((id) => protocol.frameRate(null, id));
-      pace = UNPACED;
+    if (connection.socket !== socket || sizes !== shape) {
+      // a new connection starts unpaced; on the same one, a new shape lifts the pace
+      const lift = connection.socket === socket && pace.pace !== null && store.connection === 'open';
+      if (lift) connection.send((id) => protocol.frameRate(null, id));
+      [socket, shape, pace, busy] = [connection.socket, sizes, UNPACED, 0];
     }
     busy = got >= (QUIET * INTERVAL) / 1000 ? busy + 1 : 0;
     if (store.role !== 'presenter' || store.connection !== 'open' || document.hidden || busy < WARM_UP) return;

@@ -547,21 +547,27 @@ def _body_parts(arrays: list[tuple[Block, NDArray[np.float32]]], flags: int) -> 
     return parts
 
 
+def _raw_header(data: bytes) -> tuple[Any, ...] | None:
+    """The header's values in field order; None for bytes that are not a frame of this format."""
+    if len(data) < HEADER.size or not data.startswith(FRAME_MAGIC):
+        return None
+    return HEADER.unpack_from(data)
+
+
 def map_shape(data: bytes) -> tuple[Any, ...] | None:
     """What a frame's maps' shapes depend on (the layer sizes and the map resolutions): a
     frame without maps may stand on maps of the same shape. None for bytes that are not a
     frame of this format."""
-    if len(data) < HEADER.size or not data.startswith(FRAME_MAGIC):
+    header = _raw_header(data)
+    if header is None:
         return None
-    header = HEADER.unpack_from(data)
     return (*(header[i] for i in _MAP_SHAPE_FIELDS), bool(header[_FLAGS_FIELD] & FLAG_SWEEP))
 
 
 def frame_flags(data: bytes) -> int:
     """A frame's flags (FLAG_RUNNING, …); 0 for bytes that are not a frame of this format."""
-    if len(data) < HEADER.size or not data.startswith(FRAME_MAGIC):
-        return 0
-    return int(HEADER.unpack_from(data)[_FLAGS_FIELD])
+    header = _raw_header(data)
+    return 0 if header is None else int(header[_FLAGS_FIELD])
 
 
 _NAMES = [f.name for f in HEADER_FIELDS]
