@@ -2,8 +2,11 @@
 session at 30 frames per second, N = 0, 50, 100, 200. Prints one JSON line per N:
 per-viewer frames received / frames sent, the bytes (frames and JSON) each viewer receives
 per second, the trainer's step rate relative to 0 viewers, and the server's CPU and memory.
+Viewers ask for delta frames as the page does (``--whole-frames``: not); ``--net largest``
+presents the largest net the limits allow.
 
-    python bench/classroom.py [--seconds 8] [--speed 20]
+    python bench/classroom.py [--seconds 8] [--speed 20] [--net largest] [--whole-frames]
+                              [--counts 0 50 100 200]
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from classroom_wifi import largest_network
 from server import _drain, command, http, presenter, server_process
 
 SEQUENCE_AND_STEP = struct.Struct("<II")  # header bytes 8..16: sequence, step
@@ -46,7 +50,8 @@ async def viewers_main(url: str, code: str, count: int, seconds: float) -> None:
     async def one() -> tuple[int, int, int, int]:
         received, first, last, size = 0, None, None, 0
         async with connect(url, max_size=2**22) as ws:
-            await ws.send(json.dumps({"type": "hello", "role": "viewer", "token": code}))
+            await ws.send(json.dumps({"type": "hello", "role": "viewer", "token": code,
+                                      "deltas": os.environ.get("BENCH_WHOLE_FRAMES") != "1"}))
             ready.append(1)
 
             async def discard() -> None:  # until "go": what arrives before is not counted
@@ -104,6 +109,10 @@ async def present(ws: Any) -> str:
 async def measure(base: str, pid: int, viewers: int, seconds: float, speed: float) -> dict:
     session_id, ws = await presenter(base)
     await command(ws, {"type": "set_hyper", "speed": speed, "id": 1})
+    if os.environ.get("BENCH_NET") == "largest":
+        reply = await command(ws, {"type": "configure", "id": 9,
+                                   "config": {"network": largest_network(base)}})
+        assert reply["type"] == "ack", reply
     code = await present(ws)
     child = None
     if viewers:
@@ -154,7 +163,7 @@ async def main_async(args: argparse.Namespace) -> None:
     pids: list[int] = []
     with server_process(pids) as base:
         baseline = None
-        for viewers in (0, 50, 100, 200):
+        for viewers in args.counts:
             result = await measure(base, pids[0], viewers, args.seconds, args.speed)
             baseline = baseline or result["steps_per_s"]
             result["step_rate_vs_0_viewers"] = round(result["steps_per_s"] / baseline, 3)
@@ -169,7 +178,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--speed", type=float, default=20.0, help="steps per frame")
-    asyncio.run(main_async(parser.parse_args()))
+    parser.add_argument("--net", choices=("default", "largest"), default="default",
+                        help="the default net, or the largest the limits allow")
+    parser.add_argument("--whole-frames", action="store_true",
+                        help="viewers read whole frames only (no delta frames, as a page does)")
+    parser.add_argument("--counts", type=int, nargs="+", default=[0, 50, 100, 200],
+                        help="numbers of viewers to measure")
+    args = parser.parse_args()
+    os.environ["BENCH_NET"] = args.net  # the viewers' process reads these
+    os.environ["BENCH_WHOLE_FRAMES"] = "1" if args.whole_frames else "0"
+    asyncio.run(main_async(args))
 
 
 if __name__ == "__main__":

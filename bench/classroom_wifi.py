@@ -11,9 +11,12 @@ second and delivery (frames received / frames published while it watched; min an
 the share of its frames that came without their maps (its link lagged; mean and max), how
 stale its frames were (arrival after the first viewer's, ms), disconnections; and the
 presenter's command-to-ack latency. Targets: every viewer ≥ 90 % of 30 frames/s, ack p99
-≤ 150 ms, no viewer disconnected. Needs root (it says so and exits 0 otherwise).
+≤ 150 ms, no viewer disconnected. Viewers ask for delta frames as the page does
+(``--whole-frames``: not); ``--net largest`` presents the largest net the limits allow. Needs
+root (it says so and exits 0 otherwise).
 
     sudo .venv/bin/python bench/classroom_wifi.py [--viewers 60] [--rate-mbit 50] [--seconds 20]
+                                                  [--net largest] [--whole-frames]
 """
 
 from __future__ import annotations
@@ -56,6 +59,15 @@ class Group:
     name: str
     viewers: int
     shape: LinkShape
+
+
+def largest_network(base: str) -> dict[str, Any]:
+    """The network part of a config for the largest net the served limits allow."""
+    options = http(base, "/api/options")
+    layers, neurons = (int(options["limits"][name][1])
+                       for name in ("hidden_layers", "neurons_per_layer"))
+    return {"hidden_layers": [neurons] * layers,
+            "features": [feature["name"] for feature in options["features"]]}
 
 
 # ----------------------------------------------------------------- the children
@@ -104,6 +116,10 @@ async def presenter_main(base: str, address: str, seconds: float, speed: float) 
         await ws.send(json.dumps({"type": "hello", "role": "presenter",
                                   "token": created["presenter_token"]}))
         await command({"type": "set_hyper", "speed": speed, "id": 1})
+        if os.environ.get("BENCH_NET") == "largest":
+            reply, _ = await command({"type": "configure", "id": 9,
+                                      "config": {"network": largest_network(base)}})
+            assert reply["type"] == "ack", reply
         await command({"type": "present", "id": 2})
         code = await asyncio.wait_for(join, 10)  # viewers join with the class's code
         print(json.dumps({"session": created["id"], "code": code}), flush=True)
@@ -140,7 +156,9 @@ async def viewers_main(url: str, code: str, addresses: list[str], seconds: float
         arrivals: list[tuple[int, float]] = []
         received_bytes, closed, without_maps = 0, None, 0
         async with connect(url, max_size=2**22, local_addr=(address, 0)) as ws:
-            await ws.send(json.dumps({"type": "hello", "role": "viewer", "token": code}))
+            # as the page does, unless the run compares whole frames
+            await ws.send(json.dumps({"type": "hello", "role": "viewer", "token": code,
+                                      "deltas": os.environ.get("BENCH_WHOLE_FRAMES") != "1"}))
             ready += 1
             await start.wait()
             loop = asyncio.get_running_loop()
@@ -343,7 +361,13 @@ def main() -> None:
     parser.add_argument("--presenter-link", choices=("shared", "own"), default="own",
                         help="the presenter in the class's queue, or on a link of its own "
                              "(same delay and loss: a per-station queue, or a cable)")
+    parser.add_argument("--net", choices=("default", "largest"), default="default",
+                        help="the default net, or the largest the limits allow")
+    parser.add_argument("--whole-frames", action="store_true",
+                        help="viewers read whole frames only (no delta frames, as a page does)")
     args = parser.parse_args()
+    os.environ["BENCH_NET"] = args.net  # the children read these
+    os.environ["BENCH_WHOLE_FRAMES"] = "1" if args.whole_frames else "0"
     problem = unavailable()
     if problem:
         print(f"classroom_wifi: skipped: {problem} (run it as root)", file=sys.stderr)

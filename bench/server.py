@@ -2,6 +2,8 @@
 
 * frame build + encode time (median, and deflate's share) and size, with the Mbit/s a
   viewer needs at 30 frames/s: the default net, six hidden layers of 8, the largest net;
+  and the same nets' delta frames at 1, 20 and 100 steps a frame (bytes, the time to make
+  one, the Mbit/s a page that reads them needs);
 * event-loop lag p50/p99 while one session trains at full speed;
 * command-to-ack latency p50/p99 (set_hyper) while a session streams at 60 fps;
 * frames delivered to 50 healthy viewers with one stalled viewer, relative to none stalled;
@@ -29,6 +31,7 @@ from typing import Any
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
+from backprop_playground.live.fanout import KEY_FRAME_SECONDS
 from backprop_playground.live.frames import build_frame
 from backprop_playground.live.landscape_block import landscape_blocks
 from backprop_playground.trainer import (
@@ -38,7 +41,8 @@ from backprop_playground.trainer import (
     TrainingSession,
 )
 from backprop_playground.wire.commands import Selection
-from backprop_playground.wire.frame import encode_frame
+from backprop_playground.wire.frame import body_of, encode_frame
+from backprop_playground.wire.frame_delta import delta_frame
 from processes import free_port, http
 
 
@@ -81,6 +85,35 @@ def frame_figures() -> None:
              deflate_ms=round(max(0.0, statistics.median(deflate)) * 1e3, 3),
              bytes=round(size), mbit_per_viewer_at_30fps=round(8 * size * 30 / 1e6, 2),
              target_ms=2.0)
+        for steps in (1, 20, 100):
+            delta_figures(name, trainer, selection, steps)
+
+
+def delta_figures(name: str, trainer: TrainingSession, selection: Selection,
+                  steps: int) -> None:
+    """Delta frames of a run, ``steps`` steps a frame: bytes, the time to make one (inflate
+    the frame, subtract, deflate), and what a viewer that reads them needs at 30 frames/s
+    (a whole frame every KEY_FRAME_SECONDS)."""
+    previous, sizes, wholes, times = None, [], [], []
+    for sequence in range(30):
+        trainer.run(steps)
+        data = encode_frame(build_frame(trainer, sequence=sequence, running=True,
+                                        metrics=trainer.evaluate(), selection=selection))
+        start = time.perf_counter()
+        body = body_of(data)
+        delta = delta_frame(data, body, *previous) if previous else None
+        times.append(time.perf_counter() - start)
+        if delta is not None:
+            sizes.append(len(delta))
+            wholes.append(len(data))
+        previous = (data, body)
+    per_key = KEY_FRAME_SECONDS * 30
+    size = (statistics.mean(wholes) + (per_key - 1) * statistics.mean(sizes)) / per_key
+    emit(figure="delta_frames", net=name, steps_per_frame=steps,
+         delta_bytes=round(statistics.mean(sizes)), whole_bytes=round(statistics.mean(wholes)),
+         make_ms=round(statistics.median(times[1:]) * 1e3, 3),
+         mbit_per_viewer_at_30fps=round(8 * size * 30 / 1e6, 2),
+         target_mbit=1.0 if name.startswith("default") else 2.0)
 
 
 @contextlib.contextmanager

@@ -38,6 +38,7 @@ const FLAG_EXACT_MAPS = flagBit('exact_maps');
 const FLAG_CODED = flagBit('coded');
 const FLAG_UPDATES = flagBit('updates');
 const FLAG_MAPS_SKIPPED = flagBit('maps_skipped');
+const FLAG_DELTA = flagBit('delta');
 /** `g8` codes span this many decades below an array's largest |value|. */
 const LOG_DECADES = FRAME_LAYOUT.codes.log_decades;
 /** The `w8`/`g8` code of a value that is not finite. */
@@ -215,6 +216,13 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  * @property {Record<string, Float32Array[]>} blocks  every present block of the layout by
  *   name (wire.gen.js), one array per layer for per-layer blocks (`q8` blocks dequantised):
  *   a new block reaches the page here without a change to this module
+ * @property {ArrayBuffer | null} body  the inflated body: what a `delta` frame after this one
+ *   is added to (null for a frame that left its maps out)
+ */
+
+/**
+ * @typedef {{sequence: number, body: ArrayBuffer | null}} FrameBase  the last frame read: a
+ *   `delta` frame whose `base` is its sequence is the difference from its body
  */
 
 // ---------------------------------------------------------------------- binary frames
@@ -233,13 +241,36 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  * lags) takes them from `previous`, the frame decoded before it, when they have its shapes
  * (else flat maps of 0); `mapsSkipped` says so.
  *
+ * A `delta` frame is the difference from `base`'s body (docs/protocol.md), by default
+ * `previous`: what the page read last, decoded or not.
+ *
  * @param {ArrayBuffer} buffer  one whole binary WebSocket message (binaryType 'arraybuffer')
  * @param {Frame | null} [previous]  the frame decoded before this one
+ * @param {FrameBase | null} [base]  the frame read before this one
  * @returns {Promise<Frame>}
  * @throws {Error} (the promise rejects) when the buffer is not a frame of this version, is
  *   truncated or its body does not inflate to what the header describes
  */
-export async function decodeFrame(buffer, previous = null) {
+export async function decodeFrame(buffer, previous = null, base = previous) {
+  const { header, layerSizes, present, lengths, body } = await readFrame(buffer, base);
+  const blocks = readBlocks(body, header, present, lengths);
+  const skipped = (header.flags & FLAG_MAPS_SKIPPED) !== 0;
+  if (skipped) holdMaps(blocks, header, layerSizes, previous);
+  return assemble(header, layerSizes, blocks, skipped ? null : body);
+}
+
+/**
+ * One frame's header checked and its body inflated (a `delta` frame's with its base's body
+ * added back, byte by byte modulo 256): what decodeFrame decodes, and all a frame dropped
+ * undecoded still has to give, the base of the next.
+ * @param {ArrayBuffer} buffer  one whole binary WebSocket message
+ * @param {FrameBase | null} [base]  the frame read before this one
+ * @returns {Promise<{header: ReturnType<typeof readHeader>, layerSizes: number[], present: LayoutBlock[],
+ *   lengths: number[][], body: ArrayBuffer, sequence: number}>}  (`sequence` and `body`: the
+ *   base of the next frame)
+ * @throws {Error} as decodeFrame; for a delta frame whose base is not `base`
+ */
+export async function readFrame(buffer, base = null) {
   if (!(buffer instanceof ArrayBuffer)) {
     throw new TypeError('decodeFrame expects an ArrayBuffer (set ws.binaryType = "arraybuffer")');
   }
@@ -272,9 +303,22 @@ export async function decodeFrame(buffer, previous = null) {
   if (body.byteLength !== header.body_bytes) {
     throw new Error(`corrupt frame: the body inflates to ${body.byteLength} bytes, the header says ${header.body_bytes}`);
   }
-  const blocks = readBlocks(body, header, present, lengths);
-  if ((header.flags & FLAG_MAPS_SKIPPED) !== 0) holdMaps(blocks, header, layerSizes, previous);
-  return assemble(header, layerSizes, blocks);
+  if ((header.flags & FLAG_DELTA) !== 0) addBase(body, header, base);
+  return { header, layerSizes, present, lengths, body, sequence: header.sequence };
+}
+
+/**
+ * A delta frame's inflated `body` plus its base's, in place (Uint8Array stores wrap modulo 256).
+ * @param {ArrayBuffer} body @param {Record<string, number>} header @param {FrameBase | null} base
+ */
+function addBase(body, header, base) {
+  const from = base?.sequence === header.base ? base.body : null;
+  if (!from || from.byteLength < body.byteLength) {
+    throw new Error(`delta frame ${header.sequence} is the difference from frame ${header.base}, which this page has not read`);
+  }
+  const out = new Uint8Array(body);
+  const add = new Uint8Array(from, 0, out.length);
+  for (let i = 0; i < out.length; i += 1) out[i] += add[i];
 }
 
 /**
@@ -524,10 +568,10 @@ function updatesOf(blocks, layerSizes, flags) {
 /**
  * The Frame object the views read, from the header and the block views.
  * @param {Record<string, number>} header @param {number[]} layerSizes
- * @param {Record<string, Float32Array[]>} blocks
+ * @param {Record<string, Float32Array[]>} blocks @param {ArrayBuffer | null} body
  * @returns {Frame}
  */
-function assemble(header, layerSizes, blocks) {
+function assemble(header, layerSizes, blocks, body) {
   const G = header.main_res;
   const T = header.thumb_res;
   const updates = updatesOf(blocks, layerSizes, header.flags);
@@ -541,6 +585,7 @@ function assemble(header, layerSizes, blocks) {
   const hasSelection = (header.flags & FLAG_SELECTION) !== 0;
   return {
     blocks,
+    body,
     sequence: header.sequence,
     step: header.step,
     epoch: header.epoch,

@@ -59,11 +59,13 @@ function command(type, fields, id) {
 
 /**
  * First message on a socket. The presenter sends the token it got when creating the
- * session (never put it in the URL); viewers send none.
- * @param {Role} role @param {string | null} [token] @param {RequestId} [id]
+ * session (never put it in the URL); viewers send none. `deltas`: this client reads `delta`
+ * frames (it keeps the last frame's body to add them to).
+ * @param {Role} role @param {string | null} [token] @param {RequestId} [id] @param {boolean} [deltas]
  */
-export function hello(role, token = null, id = undefined) {
-  return command('hello', token === null || token === undefined ? { role } : { role, token }, id);
+export function hello(role, token = null, id = undefined, deltas = false) {
+  const fields = token === null || token === undefined ? { role } : { role, token };
+  return command('hello', deltas ? { ...fields, deltas } : fields, id);
 }
 
 /** Train continuously. @param {RequestId} [id] */

@@ -8,7 +8,7 @@
  * code opens no class or is looked up too often) goes to the handlers as notices.
  */
 
-import { decodeFrame, hello, parseServerMessage } from './protocol.js';
+import { decodeFrame, hello, parseServerMessage, readFrame } from './protocol.js';
 import { CLOSE_CODES } from './wire.gen.js';
 import { hashParam, setHashParam } from './state.js';
 
@@ -181,7 +181,7 @@ export class Connection {
     this.socket = socket;
     socket.onopen = () => {
       this.retry = 0;
-      socket.send(hello(this.role, session.token));
+      socket.send(hello(this.role, session.token, undefined, true));  // inOrder adds deltas back
       this.handlers.onStatus('open');
       this.handlers.onClearNotice?.('connection');
     };
@@ -288,8 +288,9 @@ const FRAME_BACKLOG = 4;
  * asynchronously (their bodies are inflated): messages wait behind a frame being decoded,
  * and every frame reaches `onFrame` — unless the page falls so far behind that
  * FRAME_BACKLOG newer frames wait, when it is dropped undecoded (latest wins, as on the
- * server). A handler's exception is reported, and the queue goes on. A frame that left its
- * maps out (the server's link lagged) gets the previous frame's.
+ * server; it is still read, for a `delta` frame after it is its difference). A handler's
+ * exception is reported, and the queue goes on. A frame that left its maps out (the
+ * server's link lagged) gets the previous frame's.
  * @param {(text: string) => void} onText
  * @param {(frame: import('./protocol.js').Frame) => void} onFrame
  * @returns {(event: MessageEvent) => void}
@@ -299,6 +300,8 @@ export function inOrder(onText, onFrame) {
   const inbox = [];
   /** @type {import('./protocol.js').Frame | null} the last frame decoded (its maps are held) */
   let previous = null;
+  /** @type {import('./protocol.js').FrameBase | null} the last frame read (a delta's base) */
+  let base = null;
   let draining = false;
   const drain = async () => {
     draining = true;
@@ -306,9 +309,15 @@ export function inOrder(onText, onFrame) {
       const data = /** @type {string | ArrayBuffer} */ (inbox.shift());
       try {
         if (typeof data === 'string') onText(data);
-        else if (inbox.filter((later) => typeof later !== 'string').length < FRAME_BACKLOG) {
-          previous = await decodeFrame(data, previous);
-          onFrame(previous);
+        else {
+          const [after, decode] = [base, inbox.filter((later) => typeof later !== 'string').length < FRAME_BACKLOG];
+          base = null;  // until this frame is read
+          if (decode) {
+            base = previous = await decodeFrame(data, previous, after);
+            onFrame(previous);
+          } else {
+            base = await readFrame(data, after);  // dropped undecoded; the next delta adds to it
+          }
         }
       } catch (error) {
         reportError(error);

@@ -5,9 +5,9 @@
 /** The binary frame's layout: header fields with byte offsets, then the blocks. */
 export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
   "version": 1,
-  "frame_version": 3,
+  "frame_version": 4,
   "magic": "BPF1",
-  "header_bytes": 104,
+  "header_bytes": 108,
   "header": [
     {"name": "magic", "type": "magic", "offset": 0, "size": 4},
     {"name": "version", "type": "u16", "offset": 4, "size": 2},
@@ -40,9 +40,10 @@ export const FRAME_LAYOUT = Object.freeze(/** @type {const} */ ({
     {"name": "layer_sizes", "type": "sizes", "offset": 80, "size": 12},
     {"name": "body_bytes", "type": "u32", "offset": 92, "size": 4},
     {"name": "total_bytes", "type": "u32", "offset": 96, "size": 4},
-    {"name": "maps_at", "type": "u32", "offset": 100, "size": 4}
+    {"name": "maps_at", "type": "u32", "offset": 100, "size": 4},
+    {"name": "base", "type": "u32", "offset": 104, "size": 4}
   ],
-  "flags": ["running", "diverged", "selection", "sweep", "batch", "landscape", "overshot", "saturated", "exact_maps", "coded", "updates", "maps_skipped"],
+  "flags": ["running", "diverged", "selection", "sweep", "batch", "landscape", "overshot", "saturated", "exact_maps", "coded", "updates", "maps_skipped", "delta"],
   "phases": [null, "forward", "loss", "backward", "update"],
   "codes": {"log_decades": 4.0, "not_finite": -128},
   "blocks": [

@@ -202,7 +202,7 @@ const last = history[history.length - 1];
 /** @type {import('../protocol.js').Frame} */
 const frame = {
   sequence: 501, step: steps, epoch: 20, epochProgress: 20, phase, running: false, mapsSkipped: false, diverged: false,
-  hasSelection: sel !== 'none', sweep: null, batch: null, focus: 0, focusPoint: null,
+  hasSelection: sel !== 'none', sweep: null, batch: null, focus: 0, focusPoint: null, body: null,
   landscape: null, overshot: false, saturation: null, blocks: {}, layerSizes, batchLoss: last[6], trainLoss: last[2], testLoss: last[3],
   trainAccuracy: last[4], testAccuracy: last[5], learningRate, batchSize, mainResolution: G,
   thumbResolution: 16,

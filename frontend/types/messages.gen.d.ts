@@ -263,6 +263,7 @@ export interface Hello {
   type: "hello";
   role: "presenter" | "viewer";
   token?: string | null;
+  deltas?: boolean;
 }
 
 /**

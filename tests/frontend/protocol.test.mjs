@@ -132,8 +132,9 @@ const names = FIXTURES ? JSON.parse(readFileSync(join(FIXTURES, 'index.json'), '
 for (const name of names) {
   test(`decodes frame ${name}`, async () => {
     const { buffer, expected } = loadFixture(name);
-    const frame = await decodeFrame(buffer);
+    const { body: inflated, ...frame } = await decodeFrame(buffer);
     check(frame, expected);
+    assert.ok(inflated instanceof ArrayBuffer, 'the inflated body: the base of a delta frame after it');
 
     // Exact integer fields and the views' layout.
     assert.equal(frame.sequence, expected.sequence);
@@ -223,6 +224,53 @@ test('a frame without its maps keeps the frame before\'s', { skip: !FIXTURES }, 
   assert.ok(other.neuronMaps.every((map) => map.every((v) => v === 0)));
 });
 
+/** Every block of two frames, value for value (NaN equals NaN). */
+function sameBlocks(one, other, names = Object.keys(other.blocks)) {
+  assert.deepEqual(Object.keys(one.blocks).sort(), Object.keys(other.blocks).sort());
+  for (const name of names) {
+    assert.deepEqual(one.blocks[name].map((a) => Array.from(a)), other.blocks[name].map((a) => Array.from(a)), name);
+  }
+}
+
+test('a delta frame plus the body of its base is the whole frame, byte for byte', { skip: !FIXTURES }, async () => {
+  const first = await decodeFrame(fixtureBytes('held_first'));
+  const second = await decodeFrame(fixtureBytes('held_second'), first);
+  const third = await decodeFrame(fixtureBytes('held_third'), second);
+  const delta = await decodeFrame(fixtureBytes('delta_second'), first);
+  assert.deepEqual(new Uint8Array(delta.body), new Uint8Array(second.body));
+  sameBlocks(delta, second);
+  assert.equal(delta.step, second.step);
+  // a frame dropped undecoded is still read: the next delta adds to it
+  const read = await protocol.readFrame(fixtureBytes('delta_second'), first);
+  assert.equal(read.sequence, second.sequence);
+  const next = await decodeFrame(fixtureBytes('delta_third'), delta, read);
+  sameBlocks(next, third);
+  // cut before its maps (a lagging link), a delta frame keeps the maps before
+  const lite = await decodeFrame(fixtureBytes('delta_lite'), first);
+  assert.ok(lite.mapsSkipped && lite.body === null);
+  sameBlocks(lite, second, ['weights', 'grad_weights', 'batch', 'focus_delta']);
+  assert.equal(lite.outputMaps[0].buffer, first.outputMaps[0].buffer);
+  // without its base (none, another frame, or one that left its maps out) it is refused
+  await assert.rejects(decodeFrame(fixtureBytes('delta_second')), /difference from frame 1, which this page has not read/);
+  await assert.rejects(decodeFrame(fixtureBytes('delta_third'), first), /frame 2/);
+  await assert.rejects(decodeFrame(fixtureBytes('delta_third'), lite), /frame 2/);
+});
+
+test('frames dropped undecoded (a backlog) are still read: the deltas after them add up', { skip: !FIXTURES }, async () => {
+  const { inOrder } = await import('../../frontend/transport.js');
+  const decoded = [];
+  const handle = inOrder(() => {}, (frame) => decoded.push(frame));
+  // all six at once: while the first decodes, five wait, so the second is dropped undecoded
+  for (let k = 0; k < 6; k += 1) handle(/** @type {MessageEvent} */ ({ data: fixtureBytes(`chain_${k}`) }));
+  const whole = await decodeFrame(fixtureBytes('chain_whole'));
+  const deadline = Date.now() + 5000;
+  while (decoded.at(-1)?.sequence !== whole.sequence && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert.deepEqual(decoded.map((frame) => frame.sequence), [10, 12, 13, 14, 15]);
+  sameBlocks(decoded.at(-1), whole);
+});
+
 /** A copy of a fixture's bytes, changed by `edit(view)`. */
 function corrupted(edit) {
   const { buffer } = loadFixture(names[0]);
@@ -272,12 +320,14 @@ test('parses server JSON messages', { skip: !FIXTURES }, () => {
 
 test('command builders', () => {
   assert.equal(PROTOCOL_VERSION, 1);
-  assert.equal(FRAME_VERSION, 3);
+  assert.equal(FRAME_VERSION, 4);
   assert.deepEqual(PHASES, [null, 'forward', 'loss', 'backward', 'update']);
   const parse = (text) => JSON.parse(text);
   assert.deepEqual(parse(protocol.hello('presenter', 'tok', 1)),
     { v: 1, type: 'hello', id: 1, role: 'presenter', token: 'tok' });
   assert.deepEqual(parse(protocol.hello('viewer')), { v: 1, type: 'hello', role: 'viewer' });
+  assert.deepEqual(parse(protocol.hello('viewer', null, undefined, true)),
+    { v: 1, type: 'hello', role: 'viewer', deltas: true });
   assert.deepEqual(parse(protocol.play()), { v: 1, type: 'play' });
   assert.deepEqual(parse(protocol.pause('p')), { v: 1, type: 'pause', id: 'p' });
   assert.deepEqual(parse(protocol.step(5)), { v: 1, type: 'step', n: 5 });

@@ -4,8 +4,8 @@ Binary frames are built from real trainer sessions and encoded by ``encode_frame
 deflated, maps quantised to 8 bits); each is written with a JSON file of the values it must
 decode to (computed here from the same ``FrameData``, never from the bytes), then
 ``node --test tests/frontend/`` inflates and decodes them. Float32 blocks must come back
-exactly (as float32); a quantised map within (hi − lo)/510 of each value, its range given
-here as ``{"quantised": [[lo, hi], …], "values": […]}``. The command builders' output is
+exactly (as float32); a quantised map within (hi − lo)/510 of each value, its range (its
+min … max on a grid, ``map_ranges``) given here as ``{"quantised": [[lo, hi], …], "values": […]}``. The command builders' output is
 parsed with ``parse_command``.
 """
 
@@ -35,6 +35,8 @@ from backprop_playground.trainer import (
 from backprop_playground.wire.catalogue import options
 from backprop_playground.wire.commands import CommandError, Selection, parse_command
 from backprop_playground.wire.frame import (
+    body_of,
+    map_ranges,
     BATCH_RECORD,
     BLOCKS,
     FLAGS,
@@ -46,6 +48,7 @@ from backprop_playground.wire.frame import (
     encode_frame,
     without_maps,
 )
+from backprop_playground.wire.frame_delta import delta_frame
 from backprop_playground.wire.messages import error_message, finite_json
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,8 +75,10 @@ def _maps(array: Any, exact: bool) -> Any:
     values = np.asarray(array, dtype=np.float32)
     if exact:
         return _floats(values)
-    stack = values.reshape(-1, *values.shape[-2:])
-    ranges = [[float(m.min()), float(m.max())] if m.size else [0.0, 0.0] for m in stack]
+    stack = values.reshape(-1, *values.shape[-2:]).astype(np.float64)
+    # each map's range: its min … max on its grid (map_ranges), as float32 on the wire
+    low, high = (bound.astype(np.float32) for bound in map_ranges(stack))
+    ranges = [[float(lo), float(hi)] for lo, hi in zip(low, high, strict=True)]
     return {"quantised": ranges, "values": _floats(values)}
 
 
@@ -342,9 +347,28 @@ def fixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     first = encode_frame(_frame(session, None, sequence=1, running=True))
     session.run(1)
     second = encode_frame(_frame(session, None, sequence=2, running=True))
+    session.run(1)
+    third = encode_frame(_frame(session, None, sequence=3, running=True))
+    # ... as delta frames: the second on the first, the third on the second
+    second_delta = delta_frame(second, body_of(second), first, body_of(first))
+    third_delta = delta_frame(third, body_of(third), second, body_of(second))
+    assert second_delta is not None and third_delta is not None
     for name, data in (("held_first", first), ("held_second", second),
-                       ("held_lite", without_maps(second))):
+                       ("held_lite", without_maps(second)), ("held_third", third),
+                       ("delta_second", second_delta), ("delta_third", third_delta),
+                       ("delta_lite", without_maps(second_delta))):
         (directory / f"{name}.bin").write_bytes(data)
+    # Six consecutive frames as a page that reads deltas gets them: the first whole, each
+    # later one on the one before; and the last one whole, to compare.
+    chain = []
+    for k in range(6):
+        session.run(1)
+        chain.append(encode_frame(_frame(session, None, sequence=10 + k, running=True)))
+    for k, data in enumerate(chain):
+        delta = delta_frame(data, body_of(data), chain[k - 1], body_of(chain[k - 1])) if k else data
+        assert delta is not None
+        (directory / f"chain_{k}.bin").write_bytes(delta)
+    (directory / "chain_whole.bin").write_bytes(chain[-1])
     (directory / "server_messages.json").write_text(json.dumps(_server_messages()))
     # The catalogue as GET /api/options serves it, for the tests of code that reads it.
     (directory / "options.json").write_text(json.dumps(options(Settings())))
@@ -385,7 +409,7 @@ import * as p from PROTOCOL_JS;
 const lines = [
   p.hello('presenter', 'secret-token', 'req-1'),
   p.hello('viewer'),
-  p.hello('viewer', null, 0),
+  p.hello('viewer', null, 0, true),
   p.play(),
   p.play(2 ** 53),
   p.pause('x'),
@@ -421,6 +445,7 @@ def test_command_builders_are_accepted_by_the_server() -> None:
         "req-1", None, 0, None, 2**53, "x", None, 3, 4, None, 5, None, 6, 7, None, "clear"]
     assert (dumped[0]["role"], dumped[0]["token"]) == ("presenter", "secret-token")
     assert (dumped[1]["role"], dumped[1]["token"]) == ("viewer", None)
+    assert [c["deltas"] for c in dumped[:3]] == [False, False, True]
     assert dumped[6]["n"] == 1 and dumped[7]["n"] == 250
     assert commands[10].trainer_changes() == {
         "learning_rate": 0.3, "batch_size": 25, "optimizer": "adam"}

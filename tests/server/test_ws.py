@@ -30,11 +30,15 @@ from starlette.websockets import WebSocketDisconnect
 
 from backprop_playground.wire.commands import CONTROL_COMMANDS
 from backprop_playground.wire.frame import (
+    FLAG_DELTA,
     FLAG_DIVERGED,
+    FLAG_MAPS_SKIPPED,
     FLAG_RUNNING,
     FLAG_SELECTION,
     FRAME_VERSION,
     PROTOCOL_VERSION,
+    body_of,
+    decode_header,
 )
 
 REGRESSION: Json = {"network": {"hidden_layers": [3], "activation": "relu", "loss": "mse"},
@@ -110,6 +114,36 @@ def test_viewer_hello_gets_welcome_and_frames(client: TestClient, session: Sessi
         first = viewer.wait_frame(lambda h: h["step"] >= 1)
         later = viewer.wait_frame(lambda h: h["step"] > first["step"])
         assert later["sequence"] > first["sequence"]
+
+
+def test_a_viewer_that_reads_deltas_gets_them_and_reads_every_frame(
+        client: TestClient, session: SessionHandle, presenter: Conn) -> None:
+    """A hello with ``deltas``: the running frames come as delta frames on the frame before
+    (the first one whole), and each reads back to a frame of the run (the step rises); a
+    viewer without it gets whole frames only."""
+    code = class_code(client, session)
+    with open_socket(client, session.id) as reader, open_socket(client, session.id) as plain:
+        reader._hello({"type": "hello", "role": "viewer", "token": code, "deltas": True})
+        frames = [reader.last_frame or b""]  # the one the hello waited for
+        plain.hello_viewer(code)
+        presenter.ack({"type": "play"})
+        while len(frames) < 12:
+            message = reader.receive()
+            if isinstance(message, bytes):
+                frames.append(message)
+        base: tuple[int, bytes] | None = None
+        deltas, steps = 0, []
+        for data in frames:
+            header = decode_header(data)
+            if header["flags"] & FLAG_DELTA:
+                assert base is not None and header["base"] == base[0]
+                deltas += 1
+            body = body_of(data, base[1] if base else None)
+            assert len(body) == header["body_bytes"]
+            base = None if header["flags"] & FLAG_MAPS_SKIPPED else (header["sequence"], body)
+            steps.append(header["step"])
+        assert deltas >= 6 and steps == sorted(steps)
+        assert not any(h["flags"] & FLAG_DELTA for h in plain.frames_for(0.3))
 
 
 def test_wrong_presenter_token_is_refused_with_4403(client: TestClient,

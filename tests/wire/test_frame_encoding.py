@@ -27,6 +27,7 @@ from backprop_playground.wire.frame import (
     FLAG_UPDATES,
     HEADER,
     LOG_CODE_DECADES,
+    RANGE_GRID,
     FrameData,
     code_linear,
     code_log,
@@ -35,6 +36,7 @@ from backprop_playground.wire.frame import (
     decode_parameters,
     dequantise_maps,
     encode_frame,
+    map_ranges,
     quantise_maps,
     without_maps,
 )
@@ -81,7 +83,9 @@ def _within_half_a_step(original: np.ndarray, decoded: np.ndarray) -> None:
     maps = original.astype(np.float32).reshape(-1, *original.shape[-2:])
     back = decoded.reshape(maps.shape)
     for index, (want, got) in enumerate(zip(maps, back, strict=True)):
-        span = float(want.max()) - float(want.min())
+        # the sent range (lo, hi) is the map's min … max on a grid: at most 2^(1 − RANGE_GRID)
+        # of the span wider (map_ranges)
+        span = (float(want.max()) - float(want.min())) * (1 + 2.0 ** (1 - RANGE_GRID))
         bound = span / 510 + 2**-24 * float(np.abs(want).max())
         assert np.abs(got.astype(np.float64) - want).max() <= bound, (index, span)
 
@@ -152,14 +156,25 @@ def test_sweep_maps_are_quantised_too() -> None:
 
 
 def test_quantised_codes_cover_the_range_exactly() -> None:
-    """A map's minimum and maximum decode to themselves (codes 0 and 255); a flat map to its
-    one value; an empty stack to nothing."""
+    """A map's range holds its minimum and maximum, on its grid (a power of two 2^RANGE_GRID
+    to 2^(RANGE_GRID + 1) times finer than its span), so that it stays put while the map moves
+    less than a grid step at its ends; a flat map decodes to its one value; an empty stack
+    to nothing."""
     rng = np.random.default_rng(3)
     maps = rng.normal(size=(3, 16, 16)).astype(np.float32)
     maps[1] = 0.75
+    low, high = map_ranges(maps.astype(np.float64))
+    for original, lo, hi in zip(maps, low, high, strict=True):
+        span = float(original.max() - original.min())
+        if span == 0:
+            assert lo == hi == original.min()
+            continue
+        grid = 2.0 ** (math.floor(math.log2(span)) - RANGE_GRID)
+        assert lo <= original.min() < lo + grid and hi - grid < original.max() <= hi
+        assert lo / grid == round(lo / grid) and hi / grid == round(hi / grid)
+    moved = maps + np.float32(1e-4)  # far less than a grid step: the ranges stay
+    np.testing.assert_array_equal(map_ranges(moved.astype(np.float64))[0][[0, 2]], low[[0, 2]])
     back = dequantise_maps(quantise_maps(maps), maps.shape)
-    for original, decoded in zip(maps, back, strict=True):
-        assert decoded.min() == original.min() and decoded.max() == original.max()
     assert (back[1] == np.float32(0.75)).all()
     empty = np.zeros((0, 8, 8), dtype=np.float32)
     assert dequantise_maps(quantise_maps(empty), empty.shape).shape == (0, 8, 8)

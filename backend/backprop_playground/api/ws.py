@@ -33,7 +33,6 @@ from ..wire.commands import (
     CommandError,
     FrameRate,
     Hello,
-    Role,
     parse_command,
     request_id_of,
 )
@@ -65,19 +64,21 @@ async def session_socket(websocket: WebSocket, session_id: str) -> None:
     hello = await _receive_hello(websocket, session, settings)
     if hello is None:
         return
-    subscriber = await _join(websocket, session, hello.role, settings)
+    subscriber = await _join(websocket, session, hello, settings)
     if subscriber is not None:
         # a viewer let in by a spotlight code is closed when that spotlight ends
         with registry.forks.watching(session_id, hello.token, subscriber):
             await _serve(websocket, session, subscriber, settings)
 
 
-async def _join(websocket: WebSocket, session: Joinable, role: Role,
+async def _join(websocket: WebSocket, session: Joinable, hello: Hello,
                 settings: Settings) -> Subscriber | None:
     """The client's subscriber, its welcome and the latest frame queued; None (and the
     socket closed with 4429) when the session has no room."""
     await session.ensure_frame()
+    role = hello.role
     subscriber = Subscriber(websocket, role, settings.send_timeout_seconds)
+    subscriber.deltas = hello.deltas
     if role == "viewer":
         subscriber.member_token = secrets.token_urlsafe(18)
     subscriber.offer_control(session.welcome_text(role, subscriber.member_token))

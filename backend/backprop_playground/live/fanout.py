@@ -6,11 +6,15 @@ server's :data:`UNSENT_EXTENSION`, see live/send_buffers.py), so that on a slow 
 frames wait here, where newer ones replace them, and not in socket buffers.
 :class:`Audience` is one session's clients in this process and the rule for each kind of
 message; every delivery channel hands what it carries to an Audience.
+A client that reads ``delta`` frames (its hello says so) gets a frame as the difference from
+the one before whenever that one was the last it got with its maps (wire/frame_delta.py):
+the Audience makes each frame's delta once for all of them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import time
 from collections import deque
@@ -18,7 +22,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..wire.commands import Role
-from ..wire.frame import FLAG_RUNNING, frame_flags, map_shape, without_maps
+from ..wire.frame import FLAG_RUNNING, body_of, frame_flags, map_shape, without_maps
+from ..wire.frame_delta import delta_frame
 from ..wire.messages import SUPERSEDED
 
 #: ASGI scope extension a server may offer: a callable giving the bytes the connection
@@ -39,6 +44,9 @@ MAX_DROPPED_IDS = 1000
 #: While its link lags a client gets frames without their maps, but one with them at
 #: least this often.
 FULL_FRAME_SECONDS = 0.5
+#: A client that reads delta frames gets a whole one at least this often (a page that lost
+#: its base somehow is back in step by then).
+KEY_FRAME_SECONDS = 5.0
 
 
 class Socket(Protocol):
@@ -55,22 +63,26 @@ def unsent_bytes(socket: object) -> Callable[[], int] | None:
 
 
 class OutgoingFrame:
-    """One published frame as the clients' mailboxes hold it: its maps' shape read once, and
-    the frame without its maps cut once, for the first client whose link lags (every other
+    """One published frame as the clients' mailboxes hold it: its maps' shape read once; the
+    frame without its maps cut once, for the first client whose link lags (every other
     lagging client gets the same bytes); whether it is a running frame (a page's pace holds
-    only those: a paused or phase-step frame goes at once)."""
+    only those: a paused or phase-step frame goes at once); its ``serial`` in its Audience
+    and, made there once, the frame as the difference from the frame of serial ``base``."""
 
-    __slots__ = ("_bare", "data", "running", "shape")
+    __slots__ = ("_bare", "base", "data", "delta", "running", "serial", "shape")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, serial: int | None = None, delta: bytes | None = None,
+                 base: int | None = None) -> None:
         self.data, self.shape = data, map_shape(data)
         self.running = bool(frame_flags(data) & FLAG_RUNNING)
-        self._bare: bytes | None = None
+        self.serial, self.delta, self.base = serial, delta, base
+        self._bare: dict[bool, bytes] = {}
 
-    def without_maps(self) -> bytes:
-        if self._bare is None:
-            self._bare = without_maps(self.data)
-        return self._bare
+    def without_maps(self, delta: bool = False) -> bytes:
+        """The frame (or its delta) without its maps."""
+        if delta not in self._bare:
+            self._bare[delta] = without_maps(self.delta if delta and self.delta else self.data)
+        return self._bare[delta]
 
 
 class ClientStalled(Exception):
@@ -107,6 +119,11 @@ class Subscriber:
         self._lagged = False  # a newer frame replaced an unsent one since the last send
         self._maps_shape: tuple[Any, ...] | None = None  # of the last frame sent with maps
         self._maps_sent_at = -math.inf
+        #: The client reads delta frames (its hello said so).
+        self.deltas = False
+        self.frames_as_delta = 0
+        self._base: int | None = None  # serial of the last frame sent with its maps
+        self._whole_sent_at = -math.inf  # a frame that is no delta
         #: Seconds between two frames at the most (0: every frame): what the page asked
         #: for with ``frame_rate``, so that it gets no more frames than it can draw.
         self.frame_interval = 0.0
@@ -212,17 +229,26 @@ class Subscriber:
         """``frame``, or while the link lags (a newer frame replaced an unsent one since the
         last send) ``frame`` without its maps: the client keeps the maps it has, which must
         be of the same shape, and gets them new at least every FULL_FRAME_SECONDS. So a
-        slow link loses map updates before it loses frames."""
+        slow link loses map updates before it loses frames. To a client that reads them,
+        the frame goes as its delta when the client's last frame with maps was its base."""
         lagged, self._lagged = self._lagged, False
         now = time.monotonic()
         if frame.shape is None:
+            self._base = None
             return frame.data
+        delta = (self.deltas and frame.delta is not None and frame.base == self._base
+                 and now - self._whole_sent_at < KEY_FRAME_SECONDS)
+        if delta:
+            self.frames_as_delta += 1
+        else:
+            self._whole_sent_at = now
         if (lagged and frame.shape == self._maps_shape
                 and now - self._maps_sent_at < FULL_FRAME_SECONDS):
             self.frames_without_maps += 1
-            return frame.without_maps()
-        self._maps_shape, self._maps_sent_at = frame.shape, now
-        return frame.data
+            self._base = None  # the client has no body of this frame to add a delta to
+            return frame.without_maps(delta)
+        self._maps_shape, self._maps_sent_at, self._base = frame.shape, now, frame.serial
+        return frame.delta if delta and frame.delta is not None else frame.data
 
     async def _link_has_room(self) -> bool:
         """Wait until the socket's earlier bytes have (nearly) all gone; False as soon as
@@ -350,6 +376,9 @@ class Audience:
 
     def __init__(self) -> None:
         self.subscribers: set[Subscriber] = set()
+        self._serials = itertools.count(1)
+        #: The last frame while clients read deltas: serial, bytes and inflated body.
+        self._last: tuple[int, bytes, bytes] | None = None
 
     @property
     def viewers(self) -> int:
@@ -362,8 +391,18 @@ class Audience:
         self.subscribers.discard(subscriber)
 
     def frame(self, frame: bytes) -> None:
-        """Offer a frame to every client (each keeps only the latest unsent one)."""
-        outgoing = OutgoingFrame(frame)
+        """Offer a frame to every client (each keeps only the latest unsent one); while any
+        reads deltas, with its difference from the frame before."""
+        serial, delta, base = next(self._serials), None, None
+        if any(subscriber.deltas for subscriber in self.subscribers) and map_shape(frame):
+            body = body_of(frame)
+            if self._last is not None:
+                base, data, base_body = self._last
+                delta = delta_frame(frame, body, data, base_body)
+            self._last = (serial, frame, body)
+        else:
+            self._last = None
+        outgoing = OutgoingFrame(frame, serial, delta, base)
         for subscriber in self.subscribers:
             subscriber.offer_frame(outgoing)
 

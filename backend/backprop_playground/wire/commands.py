@@ -58,6 +58,9 @@ class Hello(Command):
     type: Literal["hello"]
     role: Role
     token: Annotated[str, Field(max_length=128)] | None = None
+    #: The client reads ``delta`` frames (docs/protocol.md): it is sent frames as their
+    #: difference from the one before whenever it can add them back.
+    deltas: bool = False
 
 
 class Play(Command):

@@ -29,6 +29,11 @@ print them edge by edge), 8-bit codes with a float32 scale per array in a runnin
 :func:`code_log`). A running frame leaves this step's updates out (flag ``updates`` clear: the
 page draws them only when paused) and carries what the inspector prints exactly: the
 selection record and ``selection_fan_out``.
+
+A frame may go out as the difference from the one before it (flag ``delta``, made by
+:mod:`.frame_delta` for clients that said they read them): its body's bytes minus those of
+frame ``base``'s body, modulo 256. Consecutive frames share most bytes (weights and map
+codes move little in a frame's period), so the difference deflates to about half.
 """
 
 from __future__ import annotations
@@ -48,8 +53,9 @@ PROTOCOL_VERSION = 1
 #: The binary frame's format version (the header's ``version``). 2: deflated body, ``q8``
 #: maps, ``body_bytes``, the ``exact_maps`` flag. 3: ``w8``/``g8`` parameter codes in running
 #: frames (flags ``coded`` and ``updates``), ``selection_fan_out`` (header ``fan_out``), a raw
-#: deflate body, ``maps_at`` and the ``maps_skipped`` flag.
-FRAME_VERSION = 3
+#: deflate body, ``maps_at`` and the ``maps_skipped`` flag. 4: ``delta`` frames (flag and header
+#: ``base``), map ranges on a coarse grid (:func:`map_ranges`).
+FRAME_VERSION = 4
 FRAME_MAGIC = b"BPF1"
 #: zlib level of the body: 6 is within 1 % of 9's size at half its CPU time (bench/server.py).
 COMPRESSION_LEVEL = 6
@@ -58,10 +64,13 @@ PHASES: tuple[str | None, ...] = (None, "forward", "loss", "backward", "update")
 #: Header ``flags`` bits by name: bit i is FLAGS[i].
 FLAGS: tuple[str, ...] = ("running", "diverged", "selection", "sweep", "batch", "landscape",
                           "overshot", "saturated", "exact_maps", "coded", "updates",
-                          "maps_skipped")
+                          "maps_skipped", "delta")
 (FLAG_RUNNING, FLAG_DIVERGED, FLAG_SELECTION, FLAG_SWEEP, FLAG_BATCH, FLAG_LANDSCAPE,
  FLAG_OVERSHOT, FLAG_SATURATED, FLAG_EXACT_MAPS, FLAG_CODED, FLAG_UPDATES,
- FLAG_MAPS_SKIPPED) = (1 << i for i in range(len(FLAGS)))
+ FLAG_MAPS_SKIPPED, FLAG_DELTA) = (1 << i for i in range(len(FLAGS)))
+#: The flags that say nothing about where the body's arrays lie: frames that differ only in
+#: these have bodies of the same layout (a ``delta`` frame's base is one of those).
+CONTENT_FLAGS = FLAG_RUNNING | FLAG_DIVERGED | FLAG_OVERSHOT | FLAG_DELTA
 #: Block types: float32 values; 8-bit map codes with a float32 range per map; parameters
 #: that go out as float32, or in a ``coded`` frame as 8-bit linear (``w8``) or sign-log
 #: (``g8``) codes with a float32 scale per array.
@@ -172,6 +181,8 @@ HEADER_FIELDS: tuple[HeaderField, ...] = (
     HeaderField("total_bytes", "u32", "length of the whole frame as sent (header + deflated body)"),
     HeaderField("maps_at", "u32", "where the maps' part of the deflated body begins (after a "
                 "sync flush; its length when there are no maps)"),
+    HeaderField("base", "u32", "flag delta: the sequence of the frame whose body this one's "
+                "is the difference from (0 otherwise)"),
 )
 
 BLOCKS: tuple[Block, ...] = (
@@ -372,21 +383,48 @@ def _prediction(codes: NDArray[np.int16]) -> NDArray[np.int16]:
     return guess
 
 
+#: A map's range is its min … max widened to multiples of 2^(⌊log₂(max − min)⌋ − RANGE_GRID):
+#: at most 2^(1 − RANGE_GRID) = 1/16 of the span wider, and the same from frame to frame
+#: while the map moves less than a grid step at its ends, so a ``delta`` frame's ranges are
+#: mostly zeros (at the fastest speed they cost a fifth of what exact ranges would).
+RANGE_GRID = 5
+
+
+def map_ranges(stack: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each map's range (lo, hi): stack (maps, H, W) finite → two (maps,) arrays with
+    lo ≤ min, hi ≥ max, hi − lo ≤ (1 + 2^(1 − RANGE_GRID)) · (max − min), both multiples of
+    the map's grid step (:data:`RANGE_GRID`) and exact in float32 whenever that step is;
+    lo = hi = the value of a flat map."""
+    if not stack.size:
+        empty = np.zeros(len(stack))
+        return empty, empty
+    low, high = stack.min(axis=(1, 2)), stack.max(axis=(1, 2))
+    span = high - low
+    flat = ~(span > 0)
+    with np.errstate(divide="ignore"):
+        grid = np.where(flat, 1.0, np.exp2(np.floor(np.log2(np.where(flat, 1.0, span)))
+                                           - RANGE_GRID))
+    snapped_low = np.where(flat, low, np.floor(low / grid) * grid)
+    snapped_high = np.where(flat, high, np.ceil(high / grid) * grid)
+    # where the grid is finer than float32 near the values, keep what float32 holds of them
+    fine = (snapped_low.astype(np.float32) > low) | (snapped_high.astype(np.float32) < high)
+    return np.where(fine, low, snapped_low), np.where(fine, high, snapped_high)
+
+
 def quantise_maps(maps: NDArray[np.float32]) -> bytes:
     """A ``q8`` array's bytes. maps: (..., H, W) finite float32, split into its H × W maps.
-    Per map its range (lo, hi) as float32 (all ranges first), then one byte per value:
-    code = round(255 · (v − lo) / (hi − lo)), so that lo + code · (hi − lo) / 255 is within
-    (hi − lo) / 510 of v; each code is sent as its difference (mod 256) from
+    Per map its range (lo, hi) as float32 (all ranges first; :func:`map_ranges`), then one
+    byte per value: code = round(255 · (v − lo) / (hi − lo)), so that lo + code · (hi − lo) /
+    255 is within (hi − lo) / 510 of v; each code is sent as its difference (mod 256) from
     :func:`_prediction`, which deflates far better on smooth maps. Zero-padded to a multiple
     of 4 bytes so that the next block stays float32-aligned."""
     height, width = maps.shape[-2:]
     stack = maps.reshape(-1, height, width).astype(np.float64)
-    empty = np.zeros(len(stack))
-    low, high = ((stack.min(axis=(1, 2)), stack.max(axis=(1, 2))) if stack.size
-                 else (empty, empty))
+    low, high = (bound.astype(np.float32).astype(np.float64) for bound in map_ranges(stack))
     span = high - low
     scale = np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
-    codes = np.rint((stack - low[:, None, None]) * scale[:, None, None]).astype(np.int16)
+    codes = np.clip(np.rint((stack - low[:, None, None]) * scale[:, None, None]), 0, 255)
+    codes = codes.astype(np.int16)
     residuals = ((codes - _prediction(codes)) & 0xFF).astype(np.uint8).tobytes()
     ranges = np.column_stack([low, high]).astype("<f4").tobytes()
     return ranges + residuals + bytes(-len(residuals) % 4)
@@ -495,13 +533,9 @@ def encode_frame(frame: FrameData, level: int = COMPRESSION_LEVEL) -> bytes:
     if not all(np.isfinite(data).all() for block, data in arrays if block.dtype == "q8"):
         flags |= FLAG_EXACT_MAPS
     parts = _body_parts(arrays, flags)
-    # The maps come last; a deflate block of their own (a sync flush before them) gets its
-    # own Huffman codes: 3 % smaller than float32 values and map codes mixed.
     split = next((i for i, (block, _) in enumerate(arrays) if block.dtype == "q8"), len(arrays))
-    deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
-    head = deflate.compress(b"".join(parts[:split])) + deflate.flush(zlib.Z_SYNC_FLUSH)
-    packed = head + deflate.compress(b"".join(parts[split:])) + deflate.flush()
     body = b"".join(parts)
+    packed, maps_at = deflate_body(body, len(b"".join(parts[:split])), level)
     values = {**symbols, **{name: getattr(frame, name) for name in (
         "focus", "step", "epoch", "epoch_progress", "batch_loss", "train_loss", "test_loss",
         "train_accuracy", "test_accuracy", "learning_rate")}}
@@ -509,8 +543,32 @@ def encode_frame(frame: FrameData, level: int = COMPRESSION_LEVEL) -> bytes:
                   sequence=frame.sequence & 0xFFFFFFFF, phase=PHASES.index(frame.phase),
                   batch_size=min(frame.batch_size, 0xFFFF), layer_sizes=bytes(sizes),
                   body_bytes=len(body), total_bytes=HEADER.size + len(packed),
-                  maps_at=len(head) if split < len(arrays) else len(packed))
+                  maps_at=maps_at, base=0)
     return HEADER.pack(*(values[f.name] for f in HEADER_FIELDS)) + packed
+
+
+def deflate_body(body: bytes, maps_offset: int,
+                 level: int = COMPRESSION_LEVEL) -> tuple[bytes, int]:
+    """``body`` as one raw deflate stream and where in it the maps' part begins (``maps_at``;
+    the stream's length when ``maps_offset`` is the body's end). The maps come last, in a
+    deflate block of their own (a sync flush before them) with its own Huffman codes: 3 %
+    smaller than float32 values and map codes mixed, and :func:`without_maps` can cut there."""
+    deflate = zlib.compressobj(level, zlib.DEFLATED, -15)
+    head = deflate.compress(body[:maps_offset]) + deflate.flush(zlib.Z_SYNC_FLUSH)
+    packed = head + deflate.compress(body[maps_offset:]) + deflate.flush()
+    return packed, len(head) if maps_offset < len(body) else len(packed)
+
+
+def maps_offset(header: dict[str, Any]) -> int:
+    """Where the maps begin in the inflated body of a frame with this header (its length
+    when it carries none)."""
+    sizes, flags, offset = header["layer_sizes"], header["flags"], 0
+    for block in present_blocks(flags):
+        if block.dtype == "q8":
+            break
+        offset += sum(array_bytes(block, shape, flags)
+                      for shape in block_shapes(block, header, sizes))
+    return offset
 
 
 #: A final, empty deflate block (fixed codes, end of block at once): ends a body cut at a
@@ -584,12 +642,37 @@ def decode_header(data: bytes) -> dict[str, Any]:
     return header
 
 
-def decode_blocks(data: bytes) -> dict[str, list[NDArray[np.float32]]]:
+def body_of(data: bytes, base_body: bytes | None = None) -> bytes:
+    """A frame's inflated body; for a ``delta`` frame, with its base's inflated body
+    ``base_body`` added back (byte by byte, modulo 256). ValueError for a delta frame
+    without a base body as long as its own."""
+    body = zlib.decompress(data[HEADER.size:], -15)
+    if not decode_header(data)["flags"] & FLAG_DELTA:
+        return body
+    if base_body is None or len(base_body) < len(body):
+        raise ValueError("a delta frame needs the inflated body of its base frame")
+    return add_bytes(body, base_body)
+
+
+def add_bytes(difference: bytes, base: bytes) -> bytes:
+    """(difference[i] + base[i]) mod 256 for each byte of ``difference``."""
+    sent = np.frombuffer(difference, np.uint8)
+    return (sent + np.frombuffer(base, np.uint8, len(sent))).tobytes()  # uint8 wraps
+
+
+def subtract_bytes(body: bytes, base: bytes) -> bytes:
+    """(body[i] − base[i]) mod 256: what :func:`add_bytes` adds back to ``base``."""
+    return (np.frombuffer(body, np.uint8) - np.frombuffer(base, np.uint8, len(body))).tobytes()
+
+
+def decode_blocks(data: bytes,
+                  base_body: bytes | None = None) -> dict[str, list[NDArray[np.float32]]]:
     """Every present block of a frame by name, as float32 arrays of their declared shapes
     (``q8``, ``w8`` and ``g8`` codes decoded); one array per layer for a per-layer block.
-    For tests and tools: the page decodes with frontend/frame_decoder.js."""
+    A ``delta`` frame needs its base's inflated body (:func:`body_of`). For tests and tools:
+    the page decodes with frontend/frame_decoder.js."""
     header = decode_header(data)
-    body = zlib.decompress(data[HEADER.size:], -15)
+    body = body_of(data, base_body)
     sizes, flags = header["layer_sizes"], header["flags"]
     if len(body) != header["body_bytes"] or len(body) != body_bytes(header, sizes, flags):
         raise ValueError(f"frame body of {len(body)} bytes, header says {header['body_bytes']}")
