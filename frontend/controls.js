@@ -137,7 +137,7 @@ export async function buildDatasetTiles(container, datasets, onPick) {
     const canvas = document.createElement('canvas');
     const tag = document.createElement('span');
     tag.className = 'tag';
-    tag.textContent = spec.title;
+    tag.textContent = breakable(spec.title);
     tile.append(canvas, tag);
     tile.addEventListener('click', () => onPick(spec.name));
     container.append(tile);
@@ -147,6 +147,15 @@ export async function buildDatasetTiles(container, datasets, onPick) {
       redraw.observe(canvas);
     }).catch(() => {});
   }
+}
+
+/** Where the titles' long words may break, with a hyphen (soft hyphens): a tile is only
+ * about 55 px wide at 1024 px, where "Gaussians" no longer fits. */
+const SOFT_BREAKS = [[/Gaussian/g, 'Gauss\u00adian'], [/Regression/g, 'Regres\u00adsion']];
+
+/** A tile's title with soft hyphens in its long words. @param {string} title */
+export function breakable(title) {
+  return SOFT_BREAKS.reduce((text, [word, broken]) => text.replace(word, /** @type {string} */ (broken)), title);
 }
 
 /**

@@ -195,7 +195,11 @@ export class NetworkView {
     this.labels = { cache: null };
     canvas.addEventListener('click', (event) => this.click(event));
     canvas.addEventListener('mousemove', (event) => {
-      canvas.style.cursor = this.hit(event) ? 'pointer' : 'default';
+      const found = this.hit(event);
+      canvas.style.cursor = found ? 'pointer' : 'default';
+      // a feature's name, also where its label is left out (switched-off ones packed tight)
+      const feature = found?.node?.kind === 'input' ? this.features[found.node.index] : null;
+      canvas.title = feature ? `${feature.label}: ${feature.enabled ? 'on' : 'off'} (click to switch it ${feature.enabled ? 'off' : 'on'})` : '';
     });
   }
 

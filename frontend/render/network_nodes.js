@@ -74,6 +74,7 @@ export class NodePainter {
     const selection = store.serverState?.selection;
     const mapLevels = frame.layerSizes.length;
     const sources = this.maps(layout, frame, store);
+    const offRoom = offFeatureRoom(layout.columns[0] ?? []);
     layout.columns.forEach((column, level) => column.forEach((node, i) => {
       const half = node.size / 2;
       const x = node.x - half;
@@ -101,6 +102,9 @@ export class NodePainter {
         ctx.fillStyle = node.enabled ? p.ink : p.muted;
         const size = store.ui.projector ? Math.max(18, Math.min(22, node.size * 0.5))
           : Math.max(12, Math.min(15, node.size * 0.42));
+        // switched-off features packed tighter than their labels' type: no labels (they
+        // would overlap); hovering one names it (the canvas's title)
+        if (!node.enabled && offRoom < size) return;
         ctx.font = `${node.enabled ? 600 : 400} ${size}px system-ui, sans-serif`;
         ctx.textAlign = 'right';
         ctx.textBaseline = 'middle';
@@ -170,6 +174,19 @@ function focusMark(ctx, x, y, size, point) {
   ctx.lineWidth = 1.5;
   ctx.strokeStyle = palette().accent;
   ctx.stroke();
+}
+
+/**
+ * The least distance between the centres of two switched-off features next to each other
+ * (Infinity without two such).
+ * @param {import('./network.js').NodeBox[]} features  the first column
+ */
+function offFeatureRoom(features) {
+  let least = Infinity;
+  for (let i = 1; i < features.length; i += 1) {
+    if (!features[i].enabled && !features[i - 1].enabled) least = Math.min(least, features[i].y - features[i - 1].y);
+  }
+  return least;
 }
 
 /**

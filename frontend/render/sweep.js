@@ -3,9 +3,10 @@
  * A learning-rate sweep as small multiples: one tile per run with its output map, its rate
  * and its loss (or "diverged"), and one chart with every run's training loss, labelled by
  * rate, on a log scale — slow convergence at small rates, overshoot or divergence at large
- * ones. Each tile says how its last step went on the loss landscape (undershoot, about
- * right, overshoot, divergence, flat: render/landscape.js). Clicking a tile shows that run
- * in the main view.
+ * ones. Each tile says how its recent steps went on the loss landscape (undershoot, about
+ * right, overshoot, divergence, flat: render/landscape.js), the verdict most of them had
+ * (render/verdict_tally.js; its tooltip says how many). Clicking a tile shows that run in
+ * the main view.
  */
 
 import { lossOf, signedScale } from '../catalogue.js';
@@ -13,6 +14,7 @@ import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { Chart, FONT, textWidth } from './uplot_chart.js';
 import { formatNumber } from './format.js';
 import { VERDICT_COLORS, verdictOf } from './landscape.js';
+import { VerdictTally } from './verdict_tally.js';
 import { fitCanvas } from './canvas.js';
 import { MapPainter } from './color_lut.js';
 import { diverging } from './palette.js';
@@ -40,6 +42,10 @@ export function renderSweep(container, store, onPromote) {
   }
   const mainRun = store.serverState?.sweep?.main_run ?? 0;
   const scale = mapScale(store);
+  let tally = tallies.get(container);
+  if (!tally) tallies.set(container, tally = new VerdictTally());
+  tally.add(sweep.runs.map((run) => run.learningRate).join(), store.frame?.step ?? 0,
+    sweep.runs.map((run) => run.verdict));
   sweep.runs.forEach((run, index) => {
     const tile = /** @type {HTMLElement} */ (tiles.children[index]);
     tile.classList.toggle('main', index === mainRun);
@@ -49,11 +55,13 @@ export function renderSweep(container, store, onPromote) {
     /** @type {HTMLElement} */ (tile.querySelector('.loss')).textContent = run.diverged ? 'diverged'
       : `loss ${formatNumber(run.trainLoss)}`;
     tile.style.setProperty('--run-color', runColor(index));
-    const verdict = verdictOf(store.options?.landscape_verdicts, run.verdict);
+    const common = tally.common(index);
+    const verdict = verdictOf(store.options?.landscape_verdicts, common?.verdict ?? NaN);
     const word = /** @type {HTMLElement} */ (tile.querySelector('.verdict'));
     word.textContent = run.diverged ? '' : verdict ? `${VERDICT_SYMBOLS[verdict.code] ?? ''} ${hyphenated(verdict.code)}` : '';
     word.style.color = verdict ? VERDICT_COLORS[verdict.code] ?? '' : '';
-    tile.title = verdict && !run.diverged ? `η ${formatNumber(run.learningRate)}: ${verdict.sentence}` : '';
+    tile.title = verdict && common && !run.diverged
+      ? `η ${formatNumber(run.learningRate)}, ${common.count} of the last ${common.counted} steps shown: ${verdict.sentence}` : '';
   });
   let chart = charts.get(container);
   if (!chart) {
@@ -92,13 +100,16 @@ const VERDICT_SYMBOLS = /** @type {Record<string, string>} */ ({
 });
 
 /**
- * A verdict's word with a soft hyphen where it may break ("under-shoot"): in projector type
+ * A verdict's word with a soft hyphen where it may break ("under-shoot", "diver-gence"): in projector type
  * a tile is narrower than the longest words.
  * @param {string} word
  */
 function hyphenated(word) {
-  return word.replace(/^(under|over)(shoot)$/, '$1\u00ad$2');
+  return word.replace(/^(under|over)(shoot)$/, '$1\u00ad$2').replace(/^(diver)(gence)$/, '$1\u00ad$2');
 }
+
+/** Each sweep panel's recent verdicts. @type {WeakMap<HTMLElement, VerdictTally>} */
+const tallies = new WeakMap();
 
 /** The loss chart of each sweep panel. @type {WeakMap<HTMLElement, SweepLossChart>} */
 const charts = new WeakMap();
@@ -144,7 +155,7 @@ export class SweepLossChart extends Chart {
   /** @param {import('../state.js').Store} store @returns {import('./uplot_chart.js').Spec} */
   spec(store) {
     const labels = (store.frame?.sweep?.runs ?? []).map((run) => `η ${formatNumber(run.learningRate)}`);
-    const font = `600 ${store.ui.projector ? 18 : 12}px ${FONT}`;
+    const font = `600 ${this.cssFont()}px ${FONT}`;  // as decorate() draws them
     return {
       key: `sweep:${labels.join()}:${store.ui.projector}`, scale: 'log', legend: 'none',
       format: (v) => formatNumber(v),

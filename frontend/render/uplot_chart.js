@@ -229,7 +229,8 @@ export class Chart {
     const options = {
       width: Math.max(1, this.host.clientWidth),
       height: Math.max(1, this.host.clientHeight),
-      padding: [Math.round(font * 0.7), spec.padRight ?? Math.round(font * 0.9), 0, 0],
+      // right: half the last x label ("1000" centred on the plot's right edge)
+      padding: [Math.round(font * 0.7), spec.padRight ?? Math.round(font * 1.5), 0, 0],
       cursor: { drag: { x: false, y: false, setScale: false }, points: { size: 6 * lw } },
       legend: {
         show: (spec.legend ?? 'values') === 'values', mount: (_, table) => this.placeLegend(table),

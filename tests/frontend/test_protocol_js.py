@@ -5,8 +5,8 @@ deflated, maps quantised to 8 bits); each is written with a JSON file of the val
 decode to (computed here from the same ``FrameData``, never from the bytes), then
 ``node --test tests/frontend/`` inflates and decodes them. Float32 blocks must come back
 exactly (as float32); a quantised map within (hi − lo)/510 of each value, its range (its
-min … max on a grid, ``map_ranges``) given here as ``{"quantised": [[lo, hi], …], "values": […]}``. The command builders' output is
-parsed with ``parse_command``.
+min … max on a grid, ``map_ranges``) given here as ``{"quantised": [[lo, hi], …],
+"values": […]}``. The command builders' output is parsed with ``parse_command``.
 """
 
 from __future__ import annotations
@@ -35,8 +35,6 @@ from backprop_playground.trainer import (
 from backprop_playground.wire.catalogue import options
 from backprop_playground.wire.commands import CommandError, Selection, parse_command
 from backprop_playground.wire.frame import (
-    body_of,
-    map_ranges,
     BATCH_RECORD,
     BLOCKS,
     FLAGS,
@@ -45,7 +43,9 @@ from backprop_playground.wire.frame import (
     SELECTION_FIELDS,
     SELECTION_RECORD,
     FrameData,
+    body_of,
     encode_frame,
+    map_ranges,
     without_maps,
 )
 from backprop_playground.wire.frame_delta import delta_frame
