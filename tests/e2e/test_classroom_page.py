@@ -15,8 +15,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pytest
 from e2e_helpers import console_tab, edge_point, screenshot
+
+from backprop_playground.wire.frame import (
+    FLAG_DELTA,
+    FLAG_MAPS_SKIPPED,
+    FLAG_RUNNING,
+    body_of,
+    decode_blocks,
+    decode_header,
+)
 
 TIMEOUT = 15_000
 VIEWPORT = {"width": 1280, "height": 720}
@@ -135,6 +145,65 @@ def test_viewer_follows_steps_phases_and_play(classroom: Classroom) -> None:
     for tab in (viewer, presenter):
         wait_js(tab, f"Number({text('step-count')}) === {stopped}")
     assert phase(viewer) != "running"
+
+
+RECORD_FRAMES = """() => {
+    // each running frame the page shows: its sequence and a fingerprint of its numbers
+    window.recorded = new Map();
+    const look = () => {
+        const frame = window.playground.store.frame;
+        if (frame && frame.running && !window.recorded.has(frame.sequence)) {
+            const sum = (arrays) => arrays.reduce((t, a) => t + a.reduce((u, v) => u + v, 0), 0);
+            window.recorded.set(frame.sequence, [sum(frame.neuronMaps), sum(frame.outputMaps),
+                sum(frame.layers.map((layer) => layer.weights)), frame.batchLoss, frame.step]);
+        }
+        requestAnimationFrame(look);
+    };
+    look();
+}"""
+
+
+def _fingerprints(frames: list[bytes]) -> dict[str, list[float]]:
+    """What RECORD_FRAMES records of each running frame with maps, from the frames' bytes as
+    the server sent them, decoded here (a delta frame on the body of the frame before)."""
+    found, base = {}, None
+    for data in frames:
+        header = decode_header(data)
+        body = body_of(data, base)
+        blocks = decode_blocks(data, base)
+        base = None if header["flags"] & FLAG_MAPS_SKIPPED else body
+        if base is None or not header["flags"] & FLAG_RUNNING:
+            continue
+        sums = [sum(float(np.sum(array, dtype=np.float64)) for array in blocks[name])
+                for name in ("neuron_maps", "output_maps", "weights")]
+        found[str(header["sequence"])] = [*sums, float(header["batch_loss"]), header["step"]]
+    return found
+
+
+def test_a_viewer_reads_delta_frames_to_the_same_numbers(classroom: Classroom) -> None:
+    """A viewer's page asks for delta frames and gets them while the class runs (flag delta
+    on the wire); every frame it decodes holds the numbers the server sent, as the frames'
+    bytes decode here (to float32 rounding of the sums)."""
+    viewer = classroom.tab()
+    frames: list[bytes] = []
+    viewer.on("websocket", lambda socket: socket.on(
+        "framereceived", lambda payload: frames.append(payload)
+        if isinstance(payload, bytes) else None))
+    viewer.goto(f"{classroom.base_url}/join/{classroom.code}")
+    wait_js(viewer, "store().role === 'viewer' && store().frame !== null")
+    viewer.evaluate(RECORD_FRAMES)
+    classroom.presenter.get_by_test_id("play").click()
+    wait_js(viewer, f"Number({text('step-count')}) >= 60")
+    classroom.presenter.get_by_test_id("play").click()
+    wait_js(viewer, "store().frame && !store().frame.running")
+    seen = js(viewer, "Object.fromEntries(window.recorded)")
+    truth = _fingerprints(list(frames))
+    common = sorted(set(seen) & set(truth))
+    assert len(common) >= 5, (len(seen), len(truth))
+    for key in common:
+        assert seen[key][3:] == pytest.approx(truth[key][3:]), key
+        assert seen[key][:3] == pytest.approx(truth[key][:3], rel=1e-6, abs=1e-6), key
+    assert sum(1 for data in frames if decode_header(data)["flags"] & FLAG_DELTA) >= 5
 
 
 def test_viewer_inspector_shows_the_presenters_gradient(classroom: Classroom) -> None:
