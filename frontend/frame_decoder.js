@@ -221,8 +221,8 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  */
 
 /**
- * @typedef {{sequence: number, body: ArrayBuffer | null}} FrameBase  the last frame read: a
- *   `delta` frame whose `base` is its sequence is the difference from its body
+ * @typedef {{sequence: number, body: ArrayBuffer | null}} FrameBase  the last frame read with
+ *   its maps: a `delta` frame whose `base` is its sequence is the difference from its body
  */
 
 // ---------------------------------------------------------------------- binary frames
@@ -242,19 +242,18 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  * (else flat maps of 0); `mapsSkipped` says so.
  *
  * A `delta` frame is the difference from `base`'s body (docs/protocol.md), by default
- * `previous`: what the page read last, decoded or not.
+ * `previous`: the last frame the page read with its maps, decoded or not.
  *
  * @param {ArrayBuffer} buffer  one whole binary WebSocket message (binaryType 'arraybuffer')
  * @param {Frame | null} [previous]  the frame decoded before this one
- * @param {FrameBase | null} [base]  the frame read before this one
+ * @param {FrameBase | null} [base]  the last frame read with its maps
  * @returns {Promise<Frame>}
  * @throws {Error} (the promise rejects) when the buffer is not a frame of this version, is
  *   truncated or its body does not inflate to what the header describes
  */
 export async function decodeFrame(buffer, previous = null, base = previous) {
-  const { header, layerSizes, present, lengths, body } = await readFrame(buffer, base);
+  const { header, layerSizes, present, lengths, body, skipped } = await readFrame(buffer, base);
   const blocks = readBlocks(body, header, present, lengths);
-  const skipped = (header.flags & FLAG_MAPS_SKIPPED) !== 0;
   if (skipped) holdMaps(blocks, header, layerSizes, previous);
   return assemble(header, layerSizes, blocks, skipped ? null : body);
 }
@@ -264,10 +263,10 @@ export async function decodeFrame(buffer, previous = null, base = previous) {
  * added back, byte by byte modulo 256): what decodeFrame decodes, and all a frame dropped
  * undecoded still has to give, the base of the next.
  * @param {ArrayBuffer} buffer  one whole binary WebSocket message
- * @param {FrameBase | null} [base]  the frame read before this one
+ * @param {FrameBase | null} [base]  the last frame read with its maps
  * @returns {Promise<{header: ReturnType<typeof readHeader>, layerSizes: number[], present: LayoutBlock[],
- *   lengths: number[][], body: ArrayBuffer, sequence: number}>}  (`sequence` and `body`: the
- *   base of the next frame)
+ *   lengths: number[][], body: ArrayBuffer, sequence: number, skipped: boolean}>}  (`sequence`
+ *   and `body`: the base of the next frames, unless the frame left its maps out: `skipped`)
  * @throws {Error} as decodeFrame; for a delta frame whose base is not `base`
  */
 export async function readFrame(buffer, base = null) {
@@ -304,7 +303,8 @@ export async function readFrame(buffer, base = null) {
     throw new Error(`corrupt frame: the body inflates to ${body.byteLength} bytes, the header says ${header.body_bytes}`);
   }
   if ((header.flags & FLAG_DELTA) !== 0) addBase(body, header, base);
-  return { header, layerSizes, present, lengths, body, sequence: header.sequence };
+  const skipped = (header.flags & FLAG_MAPS_SKIPPED) !== 0;
+  return { header, layerSizes, present, lengths, body, sequence: header.sequence, skipped };
 }
 
 /**

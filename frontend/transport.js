@@ -300,7 +300,7 @@ export function inOrder(onText, onFrame) {
   const inbox = [];
   /** @type {import('./protocol.js').Frame | null} the last frame decoded (its maps are held) */
   let previous = null;
-  /** @type {import('./protocol.js').FrameBase | null} the last frame read (a delta's base) */
+  /** @type {import('./protocol.js').FrameBase | null} the last frame read with its maps (a delta's base) */
   let base = null;
   let draining = false;
   const drain = async () => {
@@ -312,11 +312,12 @@ export function inOrder(onText, onFrame) {
         else {
           const [after, decode] = [base, inbox.filter((later) => typeof later !== 'string').length < FRAME_BACKLOG];
           base = null;  // until this frame is read
+          // dropped undecoded, a frame is still read: the next delta may add to it
+          const read = decode ? await decodeFrame(data, previous, after) : await readFrame(data, after);
+          base = read.body === null || ('skipped' in read && read.skipped) ? after : read;
           if (decode) {
-            base = previous = await decodeFrame(data, previous, after);
+            previous = /** @type {import('./protocol.js').Frame} */ (read);
             onFrame(previous);
-          } else {
-            base = await readFrame(data, after);  // dropped undecoded; the next delta adds to it
           }
         }
       } catch (error) {

@@ -171,8 +171,10 @@ def _fingerprints(frames: list[bytes]) -> dict[str, list[float]]:
         header = decode_header(data)
         body = body_of(data, base)
         blocks = decode_blocks(data, base)
-        base = None if header["flags"] & FLAG_MAPS_SKIPPED else body
-        if base is None or not header["flags"] & FLAG_RUNNING:
+        if header["flags"] & FLAG_MAPS_SKIPPED:  # no base: the page keeps the one before
+            continue
+        base = body
+        if not header["flags"] & FLAG_RUNNING:
             continue
         sums = [sum(float(np.sum(array, dtype=np.float64)) for array in blocks[name])
                 for name in ("neuron_maps", "output_maps", "weights")]

@@ -271,6 +271,19 @@ test('frames dropped undecoded (a backlog) are still read: the deltas after them
   sameBlocks(decoded.at(-1), whole);
 });
 
+test('a frame without its maps is no base: the delta after it adds to the frame before', { skip: !FIXTURES }, async () => {
+  const { inOrder } = await import('../../frontend/transport.js');
+  const decoded = [];
+  const handle = inOrder(() => {}, (frame) => decoded.push(frame));
+  for (const name of ['held_first', 'delta_lite', 'delta_third_on_first']) {
+    handle(/** @type {MessageEvent} */ ({ data: fixtureBytes(name) }));
+  }
+  const deadline = Date.now() + 5000;
+  while (decoded.length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual(decoded.map((frame) => [frame.sequence, frame.mapsSkipped]), [[1, false], [2, true], [3, false]]);
+  sameBlocks(decoded[2], await decodeFrame(fixtureBytes('held_third')));
+});
+
 /** A copy of a fixture's bytes, changed by `edit(view)`. */
 function corrupted(edit) {
   const { buffer } = loadFixture(names[0]);

@@ -352,11 +352,14 @@ def fixture_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # ... as delta frames: the second on the first, the third on the second
     second_delta = delta_frame(second, body_of(second), first, body_of(first))
     third_delta = delta_frame(third, body_of(third), second, body_of(second))
-    assert second_delta is not None and third_delta is not None
+    # ... and the third on the first: what a page gets after the second came without maps
+    third_on_first = delta_frame(third, body_of(third), first, body_of(first))
+    assert second_delta is not None and third_delta is not None and third_on_first is not None
     for name, data in (("held_first", first), ("held_second", second),
                        ("held_lite", without_maps(second)), ("held_third", third),
                        ("delta_second", second_delta), ("delta_third", third_delta),
-                       ("delta_lite", without_maps(second_delta))):
+                       ("delta_lite", without_maps(second_delta)),
+                       ("delta_third_on_first", third_on_first)):
         (directory / f"{name}.bin").write_bytes(data)
     # Six consecutive frames as a page that reads deltas gets them: the first whole, each
     # later one on the one before; and the last one whole, to compare.

@@ -14,6 +14,12 @@ from test_fanout import FakeSocket, run, stop, until
 from backprop_playground.live import fanout
 from backprop_playground.live.fanout import Audience, Subscriber
 from backprop_playground.live.frames import build_frame
+from backprop_playground.live.outgoing import (
+    MAX_DELTAS,
+    RECENT_BASES,
+    OutgoingFrame,
+    RecentFrames,
+)
 from backprop_playground.trainer import FEATURES, NetworkConfig, TrainerConfig, TrainingSession
 from backprop_playground.wire.commands import Selection
 from backprop_playground.wire.frame import (
@@ -48,8 +54,8 @@ def frames() -> list[bytes]:
 
 
 class Reader:
-    """What the page does with what it is sent: keep the last body it read with maps, add
-    a delta frame's to it (frontend/frame_decoder.js does the same)."""
+    """What the page does with what it is sent: keep the last body it read with its maps,
+    add a delta frame's to it (frontend/frame_decoder.js does the same)."""
 
     def __init__(self) -> None:
         self.base: tuple[int, bytes] | None = None
@@ -59,8 +65,8 @@ class Reader:
         if header["flags"] & FLAG_DELTA:
             assert self.base is not None and self.base[0] == header["base"]
         body = body_of(data, self.base[1] if self.base else None)
-        skipped = header["flags"] & FLAG_MAPS_SKIPPED
-        self.base = None if skipped else (header["sequence"], body)
+        if not header["flags"] & FLAG_MAPS_SKIPPED:  # one without maps is no base
+            self.base = (header["sequence"], body)
         return body
 
 
@@ -129,10 +135,10 @@ def test_clients_that_read_deltas_get_them_and_read_every_frame(frames: list[byt
     run(scenario())
 
 
-def test_a_lagging_client_gets_a_whole_frame_after_it_missed_one(frames: list[bytes]) -> None:
-    """Frames replaced while the link is held up: the next goes whole (its base never went)
-    and without maps (so it is no base), the one after whole, then deltas again; the reader
-    reads every one."""
+def test_a_lagging_client_gets_deltas_on_the_last_frame_it_got(frames: list[bytes]) -> None:
+    """Frames replaced while the link is held up: the next goes as its delta on the last
+    frame the client got, without maps (so it is no base), the one after on the same base;
+    the reader reads every one."""
     async def scenario() -> None:
         audience, sockets, subscribers = _class(2)
         socket, sender = sockets[1], asyncio.create_task(subscribers[1].run_sender())
@@ -152,13 +158,64 @@ def test_a_lagging_client_gets_a_whole_frame_after_it_missed_one(frames: list[by
         sent = [bytes(data) for data in socket.sent]
         kinds = [("delta" if _flags(d) & FLAG_DELTA else "whole")
                  + ("-maps" if _flags(d) & FLAG_MAPS_SKIPPED else "") for d in sent]
-        # frame 5's base is frame 4, which this client never got: frame 5 goes whole (and
-        # without maps: the link lagged), so frame 6 has no base either
-        assert kinds == ["whole", "delta", "delta", "whole-maps", "whole", "delta", "delta"]
+        # frame 5 goes as its delta on frame 2, the client's last (without maps: the link
+        # lagged), and so does frame 6: frame 5 without maps is no base
+        assert kinds == ["whole", "delta", "delta", "delta-maps", "delta", "delta", "delta"]
+        assert [decode_header(d)["base"] for d in sent[3:5]] == [2, 2]
         reader = Reader()
         bodies = [reader.read(data) for data in sent]
         assert bodies[4:] == [body_of(frame) for frame in frames[6:9]]
         assert bodies[3] == body_of(without_maps(frames[5]))
+        await stop(sender)
+    run(scenario())
+
+
+def test_deltas_reach_back_a_few_frames_and_are_made_once_per_base(
+        frames: list[bytes]) -> None:
+    """A frame's deltas may be on any of the RECENT_BASES frames before it, each made once
+    (the same bytes for every client on that base), at most MAX_DELTAS of them; an older
+    base, or one it does not know, gets none."""
+    def publish_all() -> list[OutgoingFrame]:
+        recent = RecentFrames()
+        return [recent.publish(frame, serial, True) for serial, frame in enumerate(frames)]
+
+    last, newest = publish_all()[-1], len(frames) - 1
+    assert last.delta_on(newest - 1) is last.delta_on(newest - 1)  # made once, shared
+    oldest = newest - RECENT_BASES
+    for base in (oldest, newest - 2):
+        delta = last.delta_on(base)
+        assert delta is not None and decode_header(delta)["base"] == base
+        assert body_of(delta, body_of(frames[base])) == body_of(frames[-1])
+    assert MAX_DELTAS == 3 and last.delta_on(newest - 3) is None  # three made already
+    other = publish_all()[-1]
+    assert other.delta_on(oldest - 1) is None  # older than RECENT_BASES
+    assert other.delta_on(None) is None and other.delta_on(99) is None
+    assert RecentFrames().publish(frames[0], 0, False).delta_on(0) is None  # nobody asked
+
+
+def test_a_paced_client_gets_deltas_on_the_frame_it_got_last(frames: list[bytes]) -> None:
+    """A page that asked for fewer frames (frame_rate) gets every other frame or so, each as
+    its delta on the one it got before, not on the frame published before it."""
+    async def scenario() -> None:
+        audience, sockets, subscribers = _class(2)
+        subscribers[1].pace(25.0)  # a frame every 40 ms at most; they come every 15
+        sender = asyncio.create_task(subscribers[1].run_sender())
+        for frame in frames:
+            audience.frame(frame)
+            await asyncio.sleep(0.015)
+        await until(lambda: len(sockets[1].sent) >= 3)
+        sent = [bytes(data) for data in sockets[1].sent]
+        assert len(sent) < len(frames)
+        reader = Reader()
+        assert [reader.read(data) for data in sent] == [
+            body_of(frames[decode_header(data)["sequence"]]) for data in sent]
+        headers = [decode_header(data) for data in sent]
+        reaching = 0  # deltas on a frame more than one before them
+        for before, header in itertools.pairwise(headers):
+            if header["flags"] & FLAG_DELTA:
+                assert header["base"] == before["sequence"]
+                reaching += header["base"] < header["sequence"] - 1
+        assert reaching >= 1
         await stop(sender)
     run(scenario())
 

@@ -7,8 +7,8 @@ frames wait here, where newer ones replace them, and not in socket buffers.
 :class:`Audience` is one session's clients in this process and the rule for each kind of
 message; every delivery channel hands what it carries to an Audience.
 A client that reads ``delta`` frames (its hello says so) gets a frame as the difference from
-the one before whenever that one was the last it got with its maps (wire/frame_delta.py):
-the Audience makes each frame's delta once for all of them.
+the last frame it got with its maps, when that is one of the few published just before
+(live/outgoing.py): each such delta is made once, for every client on that base.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..wire.commands import Role
-from ..wire.frame import FLAG_RUNNING, body_of, frame_flags, map_shape, without_maps
-from ..wire.frame_delta import delta_frame
 from ..wire.messages import SUPERSEDED
+from .outgoing import OutgoingFrame, RecentFrames
 
 #: ASGI scope extension a server may offer: a callable giving the bytes the connection
 #: has been handed but not sent yet (event loop and kernel buffers).
@@ -60,29 +59,6 @@ def unsent_bytes(socket: object) -> Callable[[], int] | None:
     extensions = scope.get("extensions") if isinstance(scope, dict) else None
     counter = extensions.get(UNSENT_EXTENSION) if isinstance(extensions, dict) else None
     return counter if callable(counter) else None
-
-
-class OutgoingFrame:
-    """One published frame as the clients' mailboxes hold it: its maps' shape read once; the
-    frame without its maps cut once, for the first client whose link lags (every other
-    lagging client gets the same bytes); whether it is a running frame (a page's pace holds
-    only those: a paused or phase-step frame goes at once); its ``serial`` in its Audience
-    and, made there once, the frame as the difference from the frame of serial ``base``."""
-
-    __slots__ = ("_bare", "base", "data", "delta", "running", "serial", "shape")
-
-    def __init__(self, data: bytes, serial: int | None = None, delta: bytes | None = None,
-                 base: int | None = None) -> None:
-        self.data, self.shape = data, map_shape(data)
-        self.running = bool(frame_flags(data) & FLAG_RUNNING)
-        self.serial, self.delta, self.base = serial, delta, base
-        self._bare: dict[bool, bytes] = {}
-
-    def without_maps(self, delta: bool = False) -> bytes:
-        """The frame (or its delta) without its maps."""
-        if delta not in self._bare:
-            self._bare[delta] = without_maps(self.delta if delta and self.delta else self.data)
-        return self._bare[delta]
 
 
 class ClientStalled(Exception):
@@ -122,7 +98,7 @@ class Subscriber:
         #: The client reads delta frames (its hello said so).
         self.deltas = False
         self.frames_as_delta = 0
-        self._base: int | None = None  # serial of the last frame sent with its maps
+        self._base: int | None = None  # serial of the last frame it got with its maps
         self._whole_sent_at = -math.inf  # a frame that is no delta
         #: Seconds between two frames at the most (0: every frame): what the page asked
         #: for with ``frame_rate``, so that it gets no more frames than it can draw.
@@ -236,19 +212,19 @@ class Subscriber:
         if frame.shape is None:
             self._base = None
             return frame.data
-        delta = (self.deltas and frame.delta is not None and frame.base == self._base
-                 and now - self._whole_sent_at < KEY_FRAME_SECONDS)
-        if delta:
+        delta = (frame.delta_on(self._base) if self.deltas
+                 and now - self._whole_sent_at < KEY_FRAME_SECONDS else None)
+        if delta is not None:
             self.frames_as_delta += 1
         else:
             self._whole_sent_at = now
         if (lagged and frame.shape == self._maps_shape
                 and now - self._maps_sent_at < FULL_FRAME_SECONDS):
             self.frames_without_maps += 1
-            self._base = None  # the client has no body of this frame to add a delta to
-            return frame.without_maps(delta)
+            # the client keeps its base: this frame has no maps to be one
+            return frame.without_maps(self._base if delta is not None else None)
         self._maps_shape, self._maps_sent_at, self._base = frame.shape, now, frame.serial
-        return frame.delta if delta and frame.delta is not None else frame.data
+        return delta if delta is not None else frame.data
 
     async def _link_has_room(self) -> bool:
         """Wait until the socket's earlier bytes have (nearly) all gone; False as soon as
@@ -377,8 +353,7 @@ class Audience:
     def __init__(self) -> None:
         self.subscribers: set[Subscriber] = set()
         self._serials = itertools.count(1)
-        #: The last frame while clients read deltas: serial, bytes and inflated body.
-        self._last: tuple[int, bytes, bytes] | None = None
+        self._recent = RecentFrames()
 
     @property
     def viewers(self) -> int:
@@ -392,17 +367,9 @@ class Audience:
 
     def frame(self, frame: bytes) -> None:
         """Offer a frame to every client (each keeps only the latest unsent one); while any
-        reads deltas, with its difference from the frame before."""
-        serial, delta, base = next(self._serials), None, None
-        if any(subscriber.deltas for subscriber in self.subscribers) and map_shape(frame):
-            body = body_of(frame)
-            if self._last is not None:
-                base, data, base_body = self._last
-                delta = delta_frame(frame, body, data, base_body)
-            self._last = (serial, frame, body)
-        else:
-            self._last = None
-        outgoing = OutgoingFrame(frame, serial, delta, base)
+        reads deltas, with the frames before it as the bases of its deltas."""
+        deltas = any(subscriber.deltas for subscriber in self.subscribers)
+        outgoing = self._recent.publish(frame, next(self._serials), deltas)
         for subscriber in self.subscribers:
             subscriber.offer_frame(outgoing)
 

@@ -4,10 +4,10 @@ Consecutive frames of a run have bodies of the same layout whose bytes mostly ag
 weights' codes move by a code or two in a frame's period, most map codes and their ranges
 (:func:`frame.map_ranges`) not at all, the neuron maps of the input features never. The byte
 by byte difference (modulo 256) deflates to about half of the frame (largest net, fastest
-speed: 8.0 KB instead of 15.6). A client that reads delta frames keeps the inflated body of
+speed: 6–7 KB instead of 15). A client that reads delta frames keeps the inflated body of
 the last frame it got with maps and adds it back (:func:`frame.body_of`, the page's
-``frame_decoder.js``); the server sends one only when that client's last frame was its base
-(live/fanout.py).
+``frame_decoder.js``); the server sends one only on the frame that client has
+(live/outgoing.py, live/fanout.py).
 """
 
 from __future__ import annotations
