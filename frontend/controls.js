@@ -5,7 +5,7 @@
  */
 
 import { fitCanvas } from './render/canvas.js';
-import { formatNumber } from './render/format.js';
+import { formatNumber, softHyphens } from './render/format.js';
 
 /** Steps per frame: from slow motion (0.01 ≈ 0.6 steps/s) to the server's fastest (limits.speed). */
 export const SPEEDS = [0.01, 0.03, 0.1, 0.25, 1, 2, 5, 10, 25, 100, 250, 1000];
@@ -137,7 +137,7 @@ export async function buildDatasetTiles(container, datasets, onPick) {
     const canvas = document.createElement('canvas');
     const tag = document.createElement('span');
     tag.className = 'tag';
-    tag.textContent = breakable(spec.title);
+    tag.textContent = softHyphens(spec.title);
     tile.append(canvas, tag);
     tile.addEventListener('click', () => onPick(spec.name));
     container.append(tile);
@@ -147,15 +147,6 @@ export async function buildDatasetTiles(container, datasets, onPick) {
       redraw.observe(canvas);
     }).catch(() => {});
   }
-}
-
-/** Where the titles' long words may break, with a hyphen (soft hyphens): a tile is only
- * about 55 px wide at 1024 px, where "Gaussians" no longer fits. */
-const SOFT_BREAKS = [[/Gaussian/g, 'Gauss\u00adian'], [/Regression/g, 'Regres\u00adsion']];
-
-/** A tile's title with soft hyphens in its long words. @param {string} title */
-export function breakable(title) {
-  return SOFT_BREAKS.reduce((text, [word, broken]) => text.replace(word, /** @type {string} */ (broken)), title);
 }
 
 /**

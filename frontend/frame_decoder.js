@@ -252,10 +252,10 @@ const SELECTION_KINDS = /** @type {const} */ ({ 1: 'neuron', 2: 'edge' });
  *   truncated or its body does not inflate to what the header describes
  */
 export async function decodeFrame(buffer, previous = null, base = previous) {
-  const { header, layerSizes, present, lengths, body, skipped } = await readFrame(buffer, base);
+  const { header, layerSizes, present, lengths, body, mapsSkipped } = await readFrame(buffer, base);
   const blocks = readBlocks(body, header, present, lengths);
-  if (skipped) holdMaps(blocks, header, layerSizes, previous);
-  return assemble(header, layerSizes, blocks, skipped ? null : body);
+  if (mapsSkipped) holdMaps(blocks, header, layerSizes, previous);
+  return assemble(header, layerSizes, blocks, mapsSkipped ? null : body);
 }
 
 /**
@@ -265,8 +265,8 @@ export async function decodeFrame(buffer, previous = null, base = previous) {
  * @param {ArrayBuffer} buffer  one whole binary WebSocket message
  * @param {FrameBase | null} [base]  the last frame read with its maps
  * @returns {Promise<{header: ReturnType<typeof readHeader>, layerSizes: number[], present: LayoutBlock[],
- *   lengths: number[][], body: ArrayBuffer, sequence: number, skipped: boolean}>}  (`sequence`
- *   and `body`: the base of the next frames, unless the frame left its maps out: `skipped`)
+ *   lengths: number[][], body: ArrayBuffer, sequence: number, mapsSkipped: boolean}>}
+ *   (`sequence` and `body`: the base of the next frames, unless the frame left its maps out)
  * @throws {Error} as decodeFrame; for a delta frame whose base is not `base`
  */
 export async function readFrame(buffer, base = null) {
@@ -303,8 +303,8 @@ export async function readFrame(buffer, base = null) {
     throw new Error(`corrupt frame: the body inflates to ${body.byteLength} bytes, the header says ${header.body_bytes}`);
   }
   if ((header.flags & FLAG_DELTA) !== 0) addBase(body, header, base);
-  const skipped = (header.flags & FLAG_MAPS_SKIPPED) !== 0;
-  return { header, layerSizes, present, lengths, body, sequence: header.sequence, skipped };
+  const mapsSkipped = (header.flags & FLAG_MAPS_SKIPPED) !== 0;
+  return { header, layerSizes, present, lengths, body, sequence: header.sequence, mapsSkipped };
 }
 
 /**

@@ -314,7 +314,7 @@ export function inOrder(onText, onFrame) {
           base = null;  // until this frame is read
           // dropped undecoded, a frame is still read: the next delta may add to it
           const read = decode ? await decodeFrame(data, previous, after) : await readFrame(data, after);
-          base = read.body === null || ('skipped' in read && read.skipped) ? after : read;
+          base = read.mapsSkipped ? after : read;  // a frame without maps is no base
           if (decode) {
             previous = /** @type {import('./protocol.js').Frame} */ (read);
             onFrame(previous);

@@ -12,7 +12,7 @@
 import { lossOf, signedScale } from '../catalogue.js';
 import uPlot from '../vendor/uplot/uPlot.esm.js';
 import { Chart, FONT, textWidth } from './uplot_chart.js';
-import { formatNumber } from './format.js';
+import { formatNumber, softHyphens } from './format.js';
 import { VERDICT_COLORS, verdictOf } from './landscape.js';
 import { VerdictTally } from './verdict_tally.js';
 import { fitCanvas } from './canvas.js';
@@ -58,7 +58,7 @@ export function renderSweep(container, store, onPromote) {
     const common = tally.common(index);
     const verdict = verdictOf(store.options?.landscape_verdicts, common?.verdict ?? NaN);
     const word = /** @type {HTMLElement} */ (tile.querySelector('.verdict'));
-    word.textContent = run.diverged ? '' : verdict ? `${VERDICT_SYMBOLS[verdict.code] ?? ''} ${hyphenated(verdict.code)}` : '';
+    word.textContent = run.diverged ? '' : verdict ? `${VERDICT_SYMBOLS[verdict.code] ?? ''} ${softHyphens(verdict.code)}` : '';
     word.style.color = verdict ? VERDICT_COLORS[verdict.code] ?? '' : '';
     tile.title = verdict && common && !run.diverged
       ? `η ${formatNumber(run.learningRate)}, ${common.count} of the last ${common.counted} steps shown: ${verdict.sentence}` : '';
@@ -98,15 +98,6 @@ function paintTile(canvas, map, resolution, scale) {
 const VERDICT_SYMBOLS = /** @type {Record<string, string>} */ ({
   undershoot: '↘', 'about right': '✓', overshoot: '↷', divergence: '↑', flat: '—',
 });
-
-/**
- * A verdict's word with a soft hyphen where it may break ("under-shoot", "diver-gence"): in projector type
- * a tile is narrower than the longest words.
- * @param {string} word
- */
-function hyphenated(word) {
-  return word.replace(/^(under|over)(shoot)$/, '$1\u00ad$2').replace(/^(diver)(gence)$/, '$1\u00ad$2');
-}
 
 /** Each sweep panel's recent verdicts. @type {WeakMap<HTMLElement, VerdictTally>} */
 const tallies = new WeakMap();

@@ -6,7 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 
 import {
-  MINUS, formatNumber, formatSigned, formatPercent, formatTick, formatLogTick, superscript, stepDecimals,
+  MINUS, formatNumber, formatSigned, formatPercent, formatTick, formatLogTick, superscript, stepDecimals, softHyphens,
 } from '../../frontend/render/format.js';
 import { chainRuleNumbers, sumMatches, featureHtml } from '../../frontend/render/inspector.js';
 
@@ -73,6 +73,17 @@ function selection(samples, gradient) {
     samples: samples.map((s) => Object.fromEntries(Object.entries(s).map(([k, v]) => [k, f(v)]))),
   };
 }
+
+test('softHyphens: long words of tiles may break with a hyphen, nothing else changes', () => {
+  const shy = '\u00ad';
+  assert.equal(softHyphens('Two Gaussians'), `Two Gauss${shy}ians`);
+  assert.equal(softHyphens('Regression plane'), `Regres${shy}sion plane`);
+  assert.equal(softHyphens('Multi-Gaussian'), `Multi-Gauss${shy}ian`);
+  assert.deepEqual(['undershoot', 'overshoot', 'divergence'].map(softHyphens),
+    [`under${shy}shoot`, `over${shy}shoot`, `diver${shy}gence`]);
+  assert.deepEqual(['about right', 'flat', 'Circle', '3-class spiral'].map(softHyphens),
+    ['about right', 'flat', 'Circle', '3-class spiral']);
+});
 
 test('chainRuleNumbers: per-point products and their sum equal the gradient', () => {
   const B = 4;

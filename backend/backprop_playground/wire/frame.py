@@ -242,6 +242,11 @@ BLOCKS: tuple[Block, ...] = (
 )
 
 HEADER = struct.Struct("<" + "".join(FIELD_TYPES[f.type][0] for f in HEADER_FIELDS))
+#: The header fields the blocks' shapes are written in (with the layer sizes, which give
+#: the per-layer blocks' ``n_in`` and ``n_out``).
+SHAPE_SYMBOLS: tuple[str, ...] = tuple(dict.fromkeys(
+    dim for block in BLOCKS for dim in block.shape
+    if isinstance(dim, str) and dim not in ("n_in", "n_out")))
 BLOCK: dict[str, Block] = {block.name: block for block in BLOCKS}
 SELECTION_FIELDS = len(BLOCK["selection"].fields)
 SAMPLE_FIELDS = len(BLOCK["selection_samples"].fields)
@@ -586,10 +591,16 @@ def without_maps(data: bytes) -> bytes:
         return data
     packed = data[HEADER.size:HEADER.size + header["maps_at"]] + _FINAL_EMPTY_BLOCK
     flags |= FLAG_MAPS_SKIPPED
-    header.update(flags=flags, layer_sizes=bytes(header["layer_sizes"]),
-                  body_bytes=body_bytes(header, header["layer_sizes"], flags),
-                  total_bytes=HEADER.size + len(packed))
-    return HEADER.pack(*(header[f.name] for f in HEADER_FIELDS)) + packed
+    header.update(flags=flags, body_bytes=body_bytes(header, header["layer_sizes"], flags))
+    return pack_frame(header, packed)
+
+
+def pack_frame(header: dict[str, Any], packed: bytes) -> bytes:
+    """A frame of the header fields ``header`` (as :func:`decode_header` gives them, changed
+    where the frame is another) and the deflated body ``packed``; ``total_bytes`` to match."""
+    values = {**header, "layer_sizes": bytes(header["layer_sizes"]),
+              "total_bytes": HEADER.size + len(packed)}
+    return HEADER.pack(*(values[f.name] for f in HEADER_FIELDS)) + packed
 
 
 def _body_parts(arrays: list[tuple[Block, NDArray[np.float32]]], flags: int) -> list[bytes]:
@@ -647,7 +658,7 @@ def body_of(data: bytes, base_body: bytes | None = None) -> bytes:
     ``base_body`` added back (byte by byte, modulo 256). ValueError for a delta frame
     without a base body as long as its own."""
     body = zlib.decompress(data[HEADER.size:], -15)
-    if not decode_header(data)["flags"] & FLAG_DELTA:
+    if not frame_flags(data) & FLAG_DELTA:
         return body
     if base_body is None or len(base_body) < len(body):
         raise ValueError("a delta frame needs the inflated body of its base frame")

@@ -18,18 +18,16 @@ from .frame import (
     CONTENT_FLAGS,
     FLAG_DELTA,
     FLAG_MAPS_SKIPPED,
-    HEADER,
-    HEADER_FIELDS,
+    SHAPE_SYMBOLS,
     decode_header,
     deflate_body,
     maps_offset,
+    pack_frame,
     subtract_bytes,
 )
 
 #: The header fields that, with the flags other than CONTENT_FLAGS, fix the body's layout.
-LAYOUT_FIELDS = ("n_layers", "n_features", "n_outputs", "main_res", "thumb_res",
-                 "selection_samples", "n_neurons", "batch_points", "landscape_points",
-                 "fan_out", "sweep_runs", "sweep_res", "layer_sizes", "body_bytes")
+LAYOUT_FIELDS = (*SHAPE_SYMBOLS, "layer_sizes", "body_bytes")
 
 
 def same_layout(one: dict[str, Any], other: dict[str, Any]) -> bool:
@@ -52,6 +50,5 @@ def delta_frame(data: bytes, body: bytes, base: bytes, base_body: bytes) -> byte
         return None
     packed, maps_at = deflate_body(subtract_bytes(body, base_body), maps_offset(header))
     header.update(flags=header["flags"] | FLAG_DELTA, base=base_header["sequence"],
-                  layer_sizes=bytes(header["layer_sizes"]), maps_at=maps_at,
-                  total_bytes=HEADER.size + len(packed))
-    return HEADER.pack(*(header[f.name] for f in HEADER_FIELDS)) + packed
+                  maps_at=maps_at)
+    return pack_frame(header, packed)
