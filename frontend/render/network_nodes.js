@@ -118,11 +118,14 @@ export class NodePainter {
     ctx.font = `${store.ui.projector ? 18 : 12}px system-ui, sans-serif`;
     ctx.textAlign = 'center';
     ctx.textBaseline = 'alphabetic';
-    layout.columns.forEach((column, level) => {
-      const name = level === 0 ? 'features' : level === layout.columns.length - 1 ? 'output'
-        : `hidden ${level}`;
-      ctx.fillText(name, column[0].x, 14);
-    });
+    const last = layout.columns.length - 1;
+    const names = layout.columns.map((_, level) => (level === 0 ? 'features' : level === last ? 'output'
+      : `hidden ${level}`));
+    // columns closer than their titles are wide (a phone following projector mode): short ones
+    const room = Math.min(...layout.columns.slice(1).map((column, k) => column[0].x - layout.columns[k][0].x));
+    const fits = Math.max(...names.map((name) => ctx.measureText(name).width)) + 8 <= room;
+    const shown = fits ? names : names.map((name, level) => (level === 0 ? 'in' : level === last ? 'out' : `h${level}`));
+    layout.columns.forEach((column, level) => ctx.fillText(shown[level], column[0].x, 14));
   }
 
   /** The painted thumbnail of one node (re-painted only when its data changed). */
